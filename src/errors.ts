@@ -1,0 +1,59 @@
+/**
+ * The project's error catalogue. Every error we throw on purpose is a PvcError with a stable
+ * `code`: callers branch on codes, never on message text (messages are for people and may change).
+ * Codes are never reused for a different meaning. Subsystems add their codes here, in one place.
+ */
+
+export const ErrorCodes = {
+  // ZooKeeper (src/zk)
+  ZK_NO_NODE: "ZK_NO_NODE",
+  ZK_NODE_EXISTS: "ZK_NODE_EXISTS",
+  ZK_BAD_VERSION: "ZK_BAD_VERSION",
+  ZK_NOT_EMPTY: "ZK_NOT_EMPTY",
+  ZK_CONNECTION_LOSS: "ZK_CONNECTION_LOSS",
+  ZK_SESSION_EXPIRED: "ZK_SESSION_EXPIRED",
+  ZK_TIMEOUT: "ZK_TIMEOUT",
+  ZK_CLOSED: "ZK_CLOSED",
+  ZK_TRANSACTION_FAILED: "ZK_TRANSACTION_FAILED",
+  ZK_OTHER: "ZK_OTHER",
+  // Ceph CLI (src/ceph)
+  CEPH_ENOENT: "CEPH_ENOENT",
+  CEPH_EEXIST: "CEPH_EEXIST",
+  CEPH_EBUSY: "CEPH_EBUSY",
+  CEPH_EINVAL: "CEPH_EINVAL",
+  CEPH_TIMEOUT: "CEPH_TIMEOUT",
+  CEPH_COMMAND_FAILED: "CEPH_COMMAND_FAILED",
+  CEPH_BAD_OUTPUT: "CEPH_BAD_OUTPUT",
+  INVALID_NAME: "INVALID_NAME",
+  // Local stack (src/stack)
+  STACK_START_FAILED: "STACK_START_FAILED",
+  STACK_NOT_RUNNING: "STACK_NOT_RUNNING",
+  // Resource store (src/store)
+  VALIDATION_FAILED: "VALIDATION_FAILED",
+  NOT_FOUND: "NOT_FOUND",
+  ALREADY_EXISTS: "ALREADY_EXISTS",
+  CONFLICT: "CONFLICT",
+  // Configuration
+  CONFIG_INVALID: "CONFIG_INVALID",
+  // Controllers
+  TERMINAL: "TERMINAL",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class PvcError extends Error {
+  readonly code: ErrorCode;
+  /** Structured details for machines (e.g. the failing op index, the field list). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PvcError";
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+export function isPvcError(err: unknown, code?: ErrorCode): err is PvcError {
+  return err instanceof PvcError && (code === undefined || err.code === code);
+}
