@@ -14,7 +14,6 @@ export const ErrorCodes = {
   ZK_SESSION_EXPIRED: "ZK_SESSION_EXPIRED",
   ZK_TIMEOUT: "ZK_TIMEOUT",
   ZK_CLOSED: "ZK_CLOSED",
-  ZK_TRANSACTION_FAILED: "ZK_TRANSACTION_FAILED",
   ZK_OTHER: "ZK_OTHER",
   // Ceph CLI (src/ceph)
   CEPH_ENOENT: "CEPH_ENOENT",
@@ -46,7 +45,11 @@ export class PvcError extends Error {
   /** Structured details for machines (e.g. the failing op index, the field list). */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "PvcError";
     this.code = code;

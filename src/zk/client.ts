@@ -1,0 +1,582 @@
+/**
+ * A typed, promise-based ZooKeeper client on node-zookeeper-client.
+ *
+ * What it adds over the library, and why:
+ * - Every call has a timeout. node-zookeeper-client queues calls made while disconnected and,
+ *   if the session then expires, never answers them (measured): a caller would hang forever.
+ * - Session handling like Curator's: a disconnect makes the client `suspended`; if it stays
+ *   disconnected for the session timeout, or the server says the session expired, the session is
+ *   `lost`: every in-flight call is rejected with ZK_SESSION_EXPIRED, a new session is built, and
+ *   pending one-shot watches fire with `session-rebuilt` so their owners re-read (what they
+ *   watched may have changed while no session was there to notice). Subscribers hear `lost` at
+ *   once (a leader must stop acting) and `rebuilt` once the new session is usable (relist).
+ * - Typed errors with stable codes (src/errors.ts); a failed multi names the op that failed.
+ * - Values are UTF-8 strings, as in PVC's keys.
+ */
+import { EventEmitter } from "node:events";
+import zookeeper from "node-zookeeper-client";
+import { ErrorCodes, PvcError } from "../errors.ts";
+import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
+
+/** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
+export const MAX_MULTI_OPS = 1000;
+
+export type CreateMode = "persistent" | "ephemeral" | "persistent_sequential" | "ephemeral_sequential";
+
+const CREATE_MODES: Record<CreateMode, number> = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  persistent_sequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
+  ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+};
+
+export interface ZkStat {
+  /** Data version: the expected version for set/delete/check. */
+  version: number;
+  /** Children version: bumps on every child create/delete. */
+  cversion: number;
+  /** zxid of the create, as a decimal string (64-bit). */
+  czxid: string;
+  /** zxid of the last data change, as a decimal string: a cluster-wide, ordered revision. */
+  mzxid: string;
+  /** zxid of the last change to the children list. */
+  pzxid: string;
+  ctime: number;
+  mtime: number;
+  /** Session id (hex) owning an ephemeral node, "" for a persistent node. */
+  ephemeralOwner: string;
+  numChildren: number;
+  dataLength: number;
+}
+
+export type WatchEventType = "created" | "deleted" | "changed" | "children" | "session-rebuilt";
+export interface WatchEvent {
+  type: WatchEventType;
+  path: string;
+}
+export type Watcher = (event: WatchEvent) => void;
+
+export type ZkOp =
+  | { op: "create"; path: string; data?: string; mode?: CreateMode }
+  | { op: "set"; path: string; data: string; version?: number }
+  | { op: "delete"; path: string; version?: number }
+  | { op: "check"; path: string; version: number };
+
+export interface ZkOpResult {
+  op: ZkOp["op"];
+  path: string;
+  /** For create: the path actually created (differs for sequential nodes). */
+  created?: string;
+  /** For set: the node's new stat. */
+  stat?: ZkStat;
+}
+
+/** A multi that failed: `code` is the failing op's own code (e.g. ZK_BAD_VERSION); the op is named. */
+export class ZkMultiError extends PvcError {
+  readonly failedIndex: number;
+  readonly failedOp: ZkOp;
+  constructor(cause: PvcError, failedIndex: number, failedOp: ZkOp, opCount: number) {
+    super(
+      cause.code,
+      `zookeeper multi: op ${failedIndex + 1}/${opCount} (${failedOp.op} ${failedOp.path}) failed: ${cause.message}; nothing was applied`,
+      { cause, details: { failedIndex, op: failedOp.op, path: failedOp.path } },
+    );
+    this.failedIndex = failedIndex;
+    this.failedOp = failedOp;
+  }
+}
+
+export type SessionState = "connecting" | "connected" | "suspended" | "closed";
+
+export interface ZkClientOptions {
+  /** `host:port[,host:port...]`, optionally with a chroot suffix. */
+  connectString: string;
+  /** Requested session timeout; the server may clamp it (tickTime×2 … tickTime×20). */
+  sessionTimeoutMs?: number;
+  /** Timeout of every call; a call that times out may or may not have been applied. */
+  callTimeoutMs?: number;
+  /** How long `connect()` waits for the first session. */
+  connectTimeoutMs?: number;
+  /** Called after every call, for metrics. */
+  onCall?: (call: { op: string; ms: number; ok: boolean }) => void;
+}
+
+interface InFlight {
+  reject: (err: PvcError) => void;
+}
+
+interface PendingWatch {
+  path: string;
+  fired: boolean;
+  watcher: Watcher;
+}
+
+interface RawStat {
+  version: number;
+  cversion: number;
+  czxid: Buffer;
+  mzxid: Buffer;
+  pzxid: Buffer;
+  ctime: Buffer;
+  mtime: Buffer;
+  ephemeralOwner: Buffer;
+  numChildren: number;
+  dataLength: number;
+}
+
+function toStat(raw: RawStat): ZkStat {
+  const owner = raw.ephemeralOwner.readBigUInt64BE(0);
+  return {
+    version: raw.version,
+    cversion: raw.cversion,
+    czxid: raw.czxid.readBigInt64BE(0).toString(),
+    mzxid: raw.mzxid.readBigInt64BE(0).toString(),
+    pzxid: raw.pzxid.readBigInt64BE(0).toString(),
+    ctime: Number(raw.ctime.readBigInt64BE(0)),
+    mtime: Number(raw.mtime.readBigInt64BE(0)),
+    ephemeralOwner: owner === 0n ? "" : owner.toString(16),
+    numChildren: raw.numChildren,
+    dataLength: raw.dataLength,
+  };
+}
+
+const EVENT_TYPES: Record<number, WatchEventType> = {
+  [zookeeper.Event.NODE_CREATED]: "created",
+  [zookeeper.Event.NODE_DELETED]: "deleted",
+  [zookeeper.Event.NODE_DATA_CHANGED]: "changed",
+  [zookeeper.Event.NODE_CHILDREN_CHANGED]: "children",
+};
+
+export interface ZkClientEvents {
+  /** Connection lost; the session may still be alive. Reads and writes wait (and may time out). */
+  suspended: [];
+  /** Connection back within the same session; watches survived. */
+  reconnected: [];
+  /** The session is gone: ephemeral nodes and watches with it. Stop acting as a leader now. */
+  lost: [];
+  /** A new session is usable. Re-create ephemeral nodes and relist what you cache. */
+  rebuilt: [];
+  state: [SessionState];
+}
+
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  readonly connectString: string;
+  readonly #sessionTimeoutMs: number;
+  readonly #callTimeoutMs: number;
+  readonly #onCall?: ZkClientOptions["onCall"];
+  #inner!: zookeeper.Client;
+  #state: SessionState = "connecting";
+  #inFlight = new Set<InFlight>();
+  #pendingWatches = new Set<PendingWatch>();
+  #lostTimer: NodeJS.Timeout | undefined;
+  #sessions = 0;
+
+  private constructor(options: ZkClientOptions) {
+    super();
+    this.connectString = options.connectString;
+    this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
+    this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.#onCall = options.onCall;
+  }
+
+  /** Connects and resolves once the first session is established. */
+  static async connect(options: ZkClientOptions): Promise<ZkClient> {
+    const client = new ZkClient(options);
+    client.#openSession();
+    const timeoutMs = options.connectTimeoutMs ?? 15_000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.close();
+        reject(
+          new PvcError(
+            ErrorCodes.ZK_CONNECTION_LOSS,
+            `zookeeper: could not connect to ${options.connectString} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const onState = (state: SessionState) => {
+        if (state === "connected") {
+          clearTimeout(timer);
+          client.off("state", onState);
+          resolve();
+        }
+      };
+      client.on("state", onState);
+    });
+    return client;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** How many sessions this client has had (1 after connect, +1 per rebuild). */
+  get sessionCount(): number {
+    return this.#sessions;
+  }
+
+  /** The current session id (hex), or "" while none. */
+  get sessionId(): string {
+    const id = this.#inner?.getSessionId?.();
+    if (id?.length !== 8) return "";
+    const value = Buffer.from(id).readBigUInt64BE(0);
+    return value === 0n ? "" : value.toString(16); // same form as ZkStat.ephemeralOwner
+  }
+
+  #setState(state: SessionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit("state", state);
+  }
+
+  #openSession(): void {
+    const inner = zookeeper.createClient(this.connectString, {
+      sessionTimeout: this.#sessionTimeoutMs,
+      spinDelay: 200,
+      retries: 0,
+    });
+    this.#inner = inner;
+    let everConnected = false;
+    inner.on("state", (s: { name: string }) => {
+      if (this.#inner !== inner || this.#state === "closed") return; // an abandoned session
+      switch (s.name) {
+        case "SYNC_CONNECTED":
+        case "CONNECTED_READ_ONLY":
+          clearTimeout(this.#lostTimer);
+          this.#lostTimer = undefined;
+          if (!everConnected) {
+            everConnected = true;
+            this.#sessions += 1;
+            this.#setState("connected");
+            if (this.#sessions > 1) {
+              this.#firePendingWatches();
+              this.emit("rebuilt");
+            }
+          } else {
+            this.#setState("connected");
+            this.emit("reconnected");
+          }
+          break;
+        case "DISCONNECTED":
+          if (!everConnected) break; // still trying to reach a server for a new session
+          this.#setState("suspended");
+          this.emit("suspended");
+          // Like Curator: without a server to tell us, assume the session is gone once it
+          // would have timed out on the server side.
+          clearTimeout(this.#lostTimer);
+          this.#lostTimer = setTimeout(
+            () => this.#loseSession("no connection for the session timeout"),
+            this.#sessionTimeoutMs,
+          );
+          break;
+        case "EXPIRED":
+          this.#loseSession("the server expired the session");
+          break;
+        case "AUTH_FAILED":
+          this.#loseSession("authentication failed");
+          break;
+      }
+    });
+    inner.connect();
+  }
+
+  #loseSession(reason: string): void {
+    if (this.#state === "closed") return;
+    clearTimeout(this.#lostTimer);
+    this.#lostTimer = undefined;
+    const old = this.#inner;
+    this.#setState("connecting");
+    this.#rejectInFlight(new PvcError(ErrorCodes.ZK_SESSION_EXPIRED, `zookeeper: session lost (${reason})`));
+    this.emit("lost");
+    old.removeAllListeners();
+    old.close();
+    this.#openSession();
+  }
+
+  #rejectInFlight(err: PvcError): void {
+    const calls = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const call of calls) call.reject(err);
+  }
+
+  #firePendingWatches(): void {
+    const watches = [...this.#pendingWatches];
+    this.#pendingWatches.clear();
+    for (const w of watches) {
+      if (w.fired) continue;
+      w.fired = true;
+      w.watcher({ type: "session-rebuilt", path: w.path });
+    }
+  }
+
+  /** Wraps a user watcher so that it fires exactly once: on its event, or on a session rebuild. */
+  #armWatch(
+    path: string,
+    watcher: Watcher | undefined,
+  ): ((event: { type: number; path: string }) => void) | undefined {
+    if (!watcher) return undefined;
+    const pending: PendingWatch = { path, fired: false, watcher };
+    this.#pendingWatches.add(pending);
+    return (event) => {
+      if (pending.fired) return;
+      pending.fired = true;
+      this.#pendingWatches.delete(pending);
+      watcher({ type: EVENT_TYPES[event.type] ?? "changed", path: event.path ?? path });
+    };
+  }
+
+  /** Runs one library call with a timeout, typed errors and in-flight tracking. */
+  #call<T>(
+    op: string,
+    path: string,
+    invoke: (inner: zookeeper.Client, done: (err: unknown, value?: T) => void) => void,
+    timeoutMs?: number,
+  ): Promise<T> {
+    if (this.#state === "closed") {
+      return Promise.reject(new PvcError(ErrorCodes.ZK_CLOSED, `zookeeper ${op} ${path}: client is closed`));
+    }
+    const started = performance.now();
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: PvcError | undefined, value?: T) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#inFlight.delete(entry);
+        this.#onCall?.({ op, ms: performance.now() - started, ok: !err });
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      const entry: InFlight = { reject: (err) => finish(err) };
+      const limit = timeoutMs ?? this.#callTimeoutMs;
+      const timer = setTimeout(
+        () =>
+          finish(
+            new PvcError(
+              ErrorCodes.ZK_TIMEOUT,
+              `zookeeper ${op} ${path}: no answer within ${limit} ms (state ${this.#state}); a write may or may not have been applied`,
+            ),
+          ),
+        limit,
+      );
+      this.#inFlight.add(entry);
+      try {
+        invoke(this.#inner, (err, value) => finish(err ? toZkError(err, op, path) : undefined, value));
+      } catch (err) {
+        // The library throws synchronously on bad arguments (e.g. an invalid path).
+        finish(
+          new PvcError(ErrorCodes.ZK_OTHER, `zookeeper ${op} ${path}: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+      }
+    });
+  }
+
+  async get(path: string, options: { watch?: Watcher } = {}): Promise<{ data: string; stat: ZkStat }> {
+    const watch = this.#armWatch(path, options.watch);
+    return this.#call("get", path, (inner, done) => {
+      const cb = (err: unknown, data?: Buffer, stat?: RawStat) =>
+        done(
+          err,
+          err ? undefined : { data: data ? data.toString("utf8") : "", stat: toStat(stat as RawStat) },
+        );
+      if (watch) inner.getData(path, watch, cb);
+      else inner.getData(path, cb);
+    });
+  }
+
+  /** Like get, but null when the node does not exist. */
+  async tryGet(
+    path: string,
+    options: { watch?: Watcher } = {},
+  ): Promise<{ data: string; stat: ZkStat } | null> {
+    try {
+      return await this.get(path, options);
+    } catch (err) {
+      if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) {
+        // A getData watch is not left on a missing node; make the caller's watch still fire on create.
+        if (options.watch) await this.exists(path, options);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** The node's stat, or null. With `watch`, fires on create, delete or data change. */
+  async exists(path: string, options: { watch?: Watcher } = {}): Promise<ZkStat | null> {
+    const watch = this.#armWatch(path, options.watch);
+    return this.#call("exists", path, (inner, done) => {
+      const cb = (err: unknown, stat?: RawStat | null) => done(err, stat ? toStat(stat) : null);
+      if (watch) inner.exists(path, watch, cb);
+      else inner.exists(path, cb);
+    });
+  }
+
+  async children(path: string, options: { watch?: Watcher } = {}): Promise<string[]> {
+    return (await this.childrenWithStat(path, options)).children;
+  }
+
+  async childrenWithStat(
+    path: string,
+    options: { watch?: Watcher } = {},
+  ): Promise<{ children: string[]; stat: ZkStat }> {
+    const watch = this.#armWatch(path, options.watch);
+    return this.#call("children", path, (inner, done) => {
+      const cb = (err: unknown, children?: string[], stat?: RawStat) =>
+        done(err, err ? undefined : { children: children ?? [], stat: toStat(stat as RawStat) });
+      if (watch) inner.getChildren(path, watch, cb);
+      else inner.getChildren(path, cb);
+    });
+  }
+
+  /** Creates a node; returns the created path (with the suffix for sequential modes). */
+  async create(path: string, data = "", options: { mode?: CreateMode } = {}): Promise<string> {
+    const mode = CREATE_MODES[options.mode ?? "persistent"];
+    return this.#call("create", path, (inner, done) => {
+      inner.create(path, Buffer.from(data, "utf8"), mode, (err: unknown, created?: string) =>
+        done(err, created),
+      );
+    });
+  }
+
+  /** Creates the node and any missing parents (persistent, empty); an existing node is left as is. */
+  async mkdirp(path: string): Promise<void> {
+    await this.#call("mkdirp", path, (inner, done) => {
+      inner.mkdirp(path, (err: unknown) => done(err));
+    });
+  }
+
+  /** Sets data; `version` -1 means any version. A stale version fails with ZK_BAD_VERSION. */
+  async set(path: string, data: string, version = -1): Promise<ZkStat> {
+    return this.#call("set", path, (inner, done) => {
+      inner.setData(path, Buffer.from(data, "utf8"), version, (err: unknown, stat?: RawStat) =>
+        done(err, stat ? toStat(stat) : undefined),
+      );
+    });
+  }
+
+  async delete(path: string, version = -1): Promise<void> {
+    await this.#call("delete", path, (inner, done) => {
+      inner.remove(path, version, (err: unknown) => done(err));
+    });
+  }
+
+  /** Every path in the subtree rooted at `path`, parents before children (empty if it does not exist). */
+  async listTree(path: string): Promise<string[]> {
+    const out: string[] = [];
+    let level = [path];
+    while (level.length > 0) {
+      const next: string[] = [];
+      const results = await Promise.all(
+        level.map(async (p) => {
+          try {
+            return { p, children: await this.children(p) };
+          } catch (err) {
+            if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) return null;
+            throw err;
+          }
+        }),
+      );
+      for (const r of results) {
+        if (!r) continue;
+        out.push(r.p);
+        for (const c of r.children) next.push(r.p === "/" ? `/${c}` : `${r.p}/${c}`);
+      }
+      level = next;
+    }
+    return out;
+  }
+
+  /** The delete ops that remove a subtree in one multi, children first. */
+  async deleteTreeOps(path: string): Promise<ZkOp[]> {
+    const tree = await this.listTree(path);
+    return tree.reverse().map((p) => ({ op: "delete", path: p }) as const);
+  }
+
+  /**
+   * Removes a subtree atomically (one multi) when it has at most MAX_MULTI_OPS nodes; a larger
+   * tree (ZooKeeper caps a request at 1 MiB) goes in children-first batches, so an interruption
+   * leaves a smaller tree, never an orphaned child. If a child appears concurrently, the multi
+   * fails with NotEmpty and is retried on a fresh listing. A missing node is not an error.
+   */
+  async deleteRecursive(path: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const ops = await this.deleteTreeOps(path);
+      if (ops.length === 0) return;
+      try {
+        for (let i = 0; i < ops.length; i += MAX_MULTI_OPS) await this.multi(ops.slice(i, i + MAX_MULTI_OPS));
+        return;
+      } catch (err) {
+        const retryable =
+          err instanceof PvcError &&
+          (err.code === ErrorCodes.ZK_NOT_EMPTY || err.code === ErrorCodes.ZK_NO_NODE);
+        if (!retryable || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /**
+   * Applies all ops atomically, or none. On failure throws ZkMultiError whose `code` is the
+   * failing op's (ZK_BAD_VERSION, ZK_NO_NODE, ZK_NODE_EXISTS, ZK_NOT_EMPTY…) and which names it.
+   */
+  async multi(ops: ZkOp[]): Promise<ZkOpResult[]> {
+    if (ops.length === 0) return [];
+    const label = ops[0].path + (ops.length > 1 ? ` (+${ops.length - 1})` : "");
+    type RawResult = { type: number; err?: number; path?: string; stat?: RawStat };
+    const raw = await this.#call<RawResult[]>("multi", label, (inner, done) => {
+      const tx = inner.transaction();
+      for (const op of ops) {
+        switch (op.op) {
+          case "create":
+            tx.create(op.path, Buffer.from(op.data ?? "", "utf8"), CREATE_MODES[op.mode ?? "persistent"]);
+            break;
+          case "set":
+            tx.setData(op.path, Buffer.from(op.data, "utf8"), op.version ?? -1);
+            break;
+          case "delete":
+            tx.remove(op.path, op.version ?? -1);
+            break;
+          case "check":
+            tx.check(op.path, op.version);
+            break;
+        }
+      }
+      tx.commit((err: unknown, results?: RawResult[]) => {
+        if (err && results) {
+          // The failing op carries its own code; the ops after it carry RUNTIME_INCONSISTENCY.
+          const index = results.findIndex((r) => r.err !== undefined && r.err !== ZK_WIRE_CODES.OK);
+          const failed = Math.max(index, 0);
+          done(
+            new ZkMultiError(
+              toZkError(err, ops[failed].op, ops[failed].path),
+              failed,
+              ops[failed],
+              ops.length,
+            ),
+          );
+          return;
+        }
+        done(err, results);
+      });
+    });
+    return ops.map((op, i) => {
+      const r = raw[i];
+      const result: ZkOpResult = { op: op.op, path: op.path };
+      if (op.op === "create" && r?.path) result.created = r.path;
+      if (op.op === "set" && r?.stat) result.stat = toStat(r.stat);
+      return result;
+    });
+  }
+
+  /** Closes the session (ephemeral nodes go at once) and rejects whatever is still in flight. */
+  close(): void {
+    if (this.#state === "closed") return;
+    clearTimeout(this.#lostTimer);
+    this.#setState("closed");
+    this.#rejectInFlight(new PvcError(ErrorCodes.ZK_CLOSED, "zookeeper: client closed"));
+    this.#pendingWatches.clear();
+    this.#inner.removeAllListeners();
+    this.#inner.close();
+  }
+}

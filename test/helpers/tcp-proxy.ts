@@ -1,0 +1,60 @@
+/**
+ * A loopback TCP proxy whose link can be cut, to make a real ZooKeeper session expire: stopping a
+ * standalone server does not expire sessions (they are restored when it comes back), but a client
+ * that cannot reach the server for longer than its session timeout loses its session on both sides.
+ */
+import net from "node:net";
+
+export interface TcpProxy {
+  /** `127.0.0.1:<port>` to give to the client instead of the server's address. */
+  readonly address: string;
+  /** Drops every connection and refuses new ones until `restore()`. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  const [host, portText] = target.split(",")[0].split("/")[0].split(":");
+  const targetPort = Number(portText);
+  const sockets = new Set<net.Socket>();
+  let isCut = false;
+
+  const server = net.createServer((client) => {
+    if (isCut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, host);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+
+  return {
+    address: `127.0.0.1:${port}`,
+    cut() {
+      isCut = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      isCut = false;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
