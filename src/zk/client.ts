@@ -313,16 +313,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #armWatch(
     path: string,
     watcher: Watcher | undefined,
-  ): ((event: { type: number; path: string }) => void) | undefined {
+  ): { fire: (event: { type: number; path: string }) => void; cancel: () => void } | undefined {
     if (!watcher) return undefined;
     const pending: PendingWatch = { path, fired: false, watcher };
     this.#pendingWatches.add(pending);
-    return (event) => {
-      if (pending.fired) return;
-      pending.fired = true;
-      this.#pendingWatches.delete(pending);
-      watcher({ type: EVENT_TYPES[event.type] ?? "changed", path: event.path ?? path });
+    return {
+      fire: (event) => {
+        if (pending.fired) return;
+        pending.fired = true;
+        this.#pendingWatches.delete(pending);
+        watcher({ type: EVENT_TYPES[event.type] ?? "changed", path: event.path ?? path });
+      },
+      cancel: () => {
+        pending.fired = true;
+        this.#pendingWatches.delete(pending);
+      },
     };
+  }
+
+  /** How many one-shot watches are armed and not yet fired (for leak checks and metrics). */
+  get pendingWatchCount(): number {
+    return this.#pendingWatches.size;
   }
 
   /** Runs one library call with a timeout, typed errors and in-flight tracking. */
@@ -376,12 +387,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async get(path: string, options: { watch?: Watcher } = {}): Promise<{ data: string; stat: ZkStat }> {
     const watch = this.#armWatch(path, options.watch);
     return this.#call("get", path, (inner, done) => {
-      const cb = (err: unknown, data?: Buffer, stat?: RawStat) =>
+      const cb = (err: unknown, data?: Buffer, stat?: RawStat) => {
+        if (err) watch?.cancel(); // the library registers a data watch only on success
         done(
           err,
           err ? undefined : { data: data ? data.toString("utf8") : "", stat: toStat(stat as RawStat) },
         );
-      if (watch) inner.getData(path, watch, cb);
+      };
+      if (watch) inner.getData(path, watch.fire, cb);
       else inner.getData(path, cb);
     });
   }
@@ -407,8 +420,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async exists(path: string, options: { watch?: Watcher } = {}): Promise<ZkStat | null> {
     const watch = this.#armWatch(path, options.watch);
     return this.#call("exists", path, (inner, done) => {
-      const cb = (err: unknown, stat?: RawStat | null) => done(err, stat ? toStat(stat) : null);
-      if (watch) inner.exists(path, watch, cb);
+      const cb = (err: unknown, stat?: RawStat | null) => {
+        if (err) watch?.cancel();
+        done(err, stat ? toStat(stat) : null);
+      };
+      if (watch) inner.exists(path, watch.fire, cb);
       else inner.exists(path, cb);
     });
   }
@@ -423,9 +439,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   ): Promise<{ children: string[]; stat: ZkStat }> {
     const watch = this.#armWatch(path, options.watch);
     return this.#call("children", path, (inner, done) => {
-      const cb = (err: unknown, children?: string[], stat?: RawStat) =>
+      const cb = (err: unknown, children?: string[], stat?: RawStat) => {
+        if (err) watch?.cancel(); // registered only on success
         done(err, err ? undefined : { children: children ?? [], stat: toStat(stat as RawStat) });
-      if (watch) inner.getChildren(path, watch, cb);
+      };
+      if (watch) inner.getChildren(path, watch.fire, cb);
       else inner.getChildren(path, cb);
     });
   }
