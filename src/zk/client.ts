@@ -544,6 +544,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     type RawResult = { type: number; err?: number; path?: string; stat?: RawStat };
     const raw = await this.#call<RawResult[]>("multi", label, (inner, done) => {
       const tx = inner.transaction();
+      // node-zookeeper-client's Transaction does `version = version || -1`, turning an expected
+      // version 0 into "any version" (a lost update on every znode's first change). We set the
+      // version on the queued op ourselves.
+      const queued = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
+      const pin = (version: number) => {
+        queued[queued.length - 1].version = version;
+      };
       for (const op of ops) {
         switch (op.op) {
           case "create":
@@ -551,12 +558,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
             break;
           case "set":
             tx.setData(op.path, Buffer.from(op.data, "utf8"), op.version ?? -1);
+            pin(op.version ?? -1);
             break;
           case "delete":
             tx.remove(op.path, op.version ?? -1);
+            pin(op.version ?? -1);
             break;
           case "check":
             tx.check(op.path, op.version);
+            pin(op.version);
             break;
         }
       }

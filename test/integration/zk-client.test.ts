@@ -113,6 +113,18 @@ describe("ZkClient on the real ZooKeeper", () => {
     assert.equal((await zk.get(`${base}/x`)).data, "3");
   });
 
+  test("multi honours an expected version of 0 (the library alone would treat 0 as 'any')", async () => {
+    const path = `${root}/v0`;
+    await zk.create(path, "a");
+    await zk.set(path, "b"); // now at version 1
+    await rejectsWithCode(zk.multi([{ op: "check", path, version: 0 }]), ErrorCodes.ZK_BAD_VERSION);
+    await rejectsWithCode(zk.multi([{ op: "set", path, data: "c", version: 0 }]), ErrorCodes.ZK_BAD_VERSION);
+    await rejectsWithCode(zk.multi([{ op: "delete", path, version: 0 }]), ErrorCodes.ZK_BAD_VERSION);
+    assert.equal((await zk.get(path)).data, "b");
+    await zk.multi([{ op: "set", path, data: "d", version: 1 }]);
+    assert.equal((await zk.get(path)).data, "d");
+  });
+
   test("a failing multi leaves nothing and names the failing op", async () => {
     const base = `${root}/multi-fail`;
     await zk.create(base, "orig");
