@@ -1,0 +1,217 @@
+/**
+ * Informer: list-then-watch one kind into an in-memory cache and tell listeners what changed.
+ *
+ * ZooKeeper watches are one-shot and carry no data, so the informer keeps, per object, one watch
+ * on its object znode and one on its status znode, plus one on the kind's folder for adds and
+ * deletes. A fired watch means "read it again": the informer never trusts the event, it reads the
+ * current state and compares resourceVersions (zxids), so a burst of writes may reach listeners
+ * as one update, but never out of order and never missing the last state — the guarantee a
+ * level-triggered reconciler needs. After a session rebuild every watch fires and everything is
+ * re-read: listeners get the differences (adds, updates, deletes), and the cache is correct again.
+ *
+ * Cached objects are deep-frozen: no listener can change what another sees.
+ */
+import { EventEmitter } from "node:events";
+import type { Resource } from "../resources/types.ts";
+import type { WatchEvent } from "../zk/client.ts";
+import { type LabelSelector, matchesSelector } from "./labels.ts";
+import type { ResourceStore } from "./store.ts";
+
+export interface InformerEvents {
+  add: [object: Resource];
+  update: [object: Resource, old: Resource];
+  delete: [object: Resource];
+  /** The initial list is in the cache. */
+  synced: [];
+  /** A read failed; the informer retries on its own. */
+  error: [err: unknown];
+}
+
+interface Entry {
+  object?: Resource;
+  objectWatched: boolean;
+  statusWatched: boolean;
+  /** A refresh is running; `again` asks it to read once more when it ends. */
+  running: boolean;
+  again: boolean;
+}
+
+function rvOf(r: Resource): bigint {
+  return BigInt(r.metadata.resourceVersion ?? "0");
+}
+
+export class Informer extends EventEmitter<InformerEvents> {
+  readonly kind: string;
+  readonly #store: ResourceStore;
+  readonly #entries = new Map<string, Entry>();
+  #listWatched = false;
+  #listing = false;
+  #listAgain = false;
+  #stopped = false;
+  #synced = false;
+  #retryMs: number;
+  #highestRv = 0n;
+
+  constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
+    super();
+    this.#store = store;
+    this.kind = store.kindInfo(kind).kind;
+    this.#retryMs = options.retryMs ?? 500;
+  }
+
+  /** Lists the kind and resolves once the cache holds it; watches keep it current afterwards. */
+  async start(): Promise<void> {
+    await this.#relist();
+    this.#synced = true;
+    this.emit("synced");
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.removeAllListeners();
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** The highest resourceVersion this informer has seen. */
+  get resourceVersion(): string {
+    return this.#highestRv.toString();
+  }
+
+  get(name: string): Resource | undefined {
+    return this.#entries.get(name)?.object;
+  }
+
+  list(selector: LabelSelector = []): Resource[] {
+    const out: Resource[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.object && matchesSelector(e.object.metadata.labels, selector)) out.push(e.object);
+    }
+    return out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.object) n++;
+    return n;
+  }
+
+  async #relist(): Promise<void> {
+    if (this.#listing) {
+      this.#listAgain = true;
+      return;
+    }
+    this.#listing = true;
+    try {
+      do {
+        this.#listAgain = false;
+        // Arm the list watch only when none is armed: a second one would fire twice.
+        const armWatch = !this.#listWatched;
+        const names = await this.#store.watchNames(
+          this.kind,
+          armWatch ? (e) => this.#onListWatch(e) : undefined,
+        );
+        if (armWatch) this.#listWatched = true;
+        const present = new Set(names);
+        const work: Promise<void>[] = [];
+        for (const name of names) {
+          if (!this.#entries.has(name)) {
+            this.#entries.set(name, {
+              objectWatched: false,
+              statusWatched: false,
+              running: false,
+              again: false,
+            });
+          }
+          work.push(this.#refresh(name));
+        }
+        for (const name of this.#entries.keys()) if (!present.has(name)) work.push(this.#refresh(name));
+        await Promise.all(work);
+      } while (this.#listAgain && !this.#stopped);
+    } finally {
+      this.#listing = false;
+    }
+  }
+
+  #onListWatch(_event: WatchEvent): void {
+    this.#listWatched = false;
+    if (this.#stopped) return;
+    this.#relist().catch((err) => this.#retryLater(err, () => this.#relist()));
+  }
+
+  #retryLater(err: unknown, again: () => Promise<void>): void {
+    if (this.#stopped) return;
+    this.emit("error", err);
+    setTimeout(() => {
+      if (!this.#stopped) again().catch((e) => this.#retryLater(e, again));
+    }, this.#retryMs).unref();
+  }
+
+  /** Reads one object (serialised per name) and emits what changed. */
+  async #refresh(name: string): Promise<void> {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    if (entry.running) {
+      entry.again = true;
+      return;
+    }
+    entry.running = true;
+    try {
+      do {
+        entry.again = false;
+        const watches: { object?: (e: WatchEvent) => void; status?: (e: WatchEvent) => void } = {};
+        if (!entry.objectWatched) {
+          watches.object = () => this.#onObjectWatch(name, "objectWatched");
+        }
+        if (!entry.statusWatched) {
+          watches.status = () => this.#onObjectWatch(name, "statusWatched");
+        }
+        const current = await this.#store.watchRead(this.kind, name, watches);
+        if (current) {
+          // Object and status znodes exist together (created and deleted in one multi), so both
+          // watches asked for are armed; on a missing object none is.
+          if (watches.object) entry.objectWatched = true;
+          if (watches.status) entry.statusWatched = true;
+        }
+        this.#apply(name, entry, current);
+      } while (entry.again && !this.#stopped);
+    } catch (err) {
+      this.#retryLater(err, () => this.#refresh(name));
+    } finally {
+      entry.running = false;
+    }
+  }
+
+  #onObjectWatch(name: string, which: "objectWatched" | "statusWatched"): void {
+    const entry = this.#entries.get(name);
+    if (entry) entry[which] = false;
+    if (this.#stopped) return;
+    void this.#refresh(name);
+  }
+
+  #apply(name: string, entry: Entry, current: Resource | null): void {
+    const old = entry.object;
+    if (!current) {
+      this.#entries.delete(name);
+      if (old) this.emit("delete", old);
+      return;
+    }
+    const rv = rvOf(current);
+    if (rv > this.#highestRv) this.#highestRv = rv;
+    if (!old) {
+      entry.object = current;
+      this.emit("add", current);
+    } else if (rv > rvOf(old) || old.metadata.uid !== current.metadata.uid) {
+      entry.object = current;
+      if (old.metadata.uid !== current.metadata.uid) {
+        // Deleted and created again between two reads: tell it as it happened.
+        this.emit("delete", old);
+        this.emit("add", current);
+      } else {
+        this.emit("update", current, old);
+      }
+    }
+  }
+}

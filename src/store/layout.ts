@@ -1,0 +1,43 @@
+/**
+ * Where the store keeps resources in ZooKeeper: the one place that knows these paths.
+ *
+ *   <root>/objects/<plural>/<name>          JSON {apiVersion, kind, metadata, spec} (no status)
+ *   <root>/objects/<plural>/<name>/status   JSON status, written only through updateStatus
+ *   <root>/events/<plural>/<name>/e-<seq>   JSON event records, bounded per object
+ *
+ * Status is its own znode so that a user's spec write and a controller's status write never
+ * overwrite each other, and each carries its own version.
+ */
+export const DEFAULT_STORE_ROOT = "/pvc-reconciler";
+
+export class StoreLayout {
+  constructor(readonly root: string = DEFAULT_STORE_ROOT) {
+    if (!root.startsWith("/") || (root.length > 1 && root.endsWith("/"))) {
+      throw new Error(
+        `store root must be an absolute ZooKeeper path without a trailing slash, got ${JSON.stringify(root)}`,
+      );
+    }
+  }
+  objectsDir(): string {
+    return `${this.root}/objects`;
+  }
+  kindDir(plural: string): string {
+    return `${this.root}/objects/${plural}`;
+  }
+  object(plural: string, name: string): string {
+    return `${this.root}/objects/${plural}/${name}`;
+  }
+  status(plural: string, name: string): string {
+    return `${this.root}/objects/${plural}/${name}/status`;
+  }
+  eventsDir(plural: string, name: string): string {
+    return `${this.root}/events/${plural}/${name}`;
+  }
+  eventPrefix(plural: string, name: string): string {
+    return `${this.root}/events/${plural}/${name}/e-`;
+  }
+  /** Parent of leader-election and other coordination nodes. */
+  coordination(name: string): string {
+    return `${this.root}/coordination/${name}`;
+  }
+}
