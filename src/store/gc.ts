@@ -69,10 +69,10 @@ export class GarbageCollector {
   #index(obj: Resource, add: boolean): void {
     const key = `${obj.kind}/${obj.metadata.name}`;
     for (const ref of obj.metadata.ownerReferences ?? []) {
-      let set = this.#byOwner.get(ref.uid);
+      const set = this.#byOwner.get(ref.uid);
       if (add) {
-        if (!set) this.#byOwner.set(ref.uid, (set = new Set()));
-        set.add(key);
+        if (set) set.add(key);
+        else this.#byOwner.set(ref.uid, new Set([key]));
       } else if (set) {
         set.delete(key);
         if (set.size === 0) this.#byOwner.delete(ref.uid);

@@ -40,31 +40,37 @@ function splitTop(text: string): string[] {
 export function parseLabelSelector(selector: string | undefined): LabelSelector {
   if (!selector || selector.trim() === "") return [];
   const out: LabelSelector = [];
-  for (const part of splitTop(selector)) {
-    let m: RegExpMatchArray | null;
-    if ((m = part.match(/^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
-      const values = m[3]
-        .split(",")
-        .map((v) => v.trim())
-        .filter((v) => v !== "");
-      checkKey(selector, m[1]);
-      for (const v of values) checkValue(selector, v);
-      out.push({ key: m[1], op: m[2] as "in" | "notin", values });
-    } else if ((m = part.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
-      checkKey(selector, m[1]);
-      checkValue(selector, m[3]);
-      out.push({ key: m[1], op: m[2] === "!=" ? "!=" : "=", value: m[3] });
-    } else if ((m = part.match(/^!\s*(\S+)$/))) {
-      checkKey(selector, m[1]);
-      out.push({ key: m[1], op: "!exists" });
-    } else if ((m = part.match(/^(\S+)$/))) {
-      checkKey(selector, m[1]);
-      out.push({ key: m[1], op: "exists" });
-    } else {
-      throw bad(selector, `cannot parse requirement ${JSON.stringify(part)}`);
-    }
-  }
+  for (const part of splitTop(selector)) out.push(parseRequirement(selector, part));
   return out;
+}
+
+function parseRequirement(selector: string, part: string): Requirement {
+  const set = part.match(/^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/);
+  if (set) {
+    const values = set[3]
+      .split(",")
+      .map((v) => v.trim())
+      .filter((v) => v !== "");
+    checkKey(selector, set[1]);
+    for (const v of values) checkValue(selector, v);
+    return { key: set[1], op: set[2] as "in" | "notin", values };
+  }
+  const equality = part.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/);
+  if (equality) {
+    checkKey(selector, equality[1]);
+    checkValue(selector, equality[3]);
+    return { key: equality[1], op: equality[2] === "!=" ? "!=" : "=", value: equality[3] };
+  }
+  const absent = part.match(/^!\s*(\S+)$/);
+  if (absent) {
+    checkKey(selector, absent[1]);
+    return { key: absent[1], op: "!exists" };
+  }
+  if (/^\S+$/.test(part)) {
+    checkKey(selector, part);
+    return { key: part, op: "exists" };
+  }
+  throw bad(selector, `cannot parse requirement ${JSON.stringify(part)}`);
 }
 
 function checkKey(selector: string, key: string): void {
