@@ -98,8 +98,8 @@ export function matchesSelector(
         return !has || !r.values.includes(l[r.key]);
       case "exists":
         return has;
-      case "!exists":
-        return !has;
+      default:
+        return !has; // "!exists"
     }
   });
 }

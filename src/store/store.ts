@@ -62,6 +62,7 @@ interface Stored {
 
 const MAX_NAME_LENGTH = 253;
 // ZooKeeper path segments may not be "." or "..", contain "/" or control characters.
+// Built from a string so the control-character range is explicit rather than hidden in a literal.
 const STORE_NAME = /^[^\s/\u0000-\u001f\u007f-\u009f]+$/;
 
 /** Server-managed metadata: never taken from a user's document. */

@@ -329,7 +329,10 @@ describe("ResourceStore on the real ZooKeeper", () => {
 
       await until("cache to converge after the session rebuild", () => {
         const names = informer.list().map((o) => o.metadata.name);
-        return names.join(",") === "keep,newcomer" && (informer.get("keep")?.spec as { v: number }).v === 2;
+        return (
+          names.join(",") === "keep,newcomer" &&
+          (informer.get("keep")?.spec as { v: number } | undefined)?.v === 2
+        );
       });
       // And it keeps following changes on the new session.
       await writerStore.create(gadget("after"));
