@@ -167,7 +167,7 @@ export class ResourceStore {
       throw invalid("/metadata/name", name, "a name is required");
     if (name.length > MAX_NAME_LENGTH)
       throw invalid("/metadata/name", name, `at most ${MAX_NAME_LENGTH} characters`);
-    if (name === "." || name === ".." || !STORE_NAME.test(name)) {
+    if (!isStoreName(name)) {
       throw invalid(
         "/metadata/name",
         name,
