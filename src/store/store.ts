@@ -61,9 +61,15 @@ interface Stored {
 }
 
 const MAX_NAME_LENGTH = 253;
-// ZooKeeper path segments may not be "." or "..", contain "/" or control characters.
-// Built from a string so the control-character range is explicit rather than hidden in a literal.
-const STORE_NAME = /^[^\s/\u0000-\u001f\u007f-\u009f]+$/;
+/** ZooKeeper path segments may not be "." or "..", nor contain "/", whitespace or control characters. */
+function isStoreName(name: string): boolean {
+  if (name === "." || name === ".." || /[\s/]/.test(name)) return false;
+  for (const ch of name) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
 
 /** Server-managed metadata: never taken from a user's document. */
 const SYSTEM_METADATA = [
