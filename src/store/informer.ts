@@ -107,13 +107,17 @@ export class Informer extends EventEmitter<InformerEvents> {
     try {
       do {
         this.#listAgain = false;
-        // Arm the list watch only when none is armed: a second one would fire twice.
+        // Arm the list watch only when none is armed: a second one would fire twice. The flag is
+        // set before the read: the watch can fire before this await resumes.
         const armWatch = !this.#listWatched;
-        const names = await this.#store.watchNames(
-          this.kind,
-          armWatch ? (e) => this.#onListWatch(e) : undefined,
-        );
         if (armWatch) this.#listWatched = true;
+        let names: string[];
+        try {
+          names = await this.#store.watchNames(this.kind, armWatch ? (e) => this.#onListWatch(e) : undefined);
+        } catch (err) {
+          if (armWatch) this.#listWatched = false;
+          throw err;
+        }
         const present = new Set(names);
         const work: Promise<void>[] = [];
         for (const name of names) {
@@ -162,18 +166,28 @@ export class Informer extends EventEmitter<InformerEvents> {
       do {
         entry.again = false;
         const watches: { object?: (e: WatchEvent) => void; status?: (e: WatchEvent) => void } = {};
+        // Flags are set before the read, not after: the watch armed by this read can fire (and
+        // clear its flag) before this await resumes, and setting it afterwards would lose it.
         if (!entry.objectWatched) {
           watches.object = () => this.#onObjectWatch(name, "objectWatched");
+          entry.objectWatched = true;
         }
         if (!entry.statusWatched) {
           watches.status = () => this.#onObjectWatch(name, "statusWatched");
+          entry.statusWatched = true;
         }
-        const current = await this.#store.watchRead(this.kind, name, watches);
-        if (current) {
-          // Object and status znodes exist together (created and deleted in one multi), so both
-          // watches asked for are armed; on a missing object none is.
-          if (watches.object) entry.objectWatched = true;
-          if (watches.status) entry.statusWatched = true;
+        let current: Resource | null;
+        try {
+          current = await this.#store.watchRead(this.kind, name, watches);
+        } catch (err) {
+          if (watches.object) entry.objectWatched = false;
+          if (watches.status) entry.statusWatched = false;
+          throw err;
+        }
+        if (!current) {
+          // A watch on a missing znode is not armed.
+          if (watches.object) entry.objectWatched = false;
+          if (watches.status) entry.statusWatched = false;
         }
         this.#apply(name, entry, current);
       } while (entry.again && !this.#stopped);
