@@ -1,0 +1,37 @@
+/**
+ * The `pvcctl` command. Each subsystem registers its own command group; this file only lists them
+ * and turns errors into one line and an exit code (0 ok, 1 failure, 2 usage error).
+ */
+import { Command, CommanderError } from "commander";
+import { ErrorCodes, isPvcError } from "../errors.ts";
+import { registerStackCommands } from "./stack.ts";
+
+const program = new Command("pvcctl")
+  .description("declarative control plane for PVC")
+  .option("-v, --verbose", "print stack traces with errors")
+  // Before the register calls: subcommands inherit it, and we choose the exit codes below.
+  .exitOverride();
+
+registerStackCommands(program);
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (isPvcError(err, ErrorCodes.CONFIG_INVALID)) return 2;
+  return 1;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commander has already printed its own usage message.
+  if (!(err instanceof CommanderError)) {
+    const verbose =
+      program.opts().verbose === true || process.argv.includes("-v") || process.argv.includes("--verbose");
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`pvcctl: ${message}\n`);
+    if (verbose) {
+      for (let e: unknown = err; e instanceof Error; e = e.cause) process.stderr.write(`${e.stack}\n`);
+    }
+  }
+  process.exitCode = exitCodeFor(err);
+}

@@ -1,0 +1,85 @@
+/**
+ * Pid files, /proc parsing and the small parsers the stack uses to read other programs' output.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import { parseAdminSocketReply } from "../../src/stack/admin-socket.ts";
+import { isCephReady, parseCephStatus } from "../../src/stack/ceph.ts";
+import { hollowNodeNames } from "../../src/stack/hollow-nodes.ts";
+import { installedFromDpkgQuery } from "../../src/stack/install.ts";
+import { isAlive, parsePidfile, parseProcStat } from "../../src/stack/state.ts";
+
+describe("pid files", () => {
+  test("one decimal PID, surrounding whitespace allowed", () => {
+    assert.equal(parsePidfile("1234\n"), 1234);
+    assert.equal(parsePidfile("  42  "), 42);
+  });
+  test("anything else counts as no PID", () => {
+    for (const text of ["", "\n", "abc", "12 34", "-5", "1", "0", "1.5", "99999999"]) {
+      assert.equal(parsePidfile(text), null, JSON.stringify(text));
+    }
+  });
+});
+
+describe("/proc/PID/stat", () => {
+  test("state and start time, even when the command name holds ') '", () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 4));
+    fields[0] = "Z";
+    fields[19] = "987654";
+    const stat = parseProcStat(`123 (evil) name) ${fields.join(" ")}`);
+    assert.deepEqual(stat, { state: "Z", startTicks: 987654 });
+  });
+
+  test("isAlive: ourselves yes; a PID that started after the pid file was written no; an exited child no", () => {
+    assert.equal(isAlive(process.pid), true);
+    assert.equal(isAlive(process.pid, Date.now()), true);
+    assert.equal(isAlive(process.pid, 0), false, "a start time far after the pid file means a reused PID");
+    const child = spawnSync("true");
+    assert.equal(isAlive(child.pid as number), false);
+  });
+});
+
+describe("parsers of other programs' output", () => {
+  test("dpkg-query: only 'install ok installed' counts", () => {
+    const out =
+      "zookeeper install ok installed\nceph-mon deinstall ok config-files\nceph-osd install ok installed\n";
+    assert.deepEqual([...installedFromDpkgQuery(out)].sort(), ["ceph-osd", "zookeeper"]);
+  });
+
+  test("ceph status: ready needs HEALTH_OK, the OSD up and in, and an active mgr", () => {
+    const status = (health: string, up: number, inn: number, mgr: boolean) =>
+      `\n${JSON.stringify({ health: { status: health }, osdmap: { num_osds: 1, num_up_osds: up, num_in_osds: inn }, mgrmap: { available: mgr } })}`;
+    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 1, 1, true))), true);
+    assert.equal(isCephReady(parseCephStatus(status("HEALTH_WARN", 1, 1, true))), false);
+    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 0, 1, true))), false);
+    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 1, 1, false))), false);
+    const nested = JSON.stringify({
+      health: { status: "HEALTH_OK" },
+      osdmap: { osdmap: { num_up_osds: 1, num_in_osds: 1 } },
+      mgrmap: { available: true },
+    });
+    assert.equal(isCephReady(parseCephStatus(nested)), true);
+  });
+
+  test("admin socket replies: length-prefixed JSON; error text is no answer", () => {
+    const frame = (text: string) => {
+      const body = Buffer.from(text);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(body.length);
+      return Buffer.concat([head, body]);
+    };
+    assert.deepEqual(parseAdminSocketReply(frame('{"state":"active"}')), { state: "active" });
+    assert.equal(parseAdminSocketReply(frame("ERROR: (22) Invalid argument\n")), null);
+    assert.equal(parseAdminSocketReply(Buffer.alloc(2)), null);
+  });
+
+  test("hollow node names from the sim's ready file, falling back to the spec", () => {
+    const spec = "hv1:coordinator,hv2:hypervisor";
+    assert.deepEqual(hollowNodeNames('{"nodes":["a","b"]}', spec), ["a", "b"]);
+    assert.deepEqual(hollowNodeNames('{"nodes":[{"name":"a"}]}', spec), ["a"]);
+    assert.deepEqual(hollowNodeNames("a b\n", spec), ["a", "b"]);
+    assert.deepEqual(hollowNodeNames("", spec), ["hv1", "hv2"]);
+    assert.deepEqual(hollowNodeNames(null, null), []);
+  });
+});
