@@ -1,0 +1,42 @@
+/**
+ * What every kind controller gets from the composition root (src/app.ts), and what it gives
+ * back. A kind is one schema + one controller factory here + one facade file in api/v1/.
+ */
+import type { Logger } from "pino";
+import type { PvcKeys } from "../src/pvc/keys.ts";
+import type { Controller } from "../src/runtime/controller.ts";
+import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
+import type { EventRecorder } from "../src/store/events.ts";
+import type { Informer } from "../src/store/informer.ts";
+import type { ResourceStore } from "../src/store/store.ts";
+import type { ZkClient } from "../src/zk/client.ts";
+
+export interface ControllerSettings {
+  /** Period of the full resync of every key (jittered). */
+  resyncPeriodMs: number;
+  /** How often Ceph-side state is polled for drift. */
+  cephPollIntervalMs: number;
+  /** Keys reconciled at once per controller. */
+  concurrency: number;
+}
+
+export interface ControllerContext {
+  zk: ZkClient;
+  store: ResourceStore;
+  /** Started, synced informers for every kind, by kind name. */
+  informer(kind: string): Informer;
+  events: EventRecorder;
+  /** PVC's own keys (the contract with the node daemons). */
+  pvc: PvcKeys;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  settings: ControllerSettings;
+  /** Extra services a controller may need (e.g. the Ceph client), by name. */
+  services: Record<string, unknown>;
+}
+
+export interface KindController {
+  kind: string;
+  /** Builds the controller; the manager starts and stops it with leadership. */
+  create(ctx: ControllerContext): Controller;
+}
