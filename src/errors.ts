@@ -36,6 +36,9 @@ export const ErrorCodes = {
   CONFIG_INVALID: "CONFIG_INVALID",
   // Controllers
   TERMINAL: "TERMINAL",
+  // Hollow node simulator (src/sim)
+  /** A domain's libvirt XML has no usable <domain>/<memory>: the simulated libvirt refuses to start it. */
+  SIM_DOMAIN_XML_INVALID: "SIM_DOMAIN_XML_INVALID",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

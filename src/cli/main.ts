@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
+import { registerSimCommands } from "./sim.ts";
 import { registerStackCommands } from "./stack.ts";
 
 const program = new Command("pvcctl")
@@ -13,6 +14,7 @@ const program = new Command("pvcctl")
   .exitOverride();
 
 registerStackCommands(program);
+registerSimCommands(program);
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
