@@ -16,6 +16,7 @@
 import { EventEmitter } from "node:events";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
 import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
@@ -169,6 +170,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #inFlight = new Set<InFlight>();
   #pendingWatches = new Set<PendingWatch>();
   #lostTimer: NodeJS.Timeout | undefined;
+  /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
+  readonly #recursive = new Map<string, Set<Watcher>>();
   #sessions = 0;
 
   private constructor(options: ZkClientOptions) {
@@ -236,6 +239,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       retries: 0,
     });
     this.#inner = inner;
+    tapWatchEvents(inner, (event) => this.#dispatchRecursive(event));
     let everConnected = false;
     inner.on("state", (s: { name: string }) => {
       if (this.#inner !== inner || this.#state === "closed") return; // an abandoned session
@@ -249,11 +253,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
             this.#sessions += 1;
             this.#setState("connected");
             if (this.#sessions > 1) {
+              this.#readdRecursiveWatches();
               this.#firePendingWatches();
               this.emit("rebuilt");
             }
           } else {
             this.#setState("connected");
+            // One-shot watches are restored by the library's SetWatches; persistent ones are not.
+            this.#readdRecursiveWatches();
             this.emit("reconnected");
           }
           break;
@@ -334,6 +341,61 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   /** How many one-shot watches are armed and not yet fired (for leak checks and metrics). */
   get pendingWatchCount(): number {
     return this.#pendingWatches.size;
+  }
+
+  /**
+   * A persistent recursive watch (ZooKeeper 3.6+): `listener` hears `created`, `changed` and
+   * `deleted` for the root and every node below it, without re-arming, until unsubscribed. After a
+   * reconnect or a session rebuild it hears one `session-rebuilt` for the root: events may have
+   * been missed, re-read what you mirror. Returns the unsubscribe function.
+   */
+  async watchRecursive(path: string, listener: Watcher): Promise<() => void> {
+    let listeners = this.#recursive.get(path);
+    const first = !listeners;
+    if (!listeners) {
+      listeners = new Set();
+      this.#recursive.set(path, listeners);
+    }
+    listeners.add(listener);
+    const unsubscribe = () => {
+      const set = this.#recursive.get(path);
+      set?.delete(listener);
+      // The server keeps the watch until the connection ends; its events then find no listener.
+      if (set && set.size === 0) this.#recursive.delete(path);
+    };
+    if (first) {
+      try {
+        await this.#call("addWatch", path, (inner, done) => sendAddWatch(inner, path, (err) => done(err)));
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+    }
+    return unsubscribe;
+  }
+
+  #dispatchRecursive(event: RawWatcherEvent): void {
+    if (this.#recursive.size === 0) return;
+    const type = EVENT_TYPES[event.type];
+    if (type === undefined || type === "children") return; // recursive watches never send children events
+    for (const [root, listeners] of this.#recursive) {
+      const under = event.path === root || root === "/" || event.path.startsWith(`${root}/`);
+      if (!under) continue;
+      for (const l of [...listeners]) l({ type, path: event.path });
+    }
+  }
+
+  #readdRecursiveWatches(): void {
+    for (const [root, listeners] of this.#recursive) {
+      this.#call("addWatch", root, (inner, done) => sendAddWatch(inner, root, (err) => done(err))).then(
+        () => {
+          for (const l of [...listeners]) l({ type: "session-rebuilt", path: root });
+        },
+        () => {
+          // The connection went again; the next (re)connect re-adds it.
+        },
+      );
+    }
   }
 
   /** Runs one library call with a timeout, typed errors and in-flight tracking. */

@@ -214,6 +214,67 @@ describe("ZkClient on the real ZooKeeper", () => {
     assert.equal((await withTimeout(later.event, 5000, "create via tryGet")).type, "created");
   });
 
+  test("persistent recursive watch: every create/change/delete below the root, no re-arming", async () => {
+    const base = `${root}/recursive`;
+    await zk.create(base);
+    const events: string[] = [];
+    const unsubscribe = await zk.watchRecursive(base, (e) =>
+      events.push(`${e.type} ${e.path.slice(base.length)}`),
+    );
+    await zk.create(`${base}/a`, "1");
+    await zk.create(`${base}/a/b`, "2");
+    await zk.set(`${base}/a/b`, "3");
+    await zk.set(`${base}/a/b`, "4");
+    await zk.multi([
+      { op: "set", path: `${base}/a`, data: "5" },
+      { op: "delete", path: `${base}/a/b` },
+    ]);
+    await zk.create(`${root}/recursive-sibling`); // outside the root: not reported
+    const expected = [
+      "created /a",
+      "created /a/b",
+      "changed /a/b",
+      "changed /a/b",
+      "changed /a",
+      "deleted /a/b",
+    ];
+    const deadline = Date.now() + 5000;
+    while (events.length < expected.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(events, expected);
+    unsubscribe();
+    await zk.set(`${base}/a`, "6");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(events.length, expected.length, "no events after unsubscribe");
+  });
+
+  test("persistent recursive watch survives a reconnect (re-added, with a session-rebuilt hint)", async () => {
+    const proxy = await startTcpProxy(zkConnect());
+    const client = await ZkClient.connect({ connectString: proxy.address, sessionTimeoutMs: 8000 });
+    try {
+      const base = `${root}/recursive-blip`;
+      await zk.create(base);
+      const events: string[] = [];
+      await client.watchRecursive(base, (e) => events.push(`${e.type} ${e.path.slice(base.length)}`));
+      const reconnected = new Promise<void>((r) => client.once("reconnected", () => r()));
+      proxy.cut();
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.restore();
+      await withTimeout(reconnected, 10_000, "reconnect");
+      const deadline = Date.now() + 5000;
+      while (!events.includes("session-rebuilt ") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      await zk.create(`${base}/after`);
+      while (!events.includes("created /after") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(events, ["session-rebuilt ", "created /after"]);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  });
+
   test("a call on a closed client fails at once with ZK_CLOSED", async () => {
     const other = await ZkClient.connect({ connectString: zkConnect() });
     other.close();

@@ -1,0 +1,94 @@
+/**
+ * ZooKeeper 3.6+'s persistent recursive watches (the `addWatch` request, opcode 106) on top of
+ * node-zookeeper-client, which predates them.
+ *
+ * Why: a one-shot watch must be re-armed after every event, per znode, and a subtree needs a data
+ * and a children watch on every node; keeping a mirror of `/networks` that way costs O(nodes)
+ * calls per change wave and a getChildren of the whole parent per create. One persistent
+ * recursive watch on the subtree root delivers created/deleted/changed events for every node
+ * below it, for as long as the connection lives.
+ *
+ * How (the library has no hook for new opcodes, so this is deliberately small and isolated):
+ * - the request is serialized with type 106; once serialized, its header type is switched to
+ *   SET_WATCHES, so the library's reply parser (which dies on an unknown type) treats the empty
+ *   reply like the one of SetWatches, which also carries no payload;
+ * - the library's WatcherManager drops events nobody registered a one-shot watch for; we wrap
+ *   its `emit` to hand every event to our listener first.
+ * Persistent watches do not survive a reconnect here (the library's SetWatches does not carry
+ * them): the owner re-adds them on every (re)connect and treats the gap as "re-read everything".
+ */
+import { createRequire } from "node:module";
+import type zookeeper from "node-zookeeper-client";
+
+const require = createRequire(import.meta.url);
+// The library's internal protocol module: not a public API, pinned by package-lock.
+const jute = require("node-zookeeper-client/lib/jute/index.js") as {
+  OP_CODES: Record<string, number>;
+  protocol: { RequestHeader: new () => { type: number; xid: number } };
+  Request: new (header: unknown, payload: unknown) => { toBuffer(): Buffer; header: { type: number } };
+};
+
+const OP_ADD_WATCH = 106;
+/** AddWatchMode.PERSISTENT_RECURSIVE */
+const MODE_PERSISTENT_RECURSIVE = 1;
+
+export interface RawWatcherEvent {
+  type: number;
+  state: number;
+  path: string;
+}
+
+interface Internals {
+  connectionManager: {
+    queue(request: unknown, callback: (err: unknown) => void): void;
+    watcherManager: { emit(event: RawWatcherEvent): void };
+  };
+}
+
+/** The AddWatchRequest record: a path (jute ustring) and a mode (int). */
+class AddWatchPayload {
+  path: string;
+  readonly mode: number;
+  constructor(path: string, mode: number) {
+    this.path = path;
+    this.mode = mode;
+  }
+  setChrootPath(chroot: string): void {
+    if (chroot) this.path = this.path === "/" ? chroot : `${chroot}${this.path}`;
+  }
+  byteLength(): number {
+    return 4 + Buffer.byteLength(this.path, "utf8") + 4;
+  }
+  serialize(buffer: Buffer, offset: number): number {
+    const bytes = Buffer.from(this.path, "utf8");
+    buffer.writeInt32BE(bytes.length, offset);
+    bytes.copy(buffer, offset + 4);
+    buffer.writeInt32BE(this.mode, offset + 4 + bytes.length);
+    return this.byteLength();
+  }
+}
+
+/** Sends addWatch(path, PERSISTENT_RECURSIVE) on the library client's current connection. */
+export function sendAddWatch(client: zookeeper.Client, path: string, callback: (err: unknown) => void): void {
+  const internals = client as unknown as Internals;
+  const header = new jute.protocol.RequestHeader();
+  header.type = OP_ADD_WATCH;
+  const request = new jute.Request(header, new AddWatchPayload(path, MODE_PERSISTENT_RECURSIVE));
+  const serialize = request.toBuffer.bind(request);
+  request.toBuffer = () => {
+    const buffer = serialize();
+    header.type = jute.OP_CODES.SET_WATCHES; // see the module comment
+    return buffer;
+  };
+  internals.connectionManager.queue(request, callback);
+}
+
+/** Routes every watch event of the library client through `tap` before the library's own dispatch. */
+export function tapWatchEvents(client: zookeeper.Client, tap: (event: RawWatcherEvent) => void): void {
+  const manager = (client as unknown as Internals).connectionManager.watcherManager;
+  const original = manager.emit.bind(manager);
+  manager.emit = (event: RawWatcherEvent) => {
+    tap(event);
+    original(event);
+  };
+}
