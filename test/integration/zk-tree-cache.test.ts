@@ -1,0 +1,91 @@
+/** TreeCache on the real ZooKeeper: a mirror of a subtree kept by one persistent recursive watch. */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { ZkClient } from "../../src/zk/client.ts";
+import { TreeCache } from "../../src/zk/tree-cache.ts";
+import { uniqueRoot, zkConnect } from "../helpers/env.ts";
+import { startTcpProxy } from "../helpers/tcp-proxy.ts";
+
+let zk: ZkClient;
+const root = uniqueRoot("treecache");
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+before(async () => {
+  zk = await ZkClient.connect({ connectString: zkConnect() });
+  await zk.mkdirp(`${root}/tree/a/b`);
+  await zk.set(`${root}/tree/a/b`, "old");
+});
+after(async () => {
+  await zk.deleteRecursive(root);
+  zk.close();
+});
+
+test("loads the subtree, then follows creates, changes and deletes at any depth", async () => {
+  const cache = new TreeCache(zk, `${root}/tree`);
+  const changed: string[] = [];
+  cache.on("change", (p) => changed.push(p.slice(`${root}/tree`.length)));
+  await cache.start();
+  assert.deepEqual([...cache.subtree(`${root}/tree`).keys()].sort(), [
+    `${root}/tree`,
+    `${root}/tree/a`,
+    `${root}/tree/a/b`,
+  ]);
+  assert.equal(cache.get(`${root}/tree/a/b`)?.data, "old");
+  changed.length = 0;
+
+  await zk.set(`${root}/tree/a/b`, "new");
+  await zk.create(`${root}/tree/a/c`, "c");
+  await zk.create(`${root}/tree/a/c/d`, "d");
+  await until(
+    "mirror",
+    () => cache.get(`${root}/tree/a/c/d`)?.data === "d" && cache.get(`${root}/tree/a/b`)?.data === "new",
+  );
+  assert.deepEqual(cache.children(`${root}/tree/a`), ["b", "c"]);
+  await zk.deleteRecursive(`${root}/tree/a/c`);
+  await until("delete", () => !cache.has(`${root}/tree/a/c`) && !cache.has(`${root}/tree/a/c/d`));
+  assert.deepEqual(changed, ["/a/b", "/a/c", "/a/c/d", "/a/c/d", "/a/c"]);
+  cache.stop();
+});
+
+test("noteWrite makes the cache current at once; an older read cannot undo it", async () => {
+  const cache = new TreeCache(zk, `${root}/tree`);
+  await cache.start();
+  const [result] = await zk.multi([{ op: "set", path: `${root}/tree/a`, data: "mine" }]);
+  cache.noteWrite(result.stat?.mzxid as string, [{ path: `${root}/tree/a`, data: "mine" }]);
+  assert.equal(cache.get(`${root}/tree/a`)?.data, "mine");
+  cache.noteWrite("1", [{ path: `${root}/tree/a`, data: "ancient" }]);
+  assert.equal(cache.get(`${root}/tree/a`)?.data, "mine", "an older zxid is ignored");
+  cache.stop();
+});
+
+test("after a reconnect the tree is read again and what changed meanwhile is reported", async () => {
+  const proxy = await startTcpProxy(zkConnect());
+  const client = await ZkClient.connect({ connectString: proxy.address, sessionTimeoutMs: 8000 });
+  try {
+    const cache = new TreeCache(client, `${root}/tree`);
+    await cache.start();
+    const changed = new Set<string>();
+    cache.on("change", (p) => changed.add(p));
+    proxy.cut();
+    await zk.set(`${root}/tree/a/b`, "while-away");
+    await zk.create(`${root}/tree/z`, "new");
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.restore();
+    await until(
+      "resync",
+      () => cache.get(`${root}/tree/a/b`)?.data === "while-away" && cache.has(`${root}/tree/z`),
+    );
+    assert.ok(changed.has(`${root}/tree/a/b`) && changed.has(`${root}/tree/z`));
+    cache.stop();
+  } finally {
+    client.close();
+    await proxy.close();
+  }
+});
