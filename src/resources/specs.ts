@@ -1,0 +1,151 @@
+/**
+ * TypeScript shapes of each kind's spec as validateResource returns it: defaults filled in,
+ * sizes in bytes, addresses and MACs normalized. The JSON Schemas in `schemas/` are the contract;
+ * these types follow them (optional fields stay optional where no default exists).
+ */
+import type { Resource } from "./types.ts";
+
+export type NodeSelector = "mem" | "vcpus" | "load" | "vms";
+export type DeletionPolicy = "Delete" | "Retain";
+
+export interface AclRule {
+  description: string;
+  rule: string;
+}
+
+export interface DhcpReservation {
+  /** Lowercase, `:`-separated. */
+  mac: string;
+  ip: string;
+  hostname?: string;
+}
+
+export interface NetworkSpec {
+  vni: number;
+  /** Defaults to metadata.name. */
+  description: string;
+  type: "bridged" | "managed";
+  /** Defaults to `<description>.local`. */
+  domain: string;
+  nameServers: string[];
+  ipv4?: { network: string; gateway: string; dhcp?: { start: string; end: string } };
+  ipv6?: { network: string; gateway: string; dhcp: boolean };
+  /** [] by default on managed networks; absent on bridged ones. */
+  dhcpReservations?: DhcpReservation[];
+  /** `{in: [], out: []}` by default on managed networks; absent on bridged ones. */
+  acls?: { in: AclRule[]; out: AclRule[] };
+}
+
+export interface CephPoolSpec {
+  pgs: number;
+  replication: { copies: number; minCopies: number };
+  application: "rbd";
+  deletionPolicy: DeletionPolicy;
+  confirmDeleteWithVolumes?: string;
+}
+
+export interface CephVolumeSpec {
+  pool: string;
+  /** The rbd image name; defaults from metadata.name (`<pool>.<name>`). */
+  name: string;
+  /** Bytes. Absent only for a clone that keeps its source's size. */
+  size?: number;
+  source?: { pool: string; volume: string };
+  allowShrink: boolean;
+  onExternalDelete: "report" | "recreate";
+  deletionPolicy: DeletionPolicy;
+}
+
+export interface CephSnapshotSpec {
+  pool: string;
+  volume: string;
+  /** The snapshot name; defaults from metadata.name (`<pool>.<volume>@<name>`). */
+  name: string;
+  deletionPolicy: DeletionPolicy;
+}
+
+export type RunState = "start" | "stop" | "shutdown" | "restart" | "disable";
+
+export interface VirtualMachineSpec {
+  xml?: string;
+  profile?: string;
+  node?: string;
+  nodeLimit: string[];
+  nodeSelector?: NodeSelector;
+  autostart: boolean;
+  runState: RunState;
+  migration?: { node?: string; selector?: NodeSelector };
+  deleteDisks: boolean;
+}
+
+export interface NodeSpec {
+  coordinatorState?: "primary" | "secondary";
+  domainState?: "ready" | "flush";
+}
+
+export interface SystemTemplateSpec {
+  vcpus: number;
+  vramMiB: number;
+  serial: boolean;
+  vnc: boolean;
+  vncBind?: string;
+  nodeLimit: string[];
+  nodeSelector?: NodeSelector;
+  startWithNode: boolean;
+}
+
+export interface NetworkTemplateSpec {
+  macTemplate?: string;
+  networks: { vni: number }[];
+}
+
+export interface StorageDisk {
+  id: string;
+  pool: string;
+  sizeGiB: number;
+  filesystem?: string;
+  filesystemArgs: string[];
+  mountpoint?: string;
+}
+
+export interface StorageImage {
+  id: string;
+  pool: string;
+  volume: string;
+}
+
+export interface StorageTemplateSpec {
+  disks: StorageDisk[];
+  images: StorageImage[];
+}
+
+export interface UserdataTemplateSpec {
+  data: string;
+}
+
+export interface ProvisionerScriptSpec {
+  data: string;
+}
+
+export interface ProvisionerProfileSpec {
+  systemTemplate: string;
+  networkTemplate: string;
+  storageTemplate: string;
+  userdataTemplate: string;
+  script: string;
+  /** Values converted to text. */
+  arguments: Record<string, string>;
+}
+
+export type Network = Resource<NetworkSpec>;
+export type CephPool = Resource<CephPoolSpec>;
+export type CephVolume = Resource<CephVolumeSpec>;
+export type CephSnapshot = Resource<CephSnapshotSpec>;
+export type VirtualMachine = Resource<VirtualMachineSpec>;
+export type PvcNode = Resource<NodeSpec>;
+export type SystemTemplate = Resource<SystemTemplateSpec>;
+export type NetworkTemplate = Resource<NetworkTemplateSpec>;
+export type StorageTemplate = Resource<StorageTemplateSpec>;
+export type UserdataTemplate = Resource<UserdataTemplateSpec>;
+export type ProvisionerScript = Resource<ProvisionerScriptSpec>;
+export type ProvisionerProfile = Resource<ProvisionerProfileSpec>;
