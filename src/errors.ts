@@ -39,6 +39,17 @@ export const ErrorCodes = {
   // Hollow node simulator (src/sim)
   /** A domain's libvirt XML has no usable <domain>/<memory>: the simulated libvirt refuses to start it. */
   SIM_DOMAIN_XML_INVALID: "SIM_DOMAIN_XML_INVALID",
+  // HTTP API (api/)
+  /** No valid session cookie or X-Api-Key token (HTTP 401). */
+  AUTH_REQUIRED: "AUTH_REQUIRED",
+  /** Understood but not allowed, e.g. creating a kind only the cluster creates (HTTP 403). */
+  FORBIDDEN: "FORBIDDEN",
+  /** A malformed request: unparsable body, a bad query value, an invalid `limit` regex (HTTP 400). */
+  BAD_REQUEST: "BAD_REQUEST",
+  /** A watch from a resourceVersion older than the watch history holds: list again (HTTP 410). */
+  RESOURCE_VERSION_TOO_OLD: "RESOURCE_VERSION_TOO_OLD",
+  /** Nothing we threw on purpose: a bug or an outage; the server logged it (HTTP 500). */
+  INTERNAL: "INTERNAL",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
