@@ -39,6 +39,11 @@ export const ErrorCodes = {
   // Hollow node simulator (src/sim)
   /** A domain's libvirt XML has no usable <domain>/<memory>: the simulated libvirt refuses to start it. */
   SIM_DOMAIN_XML_INVALID: "SIM_DOMAIN_XML_INVALID",
+  // Ceph CLI (src/ceph), continued
+  /** The object still has children: e.g. `rbd rm` of an image that has snapshots (errno 39). */
+  CEPH_ENOTEMPTY: "CEPH_ENOTEMPTY",
+  /** Ceph refused a dangerous change without an explicit confirmation flag (errno 1, "Are you SURE?"). */
+  CEPH_EPERM: "CEPH_EPERM",
   // HTTP API (api/)
   /** No valid session cookie or X-Api-Key token (HTTP 401). */
   AUTH_REQUIRED: "AUTH_REQUIRED",
