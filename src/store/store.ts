@@ -28,7 +28,7 @@ export interface KindInfo {
 
 export interface StoreOptions {
   root?: string;
-  kinds: KindInfo[];
+  kinds: readonly KindInfo[];
   /** Schema + semantic validation with defaults filled in; throws VALIDATION_FAILED. */
   validate?: (doc: unknown) => Resource;
   now?: () => Date;
@@ -132,7 +132,7 @@ export class ResourceStore {
   readonly zk: ZkClient;
   readonly layout: StoreLayout;
   readonly #kinds = new Map<string, KindInfo>();
-  readonly #allKinds: KindInfo[];
+  readonly #allKinds: readonly KindInfo[];
   readonly #validate: (doc: unknown) => Resource;
   readonly #now: () => Date;
 

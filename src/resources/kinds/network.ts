@@ -30,8 +30,6 @@ import {
 export const BRIDGED_VNI_MAX = 4094;
 export const MANAGED_VNI_MAX = 16777215;
 
-const MANAGED_ONLY = ["ipv4", "ipv6", "dhcpReservations", "acls"] as const;
-
 function checkIpv4(spec: Json, problems: Problems): Cidr | null {
   const ipv4 = spec.ipv4;
   if (!isObject(ipv4)) return null;
@@ -180,22 +178,8 @@ export const networkRules: KindRules = {
           `must be 1-${BRIDGED_VNI_MAX} (a VLAN id) for a bridged network`,
         );
       }
-      for (const field of MANAGED_ONLY) {
-        const value = spec[field];
-        const empty =
-          value === undefined ||
-          (Array.isArray(value) && value.length === 0) ||
-          (field === "acls" &&
-            isObject(value) &&
-            asArray(value.in).length === 0 &&
-            asArray(value.out).length === 0);
-        if (!empty)
-          problems.add(
-            pointer("spec", field),
-            value,
-            "is only for managed networks (PVC ignores it on bridged ones)",
-          );
-      }
+      // PVC ignores addressing, reservations and ACLs on bridged networks (the manual says so);
+      // we accept them the same way, write none of them, and the status names them (ignoredFields).
       return;
     }
     const net = checkIpv4(spec, problems);

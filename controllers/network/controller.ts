@@ -1,0 +1,327 @@
+/**
+ * The Network controller: converges `/networks/<vni>` to each Network resource.
+ *
+ * The story of one reconcile: observe (the resource from the informer, PVC's keys from a mirror of
+ * `/networks` kept by one persistent recursive watch) → check claims (one vni, one description,
+ * one owner) → compare the desired tree with the observed one → commit the difference as one
+ * multi → report Ready/Stalled with the vni, the dynamic leases dnsmasq wrote, and what PVC
+ * ignores on bridged networks. Any out-of-band change under `/networks/<vni>` wakes the owner at
+ * once through the mirror, so drift is repaired in milliseconds; leases are observed, never
+ * touched. Deletion (behind a finalizer) removes the subtree.
+ */
+import type { PvcKeys } from "../../src/pvc/keys.ts";
+import { planTreeSync } from "../../src/pvc/tree-sync.ts";
+import type { NetworkSpec } from "../../src/resources/specs.ts";
+import type { Condition, Resource, ResourceStatus } from "../../src/resources/types.ts";
+import { applyConditions, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import { Controller } from "../../src/runtime/controller.ts";
+import { TreeCache } from "../../src/zk/tree-cache.ts";
+import type { ControllerContext, KindController } from "../types.ts";
+import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
+
+export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
+
+type Network = Resource<NetworkSpec>;
+
+export interface NetworkLease {
+  mac: string;
+  ip: string;
+  hostname: string;
+  expiry: string;
+  clientId: string;
+}
+
+export interface NetworkStatus extends ResourceStatus {
+  /** The vni whose keys this resource owns now (it differs from spec.vni while moving). */
+  vni?: number;
+  dhcpLeases?: NetworkLease[];
+  /** Spec fields PVC ignores on a bridged network. */
+  ignoredFields?: string[];
+}
+
+/** Dynamic leases as dnsmasq wrote them under dhcp4_leases/<mac>. */
+export function observedLeases(cache: TreeCache, keys: PvcKeys, vni: number): NetworkLease[] {
+  const base = keys.dhcp4Leases(vni);
+  return cache.children(base).map((mac) => {
+    const value = (k: string) => cache.get(`${base}/${mac}/${k}`)?.data ?? "";
+    return {
+      mac,
+      ip: value("ipaddr"),
+      hostname: value("hostname"),
+      expiry: value("expiry"),
+      clientId: value("clientid"),
+    };
+  });
+}
+
+/** The vni of a path under /networks, or undefined. */
+function vniOfPath(keys: PvcKeys, path: string): number | undefined {
+  const prefix = `${keys.networks()}/`;
+  if (!path.startsWith(prefix)) return undefined;
+  const segment = path.slice(prefix.length).split("/")[0];
+  const vni = Number(segment);
+  return Number.isInteger(vni) ? vni : undefined;
+}
+
+/** Who holds a claim among several resources: the oldest, then the first by name. */
+function holder(a: Network, b: Network): Network {
+  const ta = a.metadata.creationTimestamp ?? "";
+  const tb = b.metadata.creationTimestamp ?? "";
+  if (ta !== tb) return ta < tb ? a : b;
+  return a.metadata.name < b.metadata.name ? a : b;
+}
+
+export const networkController: KindController = {
+  kind: "Network",
+  create(ctx: ControllerContext): Controller {
+    const { store, pvc, events } = ctx;
+    const informer = ctx.informer("Network");
+    // The mirror of /networks lives while this replica leads (the controller runs): built on the
+    // first reconcile after a start, dropped on stop.
+    let cache: TreeCache | undefined;
+    let cacheReady: Promise<void> | undefined;
+    const mirror = async (): Promise<TreeCache> => {
+      if (!cache) {
+        const fresh = new TreeCache(ctx.zk, pvc.networks());
+        cache = fresh;
+        // A change to any key under /networks/<vni> wakes the resources that own or want that vni.
+        fresh.on("change", (path) => {
+          const vni = vniOfPath(pvc, path);
+          if (vni === undefined) return;
+          for (const owner of ownersOf(vni)) void controller.enqueue(owner);
+        });
+        fresh.on("error", (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"));
+        cacheReady = fresh.start();
+      }
+      const current = cache;
+      await cacheReady;
+      return current;
+    };
+
+    // The informer holds validated Network documents; this is the one place that says so.
+    const networks = (): Network[] => informer.list() as unknown as Network[];
+
+    /** Names of the resources that own, or want, each vni: to route key changes to them. */
+    const ownersOf = (vni: number): string[] =>
+      networks()
+        .filter((n) => n.spec.vni === vni || (n.status as NetworkStatus | undefined)?.vni === vni)
+        .map((n) => n.metadata.name);
+
+    const live = (): Network[] => networks().filter((n) => !n.metadata.deletionTimestamp);
+
+    /** Why this network may not take its vni or description, or undefined when it may. */
+    function claimProblem(cache: TreeCache, net: Network): { reason: string; message: string } | undefined {
+      const spec = net.spec;
+      for (const other of live()) {
+        if (other.metadata.name === net.metadata.name) continue;
+        const o = other.spec;
+        if (o.vni === spec.vni && holder(net, other) !== net) {
+          return {
+            reason: "VniInUse",
+            message: `vni ${spec.vni} is already used by Network ${other.metadata.name}`,
+          };
+        }
+        if (o.description === spec.description && holder(net, other) !== net) {
+          return {
+            reason: "DescriptionInUse",
+            message: `description ${spec.description} is already used by Network ${other.metadata.name} (vni ${o.vni})`,
+          };
+        }
+      }
+      // A PVC network that no resource declares, with our description under another vni.
+      const declared = new Set(
+        live().flatMap((n) => [n.spec.vni, (n.status as NetworkStatus | undefined)?.vni]),
+      );
+      for (const vniText of cache.children(pvc.networks())) {
+        const vni = Number(vniText);
+        if (vni === spec.vni || declared.has(vni)) continue;
+        if (cache.get(pvc.network(vni))?.data === spec.description) {
+          return {
+            reason: "DescriptionInUse",
+            message: `description ${spec.description} is already used by PVC network ${vni}, which no resource manages`,
+          };
+        }
+      }
+      return undefined;
+    }
+
+    async function commit(
+      cache: TreeCache,
+      ops: Parameters<typeof ctx.zk.multi>[0],
+      vni: number,
+      description: string,
+    ): Promise<void> {
+      // A set of the root's own value rides along so the multi tells us its zxid (sets return a
+      // stat, creates do not): the mirror is then updated at once, ahead of the watch round trip.
+      const root = pvc.network(vni);
+      const withRoot = ops.some((o) => o.path === root && o.op === "delete")
+        ? ops
+        : [...ops, { op: "set" as const, path: root, data: description }];
+      const results = await ctx.zk.multi(withRoot);
+      const zxid = [...results].reverse().find((r) => r.stat)?.stat?.mzxid;
+      if (zxid) {
+        cache.noteWrite(
+          zxid,
+          withRoot.map((o) =>
+            o.op === "delete"
+              ? { path: o.path, deleted: true }
+              : { path: o.path, data: "data" in o ? o.data : "" },
+          ),
+        );
+      }
+    }
+
+    async function writeStatus(net: Network, status: NetworkStatus): Promise<void> {
+      if (statusEqual(net.status ?? {}, status)) return; // a converged object costs zero writes
+      await store.updateStatus("Network", net.metadata.name, status);
+    }
+
+    function nextStatus(
+      net: Network,
+      patch: Partial<NetworkStatus>,
+      condition: ReturnType<typeof ready>,
+    ): NetworkStatus {
+      const prev = (net.status ?? {}) as NetworkStatus;
+      const conditions = applyConditions(
+        prev.conditions as Condition[] | undefined,
+        condition,
+        new Date(),
+      ).conditions;
+      const status: NetworkStatus = {
+        ...prev,
+        ...patch,
+        observedGeneration: net.metadata.generation,
+        conditions,
+      };
+      for (const key of Object.keys(status) as Array<keyof NetworkStatus>) {
+        if (status[key] === undefined) delete status[key];
+      }
+      return status;
+    }
+
+    async function finalize(cache: TreeCache, net: Network): Promise<void> {
+      const owned = (net.status as NetworkStatus | undefined)?.vni;
+      // Only remove keys we own and nobody else now claims.
+      if (owned !== undefined && !live().some((o) => o.spec.vni === owned)) {
+        const ops = [...cache.subtree(pvc.network(owned)).keys()]
+          .sort((a, b) => b.split("/").length - a.split("/").length)
+          .map((path) => ({ op: "delete" as const, path }));
+        if (ops.length > 0) {
+          try {
+            await commit(cache, ops, owned, net.spec.description);
+          } catch {
+            // The mirror lagged (e.g. a new lease appeared): remove whatever is there now.
+            await ctx.zk.deleteRecursive(pvc.network(owned));
+          }
+          await events.record(
+            "networks",
+            net.metadata.name,
+            "Normal",
+            "Deleted",
+            `Removed ${pvc.network(owned)}`,
+          );
+        }
+      }
+      await store.removeFinalizer("Network", net.metadata.name, NETWORK_FINALIZER);
+    }
+
+    async function reconcile(name: string): Promise<{ requeueAfter?: number } | undefined> {
+      const cache = await mirror();
+      const net = informer.get(name) as unknown as Network | undefined;
+      if (!net) return undefined;
+      if (net.metadata.deletionTimestamp) {
+        if (net.metadata.finalizers?.includes(NETWORK_FINALIZER)) await finalize(cache, net);
+        return undefined;
+      }
+      if (!net.metadata.finalizers?.includes(NETWORK_FINALIZER)) {
+        await store.addFinalizer("Network", name, NETWORK_FINALIZER);
+        return undefined; // the informer brings the updated object back to us
+      }
+      const spec = net.spec;
+      const problem = claimProblem(cache, net);
+      if (problem) {
+        await writeStatus(
+          net,
+          nextStatus(net, {}, stalled(problem.reason, problem.message, net.metadata.generation)),
+        );
+        return undefined;
+      }
+
+      const status = (net.status ?? {}) as NetworkStatus;
+      const desired = desiredNetworkTree(pvc, spec);
+      const leases = pvc.dhcp4Leases(spec.vni);
+      const observed = cache.subtree(pvc.network(spec.vni));
+      const plan = planTreeSync(desired, observed, (p) => p.startsWith(`${leases}/`));
+      // Moving to another vni: the old keys go in the same transaction as the new ones come.
+      const moving =
+        status.vni !== undefined &&
+        status.vni !== spec.vni &&
+        !live().some((o) => o !== net && o.spec.vni === status.vni);
+      const oldTree = moving ? [...cache.subtree(pvc.network(status.vni as number)).keys()] : [];
+      const ops = [
+        ...oldTree
+          .sort((a, b) => b.split("/").length - a.split("/").length)
+          .map((path) => ({ op: "delete" as const, path })),
+        ...plan.ops,
+      ];
+      if (ops.length > 0) {
+        await commit(cache, ops, spec.vni, spec.description);
+        const wasConverged = status.observedGeneration === net.metadata.generation && observed.size > 0;
+        if (wasConverged) {
+          const what =
+            plan.changed.slice(0, 5).join(", ") +
+            (plan.changed.length > 5 ? ` (+${plan.changed.length - 5})` : "");
+          ctx.logger.info({ network: name, paths: plan.changed }, "drift repaired");
+          await events.record("networks", name, "Normal", "DriftRepaired", `Drift repaired on ${what}`);
+        } else if (observed.size === 0) {
+          await events.record("networks", name, "Normal", "Created", `Created ${pvc.network(spec.vni)}`);
+        } else {
+          await events.record(
+            "networks",
+            name,
+            "Normal",
+            "Updated",
+            `Updated ${plan.changed.length} keys under ${pvc.network(spec.vni)}`,
+          );
+        }
+      }
+      const ignored = ignoredOnBridged(spec);
+      const message =
+        `network vni ${spec.vni} converged` +
+        (ignored.length > 0
+          ? `; PVC ignores ${ignored.join(", ")} on bridged networks, so they were not written`
+          : "");
+      await writeStatus(
+        net,
+        nextStatus(
+          net,
+          {
+            vni: spec.vni,
+            dhcpLeases: observedLeases(cache, pvc, spec.vni),
+            ignoredFields: ignored.length > 0 ? ignored : undefined,
+          },
+          ready("Converged", message, net.metadata.generation),
+        ),
+      );
+      return undefined;
+    }
+
+    const controller = new Controller({
+      kind: "Network",
+      reconcile: (key) => reconcile(key),
+      concurrency: ctx.settings.concurrency,
+      resyncPeriodMs: ctx.settings.resyncPeriodMs,
+      metrics: ctx.metrics,
+      logger: ctx.logger,
+    });
+    controller.watchInformer(informer);
+    controller.resync(() => informer.list().map((n) => n.metadata.name));
+    // A change to any key under /networks/<vni> wakes the resources that own or want that vni.
+    controller.on("stopped", () => {
+      cache?.stop();
+      cache = undefined;
+      cacheReady = undefined;
+    });
+    return controller;
+  },
+};

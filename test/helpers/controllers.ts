@@ -1,0 +1,93 @@
+/**
+ * Runs kind controllers against the real ZooKeeper without the HTTP server or leader election:
+ * a store under a unique root, informers for every kind, and the controllers given.
+ */
+import pino from "pino";
+import type { ControllerContext, KindController } from "../../controllers/types.ts";
+import { PvcKeys } from "../../src/pvc/keys.ts";
+import { KINDS } from "../../src/resources/kinds.ts";
+import type { Resource } from "../../src/resources/types.ts";
+import { validateResource } from "../../src/resources/validate.ts";
+import type { Controller } from "../../src/runtime/controller.ts";
+import { RuntimeMetrics } from "../../src/runtime/metrics.ts";
+import { EventRecorder } from "../../src/store/events.ts";
+import { Informer } from "../../src/store/informer.ts";
+import { ResourceStore } from "../../src/store/store.ts";
+import { ZkClient } from "../../src/zk/client.ts";
+import { uniqueRoot, zkConnect } from "./env.ts";
+
+export interface Harness {
+  zk: ZkClient;
+  store: ResourceStore;
+  pvc: PvcKeys;
+  events: EventRecorder;
+  controllers: Controller[];
+  informer(kind: string): Informer;
+  /** Waits until the object satisfies `cond` (read from the store, not a cache). */
+  waitFor(
+    kind: string,
+    name: string,
+    cond: (r: Resource | null) => boolean,
+    ms?: number,
+  ): Promise<Resource | null>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  label: string,
+  kindControllers: KindController[],
+  services: Record<string, unknown> = {},
+): Promise<Harness> {
+  const zk = await ZkClient.connect({ connectString: zkConnect() });
+  const root = uniqueRoot(label);
+  const store = new ResourceStore(zk, { root: `${root}/store`, kinds: KINDS, validate: validateResource });
+  await store.init();
+  const pvc = new PvcKeys(`${root}/pvc`);
+  const informers = new Map(KINDS.map((k) => [k.kind, new Informer(store, k.kind)]));
+  await Promise.all([...informers.values()].map((i) => i.start()));
+  const events = new EventRecorder(zk, store.layout);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const ctx: ControllerContext = {
+    zk,
+    store,
+    informer: (kind) => {
+      const i = informers.get(store.kindInfo(kind).kind);
+      if (!i) throw new Error(`no informer for ${kind}`);
+      return i;
+    },
+    events,
+    pvc,
+    metrics: new RuntimeMetrics(),
+    logger,
+    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 4 },
+    services,
+  };
+  const controllers = kindControllers.map((k) => k.create(ctx));
+  await Promise.all(controllers.map((c) => c.start()));
+  return {
+    zk,
+    store,
+    pvc,
+    events,
+    controllers,
+    informer: ctx.informer,
+    async waitFor(kind, name, cond, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const r = await store.tryGet(kind, name);
+        if (cond(r)) return r;
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${kind} ${name}: last seen ${JSON.stringify(r?.status ?? r)}`,
+          );
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    },
+    async close() {
+      await Promise.all(controllers.map((c) => c.stop()));
+      for (const i of informers.values()) i.stop();
+      await zk.deleteRecursive(root).catch(() => undefined);
+      zk.close();
+    },
+  };
+}
