@@ -55,6 +55,9 @@ export const ErrorCodes = {
   RESOURCE_VERSION_TOO_OLD: "RESOURCE_VERSION_TOO_OLD",
   /** Nothing we threw on purpose: a bug or an outage; the server logged it (HTTP 500). */
   INTERNAL: "INTERNAL",
+  // Controller runtime (src/runtime)
+  /** A write guarded by the leader fence was refused: this replica is not (or no longer) the leader. */
+  NOT_LEADER: "NOT_LEADER",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,283 @@
+/**
+ * A controller: one kind's reconcile function behind a work queue, fed by an informer, by
+ * ZooKeeper watches on what the resources own, and by a periodic resync. It knows no kind: a key
+ * is a resource name, and the reconcile reads the current state itself (it never trusts the event
+ * that woke it: events merge, and a resync wakes every key).
+ *
+ *     const c = new Controller({ kind: "Network", reconcile: reconcileNetwork, metrics, logger });
+ *     c.watchInformer(networks);                             // add/update/delete → enqueue(name)
+ *     c.watchInformer(ports, { keysFor: ownerKeys("Network") });  // a dependent → its owner
+ *     c.resync(() => networks.keys());                      // every key, every resyncPeriodMs
+ *     await c.start();                                      // usually the Manager's job
+ *
+ * A stopped controller drops what it is given: the start after it enqueues every key anyway.
+ */
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import type { OwnerReference } from "../resources/types.ts";
+import type { ZkClient } from "../zk/client.ts";
+import type { RuntimeMetrics } from "./metrics.ts";
+import { OwnedWatches } from "./owned-watch.ts";
+import { type BackoffOptions, type QueueHandler, type ReconcileOutcome, WorkQueue } from "./queue.ts";
+
+export type { ReconcileContext, ReconcileOutcome, ReconcileResult } from "./queue.ts";
+
+export type Reconciler = QueueHandler;
+
+/** What an informer's objects must have. */
+export interface ObjectLike {
+  metadata: { name: string; ownerReferences?: OwnerReference[] };
+}
+
+/** The informer's side of the contract: an emitter of `add`, `update` (old, new) and `delete`. */
+export interface InformerLike<T extends ObjectLike = ObjectLike> {
+  on(event: "add" | "update" | "delete", listener: (obj: T, other?: T) => void): unknown;
+  off(event: "add" | "update" | "delete", listener: (obj: T, other?: T) => void): unknown;
+}
+
+/** Maps an object to the keys to enqueue (none: ignore the event). */
+export type KeysFor<T extends ObjectLike = ObjectLike> = (obj: T) => string | string[] | undefined;
+
+/** The keys of every object, for the resync. */
+export type KeysProvider = () => Iterable<string> | Promise<Iterable<string>>;
+
+/** Maps a dependent object to the names of its owners of `kind` (controller-runtime's EnqueueRequestForOwner). */
+export function ownerKeys(kind: string): KeysFor {
+  return (obj) => (obj.metadata.ownerReferences ?? []).filter((r) => r.kind === kind).map((r) => r.name);
+}
+
+export interface ControllerOptions {
+  kind: string;
+  reconcile: Reconciler;
+  /** Keys reconciled at once (default 4); one key never runs twice at once. */
+  concurrency?: number;
+  /** Period of the resync of every key (default 10 min; 0 disables). */
+  resyncPeriodMs?: number;
+  /** Relative jitter of the resync period (default 0.1), so that replicas and kinds spread out. */
+  resyncJitter?: number;
+  backoff?: BackoffOptions;
+  metrics?: RuntimeMetrics;
+  logger?: Logger;
+}
+
+export interface ControllerEvents {
+  started: [];
+  /** After the queue has shut down: drop what only the leader needs (e.g. owned watches). */
+  stopped: [];
+}
+
+export class Controller extends EventEmitter<ControllerEvents> {
+  readonly kind: string;
+  readonly #reconcile: Reconciler;
+  readonly #concurrency: number;
+  readonly #resyncPeriodMs: number;
+  readonly #resyncJitter: number;
+  readonly #backoff?: BackoffOptions;
+  readonly #metrics?: RuntimeMetrics;
+  readonly #log?: Logger;
+  #queue: WorkQueue | undefined;
+  #keys: KeysProvider | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #untrack: (() => void) | undefined;
+  /** Start and stop run one after the other, so two queues never run the same key at once. */
+  #transitions: Promise<void> = Promise.resolve();
+
+  constructor(options: ControllerOptions) {
+    super();
+    this.kind = options.kind;
+    this.#reconcile = options.reconcile;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#resyncPeriodMs = options.resyncPeriodMs ?? 600_000;
+    this.#resyncJitter = options.resyncJitter ?? 0.1;
+    this.#backoff = options.backoff;
+    this.#metrics = options.metrics;
+    this.#log = options.logger?.child({ controller: options.kind });
+  }
+
+  get running(): boolean {
+    return this.#queue !== undefined;
+  }
+
+  get depth(): number {
+    return this.#queue?.depth ?? 0;
+  }
+
+  get inFlight(): number {
+    return this.#queue?.inFlight ?? 0;
+  }
+
+  /** Queues a reconcile of the key; settles with the outcome of its next run (`cancelled` while stopped). */
+  enqueue(key: string): Promise<ReconcileOutcome> {
+    if (!this.#queue) return Promise.resolve({ result: "cancelled" });
+    return this.#queue.add(key);
+  }
+
+  enqueueAfter(key: string, ms: number): void {
+    this.#queue?.addAfter(key, ms);
+  }
+
+  /** Sets the keys of the periodic resync (and of the full pass at each start). */
+  resync(keys: KeysProvider): void {
+    this.#keys = keys;
+    if (this.#queue) this.#scheduleResync();
+  }
+
+  /** Enqueues every key now. */
+  async resyncNow(): Promise<void> {
+    const provider = this.#keys;
+    if (!provider || !this.#queue) return;
+    try {
+      let count = 0;
+      for (const key of await provider()) {
+        void this.enqueue(key);
+        count++;
+      }
+      this.#log?.debug({ keys: count }, "resync");
+    } catch (err) {
+      this.#log?.warn({ err }, "resync: listing the keys failed; next try at the next period");
+    }
+  }
+
+  /**
+   * Enqueues the keys of the informer's objects on add, update (the new object's keys and, if
+   * different, the old one's) and delete. Returns the function that unsubscribes.
+   */
+  watchInformer<T extends ObjectLike>(
+    informer: InformerLike<T>,
+    options: { keysFor?: KeysFor<T> } = {},
+  ): () => void {
+    const keysFor: KeysFor<T> = options.keysFor ?? ((obj) => obj.metadata.name);
+    const enqueueFor = (obj: T | undefined) => {
+      if (!obj) return;
+      const keys = keysFor(obj);
+      if (keys === undefined) return;
+      for (const key of typeof keys === "string" ? [keys] : keys) void this.enqueue(key);
+    };
+    const onAdd = (obj: T) => enqueueFor(obj);
+    // Both objects of an update (in either order): an owner change must wake the old owner too;
+    // the queue merges the duplicates.
+    const onUpdate = (a: T, b?: T) => {
+      enqueueFor(a);
+      enqueueFor(b);
+    };
+    const onDelete = (obj: T) => enqueueFor(obj);
+    informer.on("add", onAdd);
+    informer.on("update", onUpdate);
+    informer.on("delete", onDelete);
+    return () => {
+      informer.off("add", onAdd);
+      informer.off("update", onUpdate);
+      informer.off("delete", onDelete);
+    };
+  }
+
+  /**
+   * Owned watches wired to this controller: any change under an owner's paths enqueues the owner
+   * (counted in `pvc_owned_watch_events_total`); all are dropped when the controller stops. In a
+   * reconcile: `await watches.set(name, pathsItOwns)`, and `watches.delete(name)` once it is gone.
+   */
+  ownedWatches(zk: ZkClient): OwnedWatches {
+    const watches = new OwnedWatches(
+      zk,
+      (owner, change) => {
+        this.#metrics?.ownedWatchEvents.inc({ kind: this.kind });
+        this.#log?.debug({ key: owner, path: change.path, change: change.type }, "owned key changed");
+        void this.enqueue(owner);
+      },
+      {
+        onError: (err, path) =>
+          this.#log?.warn({ err, path }, "owned watch: zookeeper call failed, retrying"),
+      },
+    );
+    this.on("stopped", () => watches.clear());
+    return watches;
+  }
+
+  /** A reconcile found the world off its spec and repaired it: counted and logged. */
+  driftRepaired(key: string, what?: string): void {
+    this.#metrics?.driftRepairs.inc({ kind: this.kind });
+    this.#log?.info({ key, what }, "drift repaired");
+  }
+
+  /** Starts the queue and the resync (which first enqueues every key). */
+  start(): Promise<void> {
+    return this.#serially(async () => {
+      if (this.#queue) return;
+      const queue = new WorkQueue({
+        handler: this.#reconcile,
+        concurrency: this.#concurrency,
+        backoff: this.#backoff,
+        onOutcome: (key, outcome, ms) => this.#observe(key, outcome, ms),
+      });
+      this.#queue = queue;
+      this.#untrack = this.#metrics?.trackQueue(this.kind, () => ({
+        depth: queue.depth,
+        inFlight: queue.inFlight,
+        delayed: queue.delayed,
+      }));
+      this.#log?.info("controller started");
+      this.emit("started");
+      if (this.#keys) {
+        await this.resyncNow();
+        this.#scheduleResync();
+      }
+    });
+  }
+
+  /**
+   * Stops the queue and the resync. By default the keys waiting are dropped and the reconciles in
+   * flight see their signal aborted (leadership lost: stop acting); `drain` lets them all finish.
+   * Resolves when no reconcile of this controller is running any more.
+   */
+  stop(options: { drain?: boolean } = {}): Promise<void> {
+    return this.#serially(async () => {
+      const queue = this.#queue;
+      if (!queue) return;
+      this.#queue = undefined;
+      clearTimeout(this.#resyncTimer);
+      this.#resyncTimer = undefined;
+      await queue.shutdown({ drain: options.drain ?? false });
+      this.#untrack?.();
+      this.#untrack = undefined;
+      this.#log?.info("controller stopped");
+      this.emit("stopped");
+    });
+  }
+
+  #serially(step: () => Promise<void>): Promise<void> {
+    const next = this.#transitions.then(step);
+    this.#transitions = next.catch(() => undefined);
+    return next;
+  }
+
+  #scheduleResync(): void {
+    clearTimeout(this.#resyncTimer);
+    if (this.#resyncPeriodMs <= 0 || !this.#keys) return;
+    const factor = 1 + this.#resyncJitter * (2 * Math.random() - 1);
+    this.#resyncTimer = setTimeout(
+      () => {
+        void this.resyncNow().finally(() => {
+          if (this.#queue) this.#scheduleResync();
+        });
+      },
+      Math.max(1, Math.round(this.#resyncPeriodMs * factor)),
+    );
+    this.#resyncTimer.unref();
+  }
+
+  #observe(key: string, outcome: ReconcileOutcome, ms: number): void {
+    if (outcome.result === "cancelled") return;
+    this.#metrics?.observeReconcile(this.kind, outcome.result, ms / 1000);
+    if (!this.#log) return;
+    switch (outcome.result) {
+      case "error":
+        this.#log.warn({ key, err: outcome.error, retryInMs: outcome.retryAfter, ms }, "reconcile failed");
+        break;
+      case "terminal":
+        this.#log.error({ key, err: outcome.error, ms }, "reconcile failed for good; waiting for a change");
+        break;
+      default:
+        this.#log.debug({ key, result: outcome.result, ms }, "reconciled");
+    }
+  }
+}
