@@ -151,6 +151,15 @@ const DEFS: KindDef[] = [
     immutable: ["/spec/profile"],
     rules: virtualMachineRules,
   },
+  // Written by the GitOps watcher (src/gitops) only: the watched folder's settings, last sync and inventory.
+  {
+    kind: "GitOpsSync",
+    plural: "gitopssyncs",
+    shortNames: ["sync", "syncs"],
+    userCreatable: false,
+    rank: 6,
+    rules: { defaults: (spec) => ({ ...spec }), semantic: () => undefined, references: () => [] },
+  },
 ];
 
 function build(def: KindDef): KindInfo {

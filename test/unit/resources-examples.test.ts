@@ -30,7 +30,9 @@ test("every example document validates", () => {
 
 test("there is at least one example of every kind", () => {
   const kinds = new Set(docs.map(({ doc }) => (doc as Resource).kind));
-  for (const info of KINDS) assert.ok(kinds.has(info.kind), `no example of ${info.kind}`);
+  // GitOpsSync is written by the GitOps watcher only: a manifest of it would be refused.
+  for (const info of KINDS)
+    if (info.kind !== "GitOpsSync") assert.ok(kinds.has(info.kind), `no example of ${info.kind}`);
 });
 
 test("examples name only objects that exist in the examples (or none at all)", () => {

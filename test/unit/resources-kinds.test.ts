@@ -10,7 +10,7 @@ import {
 } from "../../src/resources/names.ts";
 import { API_GROUP_VERSION } from "../../src/resources/types.ts";
 
-test("the registry lists twelve kinds with lowercase plurals and unique aliases", () => {
+test("the registry lists thirteen kinds with lowercase plurals and unique aliases", () => {
   assert.deepEqual(
     KINDS.map((k) => [k.kind, k.plural]),
     [
@@ -26,12 +26,13 @@ test("the registry lists twelve kinds with lowercase plurals and unique aliases"
       ["StorageTemplate", "storagetemplates"],
       ["ProvisionerProfile", "provisionerprofiles"],
       ["VirtualMachine", "virtualmachines"],
+      ["GitOpsSync", "gitopssyncs"],
     ],
   );
   for (const k of KINDS) {
     assert.equal(k.apiVersion, API_GROUP_VERSION);
     assert.equal(k.plural, k.plural.toLowerCase());
-    assert.equal(k.userCreatable, k.kind !== "Node");
+    assert.equal(k.userCreatable, k.kind !== "Node" && k.kind !== "GitOpsSync");
   }
 });
 
