@@ -107,7 +107,10 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
     return this.#node;
   }
 
-  /** Enters the election; resolves once our node exists (not when elected: listen to `elected`). */
+  /**
+   * Enters the election; resolves after the first attempt to create our node (a failed attempt is
+   * retried in the background). Being elected is told by `elected`, not by this promise.
+   */
   async start(): Promise<void> {
     if (this.#started) throw new Error("LeaderElector.start: already started");
     this.#started = true;
@@ -318,6 +321,13 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
       });
       if (!stat && this.#current(epoch)) this.#recheck = true; // gone between the listing and the watch
     } catch (err) {
+      if (isPvcError(err, ErrorCodes.ZK_NO_NODE) && this.#current(epoch)) {
+        // The election's parent was removed (and our node with it): enter again.
+        this.#revoke("node-gone");
+        this.#node = undefined;
+        void this.#enter(epoch);
+        return;
+      }
       this.#scheduleRetry(epoch, () => this.#requestCheck(), err);
     }
   }

@@ -49,6 +49,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
     return this.#leading;
   }
 
+  /** The elector, for reconciles that fence their writes (`elector.fenced(ops)`). */
+  get elector(): LeaderElector | undefined {
+    return this.#elector;
+  }
+
   get controllers(): readonly Controller[] {
     return this.#controllers;
   }
@@ -75,13 +80,16 @@ export class Manager extends EventEmitter<ManagerEvents> {
     await this.#elector.start();
   }
 
-  /** Stops the controllers (letting reconciles in flight finish) and leaves the election. */
+  /**
+   * Stops the controllers (waiting keys dropped; reconciles in flight see their signal aborted and
+   * are waited for), then leaves the election, so the next leader starts once we are quiet.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#elector?.off("elected", this.#onElected);
     this.#elector?.off("revoked", this.#onRevoked);
-    await this.#serially(() => this.#stopAll(true));
+    await this.#serially(() => this.#stopAll());
     await this.#elector?.stop();
   }
 
@@ -96,7 +104,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
       // Decide on the state now, not on the event: a revoke may have followed the election.
       const shouldLead = lead && (this.#elector ? this.#elector.isLeader : true);
       if (shouldLead) await this.#startAll();
-      else await this.#stopAll(false);
+      else await this.#stopAll();
     });
   }
 
@@ -109,12 +117,12 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.emit("leading");
   }
 
-  async #stopAll(drain: boolean): Promise<void> {
+  async #stopAll(): Promise<void> {
     if (!this.#leading) return;
     this.#leading = false;
     this.#metrics?.leader.set(0);
     this.#log?.warn("not leading: stopping controllers");
-    await Promise.all(this.#controllers.map((c) => c.stop({ drain })));
+    await Promise.all(this.#controllers.map((c) => c.stop()));
     this.emit("following");
   }
 

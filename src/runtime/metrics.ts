@@ -43,11 +43,17 @@ export interface CephCall {
 }
 
 /**
- * A Ceph command reduced to a low-cardinality label: its first two words (`rbd create`,
- * `osd pool`), so that image or pool names in the command never become label values.
+ * A Ceph command reduced to a low-cardinality label: its leading plain words, at most four
+ * (`rbd resize`, `rbd snap create`, `ceph osd pool create`), stopping at the first argument that
+ * looks like a name (`vms/web1_sda`, `pool.x`), so that image names never become label values.
  */
 export function cephCommandLabel(cmd: string): string {
-  return cmd.trim().split(/\s+/).slice(0, 2).join(" ") || "unknown";
+  const words: string[] = [];
+  for (const word of cmd.trim().split(/\s+/)) {
+    if (words.length === 4 || !/^[a-z][a-z-]*$/.test(word)) break;
+    words.push(word);
+  }
+  return words.join(" ") || "unknown";
 }
 
 export class RuntimeMetrics {
@@ -114,7 +120,7 @@ export class RuntimeMetrics {
     });
     this.cephCalls = new client.Histogram({
       name: "pvc_ceph_call_duration_seconds",
-      help: "Latency of Ceph commands, per command (first two words) and result.",
+      help: "Latency of Ceph commands, per command (its leading plain words) and result.",
       labelNames: ["cmd", "result"],
       buckets: CALL_BUCKETS,
       registers,

@@ -148,10 +148,12 @@ describe("RuntimeMetrics", () => {
     assert.ok((find(p, "pvc_nodejs_heap_size_total_bytes") ?? 0) > 0);
   });
 
-  test("ceph command labels keep the first two words", () => {
-    assert.equal(cephCommandLabel("rbd create vms/x --size 1G"), "rbd create");
-    assert.equal(cephCommandLabel("  osd   pool ls "), "osd pool");
-    assert.equal(cephCommandLabel("status"), "status");
+  test("ceph command labels keep the command, never the names", () => {
+    assert.equal(cephCommandLabel("rbd create vms/x"), "rbd create");
+    assert.equal(cephCommandLabel("rbd snap create vms/x@s1"), "rbd snap create");
+    assert.equal(cephCommandLabel("ceph osd pool create vms"), "ceph osd pool create");
+    assert.equal(cephCommandLabel("  ceph   status "), "ceph status");
+    assert.equal(cephCommandLabel("rbd resize vms/web1_sda"), "rbd resize");
     assert.equal(cephCommandLabel(""), "unknown");
   });
 });
