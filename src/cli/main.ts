@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
+import { registerServeCommands } from "./serve.ts";
 import { registerSimCommands } from "./sim.ts";
 import { registerStackCommands } from "./stack.ts";
 
@@ -14,6 +15,7 @@ const program = new Command("pvcctl")
   .exitOverride();
 
 registerStackCommands(program);
+registerServeCommands(program);
 registerSimCommands(program);
 
 function exitCodeFor(err: unknown): number {

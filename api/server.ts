@@ -1,0 +1,91 @@
+/**
+ * The HTTP server: one fastify instance with the pieces plugged in, each a plugin of its own:
+ *
+ *   /healthz /readyz /metrics    health.ts
+ *   /apis/...                    apis/routes.ts   (declarative API, Status errors)
+ *   /api/v1/...                  v1/index.ts      (PVC's facade: form values, {"message"} answers)
+ *
+ * Around them: the auth gate (auth.ts) on every route not marked public, a request id on every
+ * request and response (`x-request-id`: the client's if it sent a sane one, else a new UUID), and
+ * HTTPS when configured. GET requests may carry a form body, as PVC accepts values "in either GET or
+ * POST mode".
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import cookie from "@fastify/cookie";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { ErrorCodes, PvcError } from "../src/errors.ts";
+import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
+import { APIS_PREFIX, type ApisOptions, apisApi, sendStatus } from "./apis/routes.ts";
+import { AuthGate, type AuthSettings, installAuthGate } from "./auth.ts";
+import { healthApi, type Readiness } from "./health.ts";
+import type { FacadeDeps, FacadePlugin } from "./v1/facade.ts";
+import { V1_PREFIX, v1Api } from "./v1/index.ts";
+
+export interface ServerOptions {
+  logger: Logger;
+  auth: AuthSettings;
+  /** PEM key and certificate: serve HTTPS. */
+  tls?: { key: Buffer; cert: Buffer };
+  apis: ApisOptions;
+  facade: FacadeDeps;
+  /** Facade groups besides api/v1/groups.ts (tests). */
+  extraFacadeGroups?: Record<string, FacadePlugin>;
+  metrics: RuntimeMetrics;
+  readiness: () => Readiness;
+}
+
+const REQUEST_ID_HEADER = "x-request-id";
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Largest JSON/YAML body (a manifest); the facade has its own form limit. */
+const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+function requestId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: requestId,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
+  // PVC takes values from a form body on GET too.
+  app.addHttpMethod("GET", { hasBody: true, overrideExisting: true });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const sent = sendStatus(reply, err);
+    if (sent.statusCode >= 500) request.log.error({ err }, "request failed");
+    return sent;
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendStatus(
+      reply,
+      new PvcError(ErrorCodes.NOT_FOUND, `no such path: ${request.method} ${request.url.split("?")[0]}`),
+    );
+  });
+
+  const gate = new AuthGate(options.auth);
+  if (gate.enabled && gate.usableTokens === 0) {
+    options.logger.warn("authentication is enabled but no non-empty token is configured: nothing can log in");
+  }
+  // Signs session cookies with secret_key; without auth there is nothing to sign.
+  await app.register(cookie, options.auth.enabled ? { secret: options.auth.secretKey } : {});
+  installAuthGate(app, gate);
+
+  await app.register(healthApi, { readiness: options.readiness, metrics: options.metrics });
+  await app.register(apisApi, { ...options.apis, prefix: APIS_PREFIX });
+  await app.register(v1Api, {
+    prefix: V1_PREFIX,
+    deps: options.facade,
+    gate,
+    extraGroups: options.extraFacadeGroups,
+  });
+  return app;
+}

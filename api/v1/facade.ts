@@ -1,0 +1,78 @@
+/**
+ * What a facade group (api/v1/<group>.ts) gets and how it answers. A group is a fastify plugin,
+ * registered under /api/v1 with `{ deps }`:
+ *
+ *     export const networkFacade: FacadePlugin = async (app, { deps }) => {
+ *       app.get("/network", async (request) => {
+ *         const match = limitFilter(getValue(readValues(request), "limit"));
+ *         return deps.informer("Network").list().filter((n) => match(n.metadata.name)).map(toPvc);
+ *       });
+ *       app.post("/network", async (request, reply) => {
+ *         const v = readValues(request);
+ *         const verdict = await writeAndWait(deps, () => deps.store.create(fromValues(v)), {
+ *           success: `Network "${getValue(v, "description")}" added successfully`,
+ *         });
+ *         return respond(reply, verdict);
+ *       });
+ *     };
+ *
+ * Errors may simply be thrown: the facade's error handler answers the manual's way (GET: 404 for
+ * NOT_FOUND, 400 for bad values; POST/PUT/DELETE: 510), always as `{"message": …}`.
+ */
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { Logger } from "pino";
+import type { PvcKeys } from "../../src/pvc/keys.ts";
+import type { EventRecorder } from "../../src/store/events.ts";
+import type { Informer } from "../../src/store/informer.ts";
+import type { ResourceStore } from "../../src/store/store.ts";
+
+export interface FacadeDeps {
+  store: ResourceStore;
+  /** Started, synced informers by kind name (reads should come from here: no ZooKeeper round trip). */
+  informer(kind: string): Informer;
+  events: EventRecorder;
+  /** PVC's own keys, for the few answers that read what the node daemons write. */
+  pvc: PvcKeys;
+  /** How long a write waits for the controller's verdict (config `reconciler.facade_wait_timeout`). */
+  waitTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface FacadeOptions {
+  deps: FacadeDeps;
+}
+
+export type FacadePlugin = FastifyPluginAsync<FacadeOptions>;
+
+/** The outcome of a facade write: 200 with `message` when ok, 510 otherwise. */
+export interface Verdict {
+  ok: boolean;
+  message: string;
+}
+
+export const SUCCESS = 200;
+/** PVC's status for every failed POST/PUT/DELETE. */
+export const FAILURE = 510;
+
+export function ok(message: string): Verdict {
+  return { ok: true, message };
+}
+
+export function fail(message: string): Verdict {
+  return { ok: false, message };
+}
+
+/** Sends a verdict the manual's way: `{"message": …}` with 200 or 510. */
+export function respond(reply: FastifyReply, verdict: Verdict): FastifyReply {
+  return reply.code(verdict.ok ? SUCCESS : FAILURE).send({ message: verdict.message });
+}
+
+/** A GET that found nothing: 404 `{"message": …}`, as PVC (`Node not found.`). */
+export function notFound(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(404).send({ message });
+}
+
+/** A request with missing or bad values: 400 `{"message": …}`. */
+export function badRequest(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ message });
+}
