@@ -17,6 +17,7 @@ import { applyConditions, ready, stalled, statusEqual } from "../../src/runtime/
 import { Controller } from "../../src/runtime/controller.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { ControllerContext, KindController } from "../types.ts";
+import { NetworkClaims } from "./claims.ts";
 import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
 
 export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
@@ -88,7 +89,12 @@ export const networkController: KindController = {
         fresh.on("change", (path) => {
           const vni = vniOfPath(pvc, path);
           if (vni === undefined) return;
-          for (const owner of ownersOf(vni)) void controller.enqueue(owner);
+          if (path === pvc.network(vni)) {
+            const description = fresh.get(path)?.data;
+            if (description === undefined) pvcDescriptions.delete(vni);
+            else pvcDescriptions.set(vni, description);
+          }
+          for (const owner of claims.byVni(vni)) void controller.enqueue(owner);
         });
         fresh.on("error", (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"));
         cacheReady = fresh.start();
@@ -99,42 +105,56 @@ export const networkController: KindController = {
     };
 
     // The informer holds validated Network documents; this is the one place that says so.
-    const networks = (): Network[] => informer.list() as unknown as Network[];
+    const get = (name: string) => informer.get(name) as unknown as Network | undefined;
+    const claims = new NetworkClaims();
+    for (const n of informer.list()) claims.set(n.metadata.name, n as unknown as Network);
+    informer.on("add", (n) => claims.set(n.metadata.name, n as unknown as Network));
+    informer.on("update", (n) => claims.set(n.metadata.name, n as unknown as Network));
+    informer.on("delete", (n) => claims.set(n.metadata.name, undefined));
 
-    /** Names of the resources that own, or want, each vni: to route key changes to them. */
-    const ownersOf = (vni: number): string[] =>
-      networks()
-        .filter((n) => n.spec.vni === vni || (n.status as NetworkStatus | undefined)?.vni === vni)
-        .map((n) => n.metadata.name);
+    const isLive = (n: Network | undefined): n is Network => n !== undefined && !n.metadata.deletionTimestamp;
+    /** Live networks, other than `self`, whose spec asks for `vni`. */
+    const othersWantingVni = (vni: number, self?: string): Network[] =>
+      claims
+        .byVni(vni)
+        .filter((n) => n !== self)
+        .map(get)
+        .filter((n): n is Network => isLive(n) && n.spec.vni === vni);
 
-    const live = (): Network[] => networks().filter((n) => !n.metadata.deletionTimestamp);
+    /** Descriptions of PVC networks in the mirror: vni → description, kept from change events. */
+    const pvcDescriptions = new Map<number, string>();
 
     /** Why this network may not take its vni or description, or undefined when it may. */
     function claimProblem(cache: TreeCache, net: Network): { reason: string; message: string } | undefined {
       const spec = net.spec;
-      for (const other of live()) {
-        if (other.metadata.name === net.metadata.name) continue;
-        const o = other.spec;
-        if (o.vni === spec.vni && holder(net, other) !== net) {
+      for (const other of othersWantingVni(spec.vni, net.metadata.name)) {
+        if (holder(net, other) !== net) {
           return {
             reason: "VniInUse",
             message: `vni ${spec.vni} is already used by Network ${other.metadata.name}`,
           };
         }
-        if (o.description === spec.description && holder(net, other) !== net) {
+      }
+      for (const name of claims.byDescription(spec.description)) {
+        const other = get(name);
+        if (name === net.metadata.name || !isLive(other) || other.spec.description !== spec.description)
+          continue;
+        if (holder(net, other) !== net) {
           return {
             reason: "DescriptionInUse",
-            message: `description ${spec.description} is already used by Network ${other.metadata.name} (vni ${o.vni})`,
+            message: `description ${spec.description} is already used by Network ${other.metadata.name} (vni ${other.spec.vni})`,
           };
         }
       }
       // A PVC network that no resource declares, with our description under another vni.
-      const declared = new Set(
-        live().flatMap((n) => [n.spec.vni, (n.status as NetworkStatus | undefined)?.vni]),
-      );
-      for (const vniText of cache.children(pvc.networks())) {
-        const vni = Number(vniText);
-        if (vni === spec.vni || declared.has(vni)) continue;
+      for (const [vni, description] of pvcDescriptions) {
+        if (
+          description !== spec.description ||
+          vni === spec.vni ||
+          vni === (net.status as NetworkStatus | undefined)?.vni
+        )
+          continue;
+        if (claims.byVni(vni).some((n) => isLive(get(n)))) continue;
         if (cache.get(pvc.network(vni))?.data === spec.description) {
           return {
             reason: "DescriptionInUse",
@@ -157,18 +177,7 @@ export const networkController: KindController = {
       const withRoot = ops.some((o) => o.path === root && o.op === "delete")
         ? ops
         : [...ops, { op: "set" as const, path: root, data: description }];
-      const results = await ctx.zk.multi(withRoot);
-      const zxid = [...results].reverse().find((r) => r.stat)?.stat?.mzxid;
-      if (zxid) {
-        cache.noteWrite(
-          zxid,
-          withRoot.map((o) =>
-            o.op === "delete"
-              ? { path: o.path, deleted: true }
-              : { path: o.path, data: "data" in o ? o.data : "" },
-          ),
-        );
-      }
+      await cache.commit(withRoot);
     }
 
     async function writeStatus(net: Network, status: NetworkStatus): Promise<void> {
@@ -202,7 +211,7 @@ export const networkController: KindController = {
     async function finalize(cache: TreeCache, net: Network): Promise<void> {
       const owned = (net.status as NetworkStatus | undefined)?.vni;
       // Only remove keys we own and nobody else now claims.
-      if (owned !== undefined && !live().some((o) => o.spec.vni === owned)) {
+      if (owned !== undefined && othersWantingVni(owned, net.metadata.name).length === 0) {
         const ops = [...cache.subtree(pvc.network(owned)).keys()]
           .sort((a, b) => b.split("/").length - a.split("/").length)
           .map((path) => ({ op: "delete" as const, path }));
@@ -227,15 +236,15 @@ export const networkController: KindController = {
 
     async function reconcile(name: string): Promise<{ requeueAfter?: number } | undefined> {
       const cache = await mirror();
-      const net = informer.get(name) as unknown as Network | undefined;
+      let net = get(name);
       if (!net) return undefined;
       if (net.metadata.deletionTimestamp) {
         if (net.metadata.finalizers?.includes(NETWORK_FINALIZER)) await finalize(cache, net);
         return undefined;
       }
       if (!net.metadata.finalizers?.includes(NETWORK_FINALIZER)) {
-        await store.addFinalizer("Network", name, NETWORK_FINALIZER);
-        return undefined; // the informer brings the updated object back to us
+        // Persisted before any PVC key is written, so a delete can never orphan the keys.
+        net = (await store.addFinalizer("Network", name, NETWORK_FINALIZER)) as unknown as Network;
       }
       const spec = net.spec;
       const problem = claimProblem(cache, net);
@@ -256,7 +265,7 @@ export const networkController: KindController = {
       const moving =
         status.vni !== undefined &&
         status.vni !== spec.vni &&
-        !live().some((o) => o !== net && o.spec.vni === status.vni);
+        othersWantingVni(status.vni, name).length === 0;
       const oldTree = moving ? [...cache.subtree(pvc.network(status.vni as number)).keys()] : [];
       const ops = [
         ...oldTree

@@ -3,6 +3,12 @@
  * /networks/200/ip4_gateway"), kept in ZooKeeper beside the store, at most `maxPerObject` each.
  * A repeat of the newest event (same type, reason and message) bumps its count instead of
  * adding a record, so a retry loop cannot flood the list.
+ *
+ * Recording is one ZooKeeper create in the common case: the store creates each object's event
+ * folder with the object, and the recorder remembers, per object, the newest record and how many
+ * there are (learned from one listing the first time it meets the object). Another replica's
+ * records are not in that memory: at worst a repeat is stored as a new record, and trimming
+ * catches up at the next listing.
  */
 import { ErrorCodes, PvcError } from "../errors.ts";
 import type { ZkClient } from "../zk/client.ts";
@@ -20,11 +26,21 @@ export interface EventRecord {
   count: number;
 }
 
+interface Known {
+  newest?: { path: string; record: EventRecord };
+  /** Records believed stored (trimmed when above the bound). */
+  count: number;
+}
+
+/** Objects whose newest record we remember; beyond it the memory starts over (it is a cache). */
+const MAX_REMEMBERED = 10_000;
+
 export class EventRecorder {
   readonly #zk: ZkClient;
   readonly #layout: StoreLayout;
   readonly #maxPerObject: number;
   readonly #now: () => Date;
+  readonly #known = new Map<string, Known>();
 
   constructor(zk: ZkClient, layout: StoreLayout, options: { maxPerObject?: number; now?: () => Date } = {}) {
     this.#zk = zk;
@@ -41,40 +57,40 @@ export class EventRecorder {
     message: string,
   ): Promise<void> {
     const dir = this.#layout.eventsDir(plural, name);
+    const key = `${plural}/${name}`;
     const now = this.#now().toISOString();
-    const children = await this.#children(dir);
-    const newest = children.at(-1);
-    if (newest) {
-      const last = await this.#zk.tryGet(`${dir}/${newest}`);
-      if (last) {
-        const prev = JSON.parse(last.data) as EventRecord;
-        if (prev.type === type && prev.reason === reason && prev.message === message) {
-          const bumped: EventRecord = { ...prev, count: prev.count + 1, timestamp: now };
-          await this.#zk
-            .set(`${dir}/${newest}`, JSON.stringify(bumped), last.stat.version)
-            .catch(() => undefined);
-          return;
-        }
+    const known = this.#known.get(key) ?? (await this.#learn(dir));
+    const prev = known.newest?.record;
+    if (known.newest && prev && prev.type === type && prev.reason === reason && prev.message === message) {
+      const bumped: EventRecord = { ...prev, count: prev.count + 1, timestamp: now };
+      try {
+        await this.#zk.set(known.newest.path, JSON.stringify(bumped));
+        known.newest = { path: known.newest.path, record: bumped };
+        this.#remember(key, known);
+        return;
+      } catch (err) {
+        if (!(err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE)) throw err;
+        // Trimmed or deleted meanwhile: store it as a new record.
       }
     }
     const record: EventRecord = { type, reason, message, timestamp: now, firstTimestamp: now, count: 1 };
+    let path: string;
     try {
-      await this.#zk.create(this.#layout.eventPrefix(plural, name), JSON.stringify(record), {
+      path = await this.#zk.create(this.#layout.eventPrefix(plural, name), JSON.stringify(record), {
         mode: "persistent_sequential",
       });
     } catch (err) {
       if (!(err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE)) throw err;
+      // An object created before its store made event folders.
       await this.#zk.mkdirp(dir);
-      await this.#zk.create(this.#layout.eventPrefix(plural, name), JSON.stringify(record), {
+      path = await this.#zk.create(this.#layout.eventPrefix(plural, name), JSON.stringify(record), {
         mode: "persistent_sequential",
       });
     }
-    const excess = children.length + 1 - this.#maxPerObject;
-    if (excess > 0) {
-      await Promise.all(
-        children.slice(0, excess).map((c) => this.#zk.delete(`${dir}/${c}`).catch(() => undefined)),
-      );
-    }
+    known.newest = { path, record };
+    known.count += 1;
+    if (known.count > this.#maxPerObject) known.count = await this.#trim(dir);
+    this.#remember(key, known);
   }
 
   /** Oldest first. */
@@ -83,6 +99,34 @@ export class EventRecorder {
     const children = await this.#children(dir);
     const records = await Promise.all(children.map((c) => this.#zk.tryGet(`${dir}/${c}`)));
     return records.filter((r) => r !== null).map((r) => JSON.parse(r.data) as EventRecord);
+  }
+
+  #remember(key: string, known: Known): void {
+    if (!this.#known.has(key) && this.#known.size >= MAX_REMEMBERED) this.#known.clear();
+    this.#known.set(key, known);
+  }
+
+  async #learn(dir: string): Promise<Known> {
+    const children = await this.#children(dir);
+    const last = children.at(-1);
+    if (!last) return { count: 0 };
+    const got = await this.#zk.tryGet(`${dir}/${last}`);
+    return {
+      count: children.length,
+      newest: got ? { path: `${dir}/${last}`, record: JSON.parse(got.data) as EventRecord } : undefined,
+    };
+  }
+
+  /** Deletes the oldest records beyond the bound; returns how many remain. */
+  async #trim(dir: string): Promise<number> {
+    const children = await this.#children(dir);
+    const excess = children.length - this.#maxPerObject;
+    if (excess > 0) {
+      await Promise.all(
+        children.slice(0, excess).map((c) => this.#zk.delete(`${dir}/${c}`).catch(() => undefined)),
+      );
+    }
+    return Math.min(children.length, this.#maxPerObject);
   }
 
   /** Sequential names sort by their zero-padded counter. */

@@ -147,7 +147,8 @@ export class Informer extends EventEmitter<InformerEvents> {
 
   #retryLater(err: unknown, again: () => Promise<void>): void {
     if (this.#stopped) return;
-    this.emit("error", err);
+    // An EventEmitter throws on an "error" nobody listens to; the informer recovers on its own.
+    if (this.listenerCount("error") > 0) this.emit("error", err);
     setTimeout(() => {
       if (!this.#stopped) again().catch((e) => this.#retryLater(e, again));
     }, this.#retryMs).unref();

@@ -30,6 +30,9 @@ export class StoreLayout {
   status(plural: string, name: string): string {
     return `${this.root}/objects/${plural}/${name}/status`;
   }
+  eventsKindDir(plural: string): string {
+    return `${this.root}/events/${plural}`;
+  }
   eventsDir(plural: string, name: string): string {
     return `${this.root}/events/${plural}/${name}`;
   }

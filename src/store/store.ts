@@ -150,7 +150,12 @@ export class ResourceStore {
 
   /** Creates the store's folders (idempotent). Call once before use. */
   async init(): Promise<void> {
-    await Promise.all(this.#allKinds.map((k) => this.zk.mkdirp(this.layout.kindDir(k.plural))));
+    await Promise.all(
+      this.#allKinds.flatMap((k) => [
+        this.zk.mkdirp(this.layout.kindDir(k.plural)),
+        this.zk.mkdirp(this.layout.eventsKindDir(k.plural)),
+      ]),
+    );
   }
 
   kinds(): readonly KindInfo[] {
@@ -267,6 +272,10 @@ export class ResourceStore {
 
   async create(doc: unknown, options: WriteOptions = {}): Promise<Resource> {
     const { info, resource } = this.#validated(doc);
+    return this.#create(info, resource, options);
+  }
+
+  async #create(info: KindInfo, resource: Resource, options: WriteOptions, attempt = 0): Promise<Resource> {
     const metadata: ObjectMeta = { ...resource.metadata };
     for (const key of SYSTEM_METADATA) delete metadata[key];
     const stored: Resource = {
@@ -291,9 +300,16 @@ export class ResourceStore {
         { op: "create", path: this.layout.status(info.plural, metadata.name), data: "{}" },
         // A set returns the stat, and so the transaction's zxid: the new resourceVersion, without a read.
         { op: "set", path: this.layout.status(info.plural, metadata.name), data: "{}" },
+        // The object's event folder comes with it, so recording an event is a single create.
+        { op: "create", path: this.layout.eventsDir(info.plural, metadata.name), data: "" },
       ]);
       stored.metadata.resourceVersion = results[2].stat?.mzxid;
     } catch (err) {
+      if (err instanceof ZkMultiError && err.failedIndex === 3 && attempt === 0) {
+        // Events left behind by an earlier object of that name (its delete was interrupted).
+        await this.zk.deleteRecursive(this.layout.eventsDir(info.plural, metadata.name));
+        return this.#create(info, resource, options, attempt + 1);
+      }
       if (err instanceof PvcError && err.code === ErrorCodes.ZK_NODE_EXISTS)
         throw this.#exists(info, metadata.name);
       if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) {
@@ -478,7 +494,7 @@ export class ResourceStore {
       const current = await this.#read(info, resource.metadata.name);
       if (!current) {
         try {
-          return { resource: await this.create(resource, options), action: "created" };
+          return { resource: await this.#create(info, resource, options), action: "created" };
         } catch (err) {
           if (err instanceof PvcError && err.code === ErrorCodes.ALREADY_EXISTS && attempt < 10) continue;
           throw err;

@@ -17,6 +17,7 @@ import { EventEmitter } from "node:events";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
+import "./batch-writes.ts";
 import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
@@ -104,7 +105,13 @@ export interface ZkClientOptions {
 
 interface InFlight {
   reject: (err: PvcError) => void;
+  /** performance.now() after which the call times out. */
+  deadline: number;
+  timeout: () => void;
 }
+
+/** How often in-flight calls are checked for their deadline: a timeout fires up to this late. */
+const SWEEP_INTERVAL_MS = 50;
 
 interface PendingWatch {
   path: string;
@@ -168,6 +175,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #inner!: zookeeper.Client;
   #state: SessionState = "connecting";
   #inFlight = new Set<InFlight>();
+  /** One timer sweeps every call's deadline: a timer per call cost more than the call at 10k calls/s. */
+  #sweeper: NodeJS.Timeout | undefined;
   #pendingWatches = new Set<PendingWatch>();
   #lostTimer: NodeJS.Timeout | undefined;
   /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
@@ -398,6 +407,19 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
+  #armSweeper(): void {
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const call of this.#inFlight) if (call.deadline <= now) call.timeout();
+      if (this.#inFlight.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+  }
+
   /** Runs one library call with a timeout, typed errors and in-flight tracking. */
   #call<T>(
     op: string,
@@ -414,24 +436,24 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const finish = (err: PvcError | undefined, value?: T) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
         this.#inFlight.delete(entry);
         this.#onCall?.({ op, ms: performance.now() - started, ok: !err });
         if (err) reject(err);
         else resolve(value as T);
       };
-      const entry: InFlight = { reject: (err) => finish(err) };
       const limit = timeoutMs ?? this.#callTimeoutMs;
-      const timer = setTimeout(
-        () =>
+      const entry: InFlight = {
+        reject: (err) => finish(err),
+        deadline: started + limit,
+        timeout: () =>
           finish(
             new PvcError(
               ErrorCodes.ZK_TIMEOUT,
               `zookeeper ${op} ${path}: no answer within ${limit} ms (state ${this.#state}); a write may or may not have been applied`,
             ),
           ),
-        limit,
-      );
+      };
+      this.#armSweeper();
       this.#inFlight.add(entry);
       try {
         invoke(this.#inner, (err, value) => finish(err ? toZkError(err, op, path) : undefined, value));
@@ -663,6 +685,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   close(): void {
     if (this.#state === "closed") return;
     clearTimeout(this.#lostTimer);
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     this.#setState("closed");
     this.#rejectInFlight(new PvcError(ErrorCodes.ZK_CLOSED, "zookeeper: client closed"));
     this.#pendingWatches.clear();

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
-import type { WatchEvent, ZkClient } from "./client.ts";
+import type { WatchEvent, ZkClient, ZkOp, ZkOpResult } from "./client.ts";
 
 export interface CachedNode {
   data: string;
@@ -36,9 +36,13 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   readonly root: string;
   readonly #zk: ZkClient;
   readonly #nodes = new Map<string, CachedNode>();
+  /** parent path → names of its cached children: children() and subtree() without a full scan. */
+  readonly #kids = new Map<string, Set<string>>();
   /** Per-path chain of pending event handling. */
   readonly #chains = new Map<string, Promise<void>>();
   #unsubscribe: (() => void) | undefined;
+  /** Events our own in-flight writes will cause (path → count), so we need not read them back. */
+  readonly #expected = new Map<string, number>();
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
   #stopped = false;
@@ -72,26 +76,97 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** Names of the cached children of `path`, sorted. */
   children(path: string): string[] {
-    const prefix = `${path}/`;
-    const out: string[] = [];
-    for (const p of this.#nodes.keys()) {
-      if (p.startsWith(prefix) && !p.includes("/", prefix.length)) out.push(p.slice(prefix.length));
-    }
-    return out.sort();
+    return [...(this.#kids.get(path) ?? [])].sort();
   }
 
-  /** Every cached path at or below `path`, with its data. */
+  /** Every cached path at or below `path`, with its data, parents before children. */
   subtree(path: string): Map<string, string> {
     const out = new Map<string, string>();
-    const prefix = `${path}/`;
-    for (const [p, node] of this.#nodes) {
-      if (p === path || p.startsWith(prefix)) out.set(p, node.data);
-    }
+    const walk = (p: string) => {
+      const node = this.#nodes.get(p);
+      if (node) out.set(p, node.data);
+      for (const kid of this.#kids.get(p) ?? []) walk(`${p}/${kid}`);
+    };
+    walk(path);
     return out;
+  }
+
+  #link(path: string): void {
+    const cut = path.lastIndexOf("/");
+    if (cut <= 0 || path === this.root) return;
+    const parent = path.slice(0, cut);
+    let kids = this.#kids.get(parent);
+    if (!kids) {
+      kids = new Set();
+      this.#kids.set(parent, kids);
+    }
+    kids.add(path.slice(cut + 1));
+  }
+
+  #unlink(path: string): void {
+    const cut = path.lastIndexOf("/");
+    if (cut <= 0) return;
+    const parent = path.slice(0, cut);
+    const kids = this.#kids.get(parent);
+    kids?.delete(path.slice(cut + 1));
+    if (kids && kids.size === 0) this.#kids.delete(parent);
+  }
+
+  /** Drops one path from the cache (not its descendants). */
+  #drop(path: string): boolean {
+    if (!this.#nodes.delete(path)) return false;
+    this.#unlink(path);
+    return true;
   }
 
   get size(): number {
     return this.#nodes.size;
+  }
+
+  /**
+   * Writes `ops` as one multi through the cache: the events they cause are not read back (their
+   * values are known), and the cache holds the result as soon as the multi returns. Events are
+   * delivered in zxid order, before the writer's own reply, so an event consumed in place of ours
+   * can only be an older change that our write superseded. A failed multi causes no events.
+   */
+  async commit(ops: ZkOp[]): Promise<ZkOpResult[]> {
+    const paths = ops.filter((o) => o.op !== "check").map((o) => o.path);
+    for (const p of paths) this.#expected.set(p, (this.#expected.get(p) ?? 0) + 1);
+    const release = () => {
+      for (const p of paths) {
+        const n = (this.#expected.get(p) ?? 0) - 1;
+        if (n > 0) this.#expected.set(p, n);
+        else this.#expected.delete(p);
+      }
+    };
+    let results: ZkOpResult[];
+    try {
+      results = await this.#zk.multi(ops);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // Whatever events are still unconsumed (none should be) must not swallow later ones.
+    release();
+    const zxid = [...results].reverse().find((r) => r.stat)?.stat?.mzxid;
+    if (zxid) {
+      this.noteWrite(
+        zxid,
+        ops
+          .filter((o) => o.op !== "check")
+          .map((o) =>
+            o.op === "delete"
+              ? { path: o.path, deleted: true }
+              : { path: o.path, data: "data" in o ? (o.data ?? "") : "" },
+          ),
+      );
+    } else {
+      // No set in the multi: we do not know its zxid; read the written paths back.
+      for (const o of ops)
+        if (o.op !== "check")
+          this.#onEvent({ type: o.op === "delete" ? "deleted" : "changed", path: o.path });
+    }
+    return results;
   }
 
   /**
@@ -113,16 +188,14 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   #set(path: string, node: CachedNode): void {
     const cur = this.#nodes.get(path);
     this.#nodes.set(path, node);
+    if (!cur) this.#link(path);
     if (!cur || cur.data !== node.data) this.emit("change", path);
   }
 
   #removeTree(path: string): void {
-    const prefix = `${path}/`;
-    for (const p of [...this.#nodes.keys()]) {
-      if (p === path || p.startsWith(prefix)) {
-        this.#nodes.delete(p);
-        this.emit("change", p);
-      }
+    for (const p of [...this.subtree(path).keys()].reverse()) {
+      this.#drop(p);
+      this.emit("change", p);
     }
   }
 
@@ -133,6 +206,13 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       return;
     }
     const path = event.path;
+    const expected = this.#expected.get(path);
+    if (expected !== undefined && event.type !== "deleted") {
+      // Our own write (or an older one it supersedes): the value comes with the reply.
+      if (expected > 1) this.#expected.set(path, expected - 1);
+      else this.#expected.delete(path);
+      return;
+    }
     const previous = this.#chains.get(path) ?? Promise.resolve();
     const next = previous
       .then(() => this.#handle(event))
@@ -149,10 +229,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   async #handle(event: WatchEvent): Promise<void> {
     if (event.type === "deleted") {
       // A delete in ZooKeeper is of a leaf: its descendants were deleted before it.
-      if (this.#nodes.has(event.path)) {
-        this.#nodes.delete(event.path);
-        this.emit("change", event.path);
-      }
+      if (this.#drop(event.path)) this.emit("change", event.path);
       return;
     }
     await this.#refresh(event.path);
@@ -199,10 +276,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
           if (!cur || newer(entry[1].mzxid, cur.mzxid)) this.#set(entry[0], entry[1]);
         }
         for (const p of [...this.#nodes.keys()]) {
-          if (!seen.has(p)) {
-            this.#nodes.delete(p);
-            this.emit("change", p);
-          }
+          if (!seen.has(p) && this.#drop(p)) this.emit("change", p);
         }
       } while (this.#reloadAgain && !this.#stopped);
       this.emit("loaded");

@@ -59,7 +59,7 @@ export async function startHarness(
     pvc,
     metrics: new RuntimeMetrics(),
     logger,
-    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 4 },
+    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 16 },
     services,
   };
   const controllers = kindControllers.map((k) => k.create(ctx));

@@ -352,6 +352,25 @@ describe("ZkClient on the real ZooKeeper", () => {
     }
   });
 
+  test("a call that gets no answer fails with ZK_TIMEOUT after its timeout, not never", async () => {
+    const proxy = await startTcpProxy(zkConnect());
+    const client = await ZkClient.connect({
+      connectString: proxy.address,
+      sessionTimeoutMs: 20_000,
+      callTimeoutMs: 300,
+    });
+    try {
+      proxy.cut();
+      const started = Date.now();
+      await rejectsWithCode(client.get(root), ErrorCodes.ZK_TIMEOUT);
+      const took = Date.now() - started;
+      assert.ok(took >= 250 && took < 5000, `took ${took} ms`);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  });
+
   test("a short disconnect within the session keeps the session and its ephemeral nodes", async () => {
     const proxy = await startTcpProxy(zkConnect());
     const client = await ZkClient.connect({ connectString: proxy.address, sessionTimeoutMs: 8000 });

@@ -1,0 +1,97 @@
+/**
+ * bench/apply-networks: N Network resources applied → all Ready (PVC keys written by the
+ * controller, status reported), against the raw-ZooKeeper floor measured in the same run: the
+ * same znodes written by a bare client, one multi per network, 32 in flight.
+ * Goal (issue 5): ours ≤ 2× the floor's time.
+ *
+ *   eval "$(npx pvcctl stack up)" && npx tsx bench/apply-networks.ts [count]
+ */
+import { networkController } from "../controllers/network/controller.ts";
+import { desiredNetworkTree } from "../controllers/network/desired.ts";
+import { PvcKeys } from "../src/pvc/keys.ts";
+import type { NetworkSpec } from "../src/resources/specs.ts";
+import { validateResource } from "../src/resources/validate.ts";
+import { startHarness } from "../test/helpers/controllers.ts";
+import { benchZkConnect, report, runConcurrent } from "./lib.ts";
+
+const COUNT = Number(process.argv[2] ?? 1000);
+const IN_FLIGHT = 32;
+
+function manifest(i: number) {
+  const b = Math.floor(i / 250);
+  const c = i % 250;
+  return {
+    apiVersion: "pvc.parallelvirtualcluster.org/v1",
+    kind: "Network",
+    metadata: { name: `bench-${i}` },
+    spec: {
+      vni: 10_000 + i,
+      type: "managed",
+      ipv4: {
+        network: `10.${100 + b}.${c}.0/24`,
+        gateway: `10.${100 + b}.${c}.1`,
+        dhcp: { start: `10.${100 + b}.${c}.100`, end: `10.${100 + b}.${c}.199` },
+      },
+      ipv6: { network: `fd00:${i.toString(16)}::/64` },
+      acls: { in: [{ description: "ssh", rule: "tcp dport 22 counter accept" }], out: [] },
+    },
+  };
+}
+
+async function main() {
+  benchZkConnect();
+  const h = await startHarness("bench-apply-networks", [networkController]);
+  console.log(
+    `apply-networks: ${COUNT} networks, ${IN_FLIGHT} in flight, ZooKeeper at ${process.env.PVC_ZK_CONNECT}`,
+  );
+
+  // Floor: the same PVC znodes, written by a bare client with one multi per network.
+  const floorKeys = new PvcKeys(`${h.pvc.root}-floor`);
+  await h.zk.mkdirp(floorKeys.networks());
+  const specs = Array.from(
+    { length: COUNT },
+    (_, i) => validateResource(manifest(i)).spec as unknown as NetworkSpec,
+  );
+  const floorStart = performance.now();
+  await runConcurrent(COUNT, IN_FLIGHT, (i) =>
+    h.zk.multi(
+      [...desiredNetworkTree(floorKeys, specs[i])].map(([path, data]) => ({
+        op: "create" as const,
+        path,
+        data,
+      })),
+    ),
+  );
+  const floorMs = performance.now() - floorStart;
+
+  // Ours: apply the resources; done when every one is Ready for its generation.
+  const informer = h.informer("Network");
+  const isReady = (name: string) => {
+    const n = informer.get(name);
+    return (
+      n?.status?.observedGeneration === n?.metadata.generation &&
+      (n?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
+    );
+  };
+  const oursStart = performance.now();
+  await runConcurrent(COUNT, IN_FLIGHT, (i) => h.store.apply(manifest(i)));
+  const applied = performance.now() - oursStart;
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      let ready = 0;
+      for (let i = 0; i < COUNT; i++) if (isReady(`bench-${i}`)) ready++;
+      if (ready === COUNT) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+  const oursMs = performance.now() - oursStart;
+  console.log(`  applied all in ${applied.toFixed(0)} ms; all Ready after ${oursMs.toFixed(0)} ms`);
+  report(`${COUNT} networks → all Ready (ms)`, floorMs, oursMs, "ms");
+  console.log(`  goal: ratio ≤ 2.00 → ${oursMs / floorMs <= 2 ? "met" : "NOT met"}`);
+
+  await h.zk.deleteRecursive(floorKeys.rootPath());
+  await h.close();
+}
+
+await main();

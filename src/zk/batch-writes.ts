@@ -1,0 +1,31 @@
+/**
+ * Batches node-zookeeper-client's socket writes. The library writes every request with its own
+ * `socket.write` as soon as it is queued; with dozens of requests in flight that is one syscall
+ * per request (a fifth of the controller's CPU time at a thousand networks, measured with
+ * --cpu-prof). Corking the socket for the rest of the tick turns a burst into one writev.
+ * Requests still leave in the order they were queued, in the same tick.
+ *
+ * Applied once, on import, to the library's ConnectionManager prototype (before any client is
+ * created: each connection binds the method when it is constructed).
+ */
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+
+const require = createRequire(import.meta.url);
+const ConnectionManager = require("node-zookeeper-client/lib/ConnectionManager.js") as {
+  prototype: { onPacketQueueReadable(this: { socket?: Socket }): void; __pvcBatched?: boolean };
+};
+
+const proto = ConnectionManager.prototype;
+if (!proto.__pvcBatched) {
+  const original = proto.onPacketQueueReadable;
+  proto.onPacketQueueReadable = function (this: { socket?: Socket }) {
+    const socket = this.socket;
+    if (socket && socket.writable && socket.writableCorked === 0) {
+      socket.cork();
+      process.nextTick(() => socket.uncork());
+    }
+    original.call(this);
+  };
+  proto.__pvcBatched = true;
+}
