@@ -55,6 +55,9 @@ export const ErrorCodes = {
   RESOURCE_VERSION_TOO_OLD: "RESOURCE_VERSION_TOO_OLD",
   /** Nothing we threw on purpose: a bug or an outage; the server logged it (HTTP 500). */
   INTERNAL: "INTERNAL",
+  // pvcctl (src/client)
+  /** The API server could not be reached (refused, timed out, DNS): nothing was sent or answered. */
+  API_UNREACHABLE: "API_UNREACHABLE",
   // Controller runtime (src/runtime)
   /** A write guarded by the leader fence was refused: this replica is not (or no longer) the leader. */
   NOT_LEADER: "NOT_LEADER",

@@ -360,7 +360,9 @@ describe("ZkClient on the real ZooKeeper", () => {
       callTimeoutMs: 300,
     });
     try {
+      const suspended = new Promise<void>((r) => client.once("suspended", () => r()));
       proxy.cut();
+      await withTimeout(suspended, 5000, "the client to notice the cut");
       const started = Date.now();
       await rejectsWithCode(client.get(root), ErrorCodes.ZK_TIMEOUT);
       const took = Date.now() - started;

@@ -1,0 +1,183 @@
+/**
+ * GitOps: a watched folder of manifests that the store converges to (see sync.ts for one sync,
+ * guard.ts for the protection of the folder's objects, inventory.ts for what the folder owns).
+ *
+ *     const gitops = await startGitOps({ dir, store, informer, events, logger, manager });
+ *     apiStore = gitops.guard(store);   // what the HTTP API and the /api/v1 facade write through
+ *
+ * The sync runs as a controller of its own (kind GitOpsSync, one key: the folder's name), so it
+ * runs only on the leading replica, never twice at once, and retries with backoff when ZooKeeper
+ * fails. It is woken by the folder (chokidar; debounced, so that an editor's save or a `git pull`
+ * is one sync), by a change to an object the folder owns that differs from the folder (drift,
+ * or a write let through in `revert` mode), and by a periodic resync.
+ */
+import { EventEmitter } from "node:events";
+import { basename, resolve, sep } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
+import type { Logger } from "pino";
+import type { Resource } from "../resources/types.ts";
+import { Controller } from "../runtime/controller.ts";
+import type { Manager } from "../runtime/manager.ts";
+import type { RuntimeMetrics } from "../runtime/metrics.ts";
+import type { EventRecorder } from "../store/events.ts";
+import type { Informer } from "../store/informer.ts";
+import type { ResourceStore } from "../store/store.ts";
+import { guardStore } from "./guard.ts";
+import { checkSettings, DEFAULT_SETTINGS, type SettingsInput } from "./settings.ts";
+import { GITOPS_KIND, ownedFieldsMatch, runSync, type SyncResult } from "./sync.ts";
+
+export { guardStore } from "./guard.ts";
+export type { SyncResult } from "./sync.ts";
+
+export interface GitOpsOptions {
+  /** The folder to watch. */
+  dir: string;
+  /** Name of the GitOpsSync object (default: the folder's name). */
+  name?: string;
+  /** The plain store (the folder writes its own objects; the guard is for other writers). */
+  store: ResourceStore;
+  /** Started informers by kind: changes to owned objects that differ from the folder wake a sync. */
+  informer?: (kind: string) => Informer;
+  events?: EventRecorder;
+  logger?: Logger;
+  metrics?: RuntimeMetrics;
+  /** Runs the sync only while this replica leads; without one it starts at once. */
+  manager?: Manager;
+  /** Quiet time after the last file event before syncing (default 50 ms). */
+  debounceMs?: number;
+  /** Full sync period even without events (default 5 min; 0 disables). */
+  resyncPeriodMs?: number;
+  /** Server-side settings (the folder's .pvc-gitops.yaml overrides them). */
+  settings?: SettingsInput;
+}
+
+export interface GitOpsEvents {
+  synced: [result: SyncResult];
+}
+
+export interface GitOps extends EventEmitter<GitOpsEvents> {
+  readonly name: string;
+  readonly dir: string;
+  readonly controller: Controller;
+  /** `store` with writes to folder-owned objects refused (see guard.ts): give it to the API and the facade. */
+  guard(store: ResourceStore): ResourceStore;
+  /** Syncs now (through the queue) and returns the result; `force` prunes past the guard once. */
+  syncNow(options?: { force?: boolean }): Promise<SyncResult | undefined>;
+  lastResult(): SyncResult | undefined;
+  stop(): Promise<void>;
+}
+
+/** A GitOpsSync name from a folder name: `manifests`, `prod_cluster`, … */
+export function syncNameFor(dir: string): string {
+  const base = basename(resolve(dir))
+    .replace(/[^A-Za-z0-9_.+-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "");
+  return base || "gitops";
+}
+
+export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
+  const dir = resolve(options.dir);
+  const name = options.name ?? syncNameFor(dir);
+  const log = options.logger?.child({ component: "gitops", sync: name });
+  const server = checkSettings(options.settings ?? {}, "gitops settings");
+  const debounceMs = options.debounceMs ?? 50;
+  const emitter = new EventEmitter<GitOpsEvents>();
+  let last: SyncResult | undefined;
+  let forceNext = false;
+
+  const controller = new Controller({
+    kind: GITOPS_KIND,
+    concurrency: 1,
+    resyncPeriodMs: options.resyncPeriodMs ?? 300_000,
+    metrics: options.metrics,
+    logger: options.logger,
+    reconcile: async () => {
+      const force = forceNext;
+      forceNext = false;
+      const result = await runSync({
+        store: options.store,
+        name,
+        dir,
+        base: DEFAULT_SETTINGS,
+        server,
+        events: options.events,
+        logger: log,
+        force,
+      });
+      last = result;
+      emitter.emit("synced", result);
+      return undefined;
+    },
+  });
+  controller.resync(() => [name]);
+
+  let timer: NodeJS.Timeout | undefined;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void controller.enqueue(name), debounceMs);
+  };
+
+  // Drift of an owned object (a write let through in revert mode, or anything else): sync again.
+  const unsubscribe: Array<() => void> = [];
+  if (options.informer) {
+    const kinds = options.store
+      .kinds()
+      .map((k) => k.kind)
+      .filter((k) => k !== GITOPS_KIND);
+    for (const kind of kinds) {
+      let informer: Informer;
+      try {
+        informer = options.informer(kind);
+      } catch {
+        continue;
+      }
+      const onChange = (obj: Resource) => {
+        const desired = last?.desired.get(`${obj.kind}/${obj.metadata.name}`);
+        if (desired && !ownedFieldsMatch(obj, desired)) soon();
+      };
+      const onDelete = (obj: Resource) => {
+        if (last?.desired.has(`${obj.kind}/${obj.metadata.name}`)) soon();
+      };
+      informer.on("update", onChange);
+      informer.on("add", onChange);
+      informer.on("delete", onDelete);
+      unsubscribe.push(() => {
+        informer.off("update", onChange);
+        informer.off("add", onChange);
+        informer.off("delete", onDelete);
+      });
+    }
+  }
+
+  const watcher: FSWatcher = watch(dir, {
+    ignoreInitial: true,
+    ignored: (path: string) => path.split(sep).includes(".git"),
+  });
+  watcher.on("all", () => soon());
+  watcher.on("error", (err) => log?.warn({ err }, "gitops: folder watch error"));
+  await new Promise<void>((res) => watcher.once("ready", () => res()));
+
+  if (options.manager) await options.manager.add(controller);
+  else await controller.start();
+
+  const gitops = Object.assign(emitter, {
+    name,
+    dir,
+    controller,
+    guard: (store: ResourceStore) => guardStore(store),
+    async syncNow(o: { force?: boolean } = {}) {
+      if (o.force) forceNext = true;
+      await controller.enqueue(name);
+      return last;
+    },
+    lastResult: () => last,
+    async stop() {
+      clearTimeout(timer);
+      for (const u of unsubscribe) u();
+      await watcher.close();
+      await controller.stop({ drain: true });
+    },
+  });
+  log?.info({ dir }, "gitops: watching");
+  return gitops;
+}

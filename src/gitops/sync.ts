@@ -1,0 +1,503 @@
+/**
+ * One sync of a GitOps folder: converge the store to the folder, safely.
+ *
+ *  1. Read the folder's settings and every manifest file; validate every document (whole folder
+ *     first, nothing written yet). A file with any problem is *held*: none of its objects is
+ *     applied, and none of the objects it owned is pruned — they stay as they are until the file
+ *     is fixed. Other files go on.
+ *  2. Plan against the store: kinds the cluster creates (Node) may only be changed, not created;
+ *     immutable fields may not change; an object owned by another folder is not taken over. Any
+ *     of these also holds the file.
+ *  3. Record the objects about to be created in the inventory *before* creating them, so that a
+ *     crash between the two can never leave an object the folder made but does not know.
+ *  4. Apply in dependency order (kind rank: pools before volumes before snapshots…; concurrently
+ *     within a rank). An object whose owned fields (spec, labels, annotations) already match is
+ *     not even sent: a converged folder costs reads only.
+ *  5. Prune what left the folder — from the inventory only — in reverse dependency order, unless
+ *     the guard holds: a folder that suddenly has no objects, or would lose more than
+ *     `prune.maxFraction` of them, prunes nothing (status says why) unless `prune.force`. Objects
+ *     of the guarded kinds (VirtualMachine, CephVolume, CephPool) are never deleted unless the
+ *     folder opts in per kind: they are released instead (owner annotations removed, left running).
+ *  6. Write the status: counts, errors (file, document, line, field), the inventory, and Ready.
+ *     Nothing is written when nothing changed.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
+import { type ManifestDoc, type ManifestProblem, resourceKey } from "../client/manifests.ts";
+import { ErrorCodes, PvcError } from "../errors.ts";
+import { lookupKind, sortForDelete } from "../resources/kinds.ts";
+import type { Condition, Resource, ResourceStatus } from "../resources/types.ts";
+import { checkImmutable } from "../resources/validate.ts";
+import { applyConditions, ready, stalled, statusEqual } from "../runtime/conditions.ts";
+import type { EventRecorder } from "../store/events.ts";
+import type { ResourceStore } from "../store/store.ts";
+import { FILE_ANNOTATION, ownerOf, SYNC_ANNOTATION, withOwner } from "./annotations.ts";
+import { type FolderSnapshot, readFolder } from "./folder.ts";
+import { entryKey, type Inventory, type InventoryEntry, inventoryOf, withInventory } from "./inventory.ts";
+import {
+  type GitOpsSettings,
+  GUARDED_KINDS,
+  mergeSettings,
+  readFolderSettings,
+  type SettingsInput,
+} from "./settings.ts";
+
+export const GITOPS_KIND = "GitOpsSync";
+const API_VERSION = "pvc.parallelvirtualcluster.org/v1";
+/** Objects applied at once within one rank. */
+const APPLY_CONCURRENCY = 8;
+
+export interface SyncError {
+  file?: string;
+  document?: number;
+  line?: number;
+  kind?: string;
+  name?: string;
+  field?: string;
+  message: string;
+}
+
+export interface SyncResult {
+  revision?: string;
+  files: number;
+  objects: number;
+  created: string[];
+  updated: string[];
+  unchanged: number;
+  pruned: string[];
+  /** Objects that left the folder but are of a guarded kind: ownership dropped, object kept. */
+  released: string[];
+  pruneBlocked?: string;
+  errors: SyncError[];
+  /** Files held back by their problems. */
+  heldFiles: string[];
+  /** The objects the folder declares as applied (key → document with owner annotations). */
+  desired: Map<string, Resource>;
+  /** False when the status already said all this (nothing was written for it). */
+  statusWritten: boolean;
+}
+
+export interface SyncDeps {
+  /** The store without the write guard (the folder writes its own objects). */
+  store: ResourceStore;
+  name: string;
+  dir: string;
+  /** Settings before the folder's own file. */
+  base: GitOpsSettings;
+  server?: SettingsInput;
+  events?: EventRecorder;
+  logger?: Logger;
+  now?: () => Date;
+  /** The guard of the next sync only: prune past it once (`pvcctl` has no verb for it yet). */
+  force?: boolean;
+}
+
+function problemToError(p: ManifestProblem): SyncError {
+  const e: SyncError = { file: p.file, message: p.message };
+  if (p.index !== undefined) e.document = p.index;
+  if (p.line !== undefined) e.line = p.line;
+  if (p.kind) e.kind = p.kind;
+  if (p.name !== undefined) e.name = p.name;
+  if (p.pointer !== undefined) e.field = p.pointer;
+  if (p.value !== undefined) {
+    const text = JSON.stringify(p.value) ?? String(p.value);
+    e.message += ` (got ${text.length > 60 ? `${text.slice(0, 59)}…` : text})`;
+  }
+  return e;
+}
+
+/** One line, for logs and condition messages: `networks.yaml:12: Network "lan": /spec/vni: …`. */
+export function formatSyncError(e: SyncError): string {
+  const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ""}: ` : "";
+  const what = e.kind ? `${e.kind}${e.name !== undefined ? ` ${JSON.stringify(e.name)}` : ""}: ` : "";
+  return `${where}${what}${e.field ? `${e.field || "(document)"}: ` : ""}${e.message}`;
+}
+
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const emptyIsAbsent = (m: Record<string, string> | undefined) =>
+  m && Object.keys(m).length > 0 ? m : undefined;
+
+/** Whether applying `desired` would change nothing of what the folder owns in `current`. */
+export function ownedFieldsMatch(current: Resource, desired: Resource): boolean {
+  return (
+    current.apiVersion === desired.apiVersion &&
+    isDeepStrictEqual(current.spec ?? {}, desired.spec ?? {}) &&
+    isDeepStrictEqual(emptyIsAbsent(current.metadata.labels), emptyIsAbsent(desired.metadata.labels)) &&
+    isDeepStrictEqual(
+      emptyIsAbsent(current.metadata.annotations),
+      emptyIsAbsent(desired.metadata.annotations),
+    ) &&
+    (desired.metadata.finalizers === undefined ||
+      isDeepStrictEqual(current.metadata.finalizers ?? [], desired.metadata.finalizers)) &&
+    (desired.metadata.ownerReferences === undefined ||
+      isDeepStrictEqual(current.metadata.ownerReferences ?? [], desired.metadata.ownerReferences))
+  );
+}
+
+function pct(n: number): string {
+  return `${Math.round(n * 100)}%`;
+}
+
+/** Why the prune must not happen, or undefined. */
+export function pruneGuard(
+  previous: number,
+  leaving: number,
+  declared: number,
+  held: number,
+  settings: GitOpsSettings,
+): string | undefined {
+  if (leaving === 0 || previous === 0) return undefined;
+  if (declared === 0 && held === 0) {
+    return `the folder declares no objects now; refusing to prune all ${previous} objects it owned (an emptied or unmounted folder looks like this). Restore the files, or set prune.force: true in .pvc-gitops.yaml to prune them`;
+  }
+  const share = leaving / previous;
+  if (share > settings.prune.maxFraction) {
+    return `${leaving} of the ${previous} objects the folder owned (${pct(share)}) left it, more than prune.maxFraction ${pct(settings.prune.maxFraction)}; refusing to prune any. Restore the files, raise prune.maxFraction or set prune.force: true in .pvc-gitops.yaml`;
+  }
+  return undefined;
+}
+
+export async function runSync(deps: SyncDeps): Promise<SyncResult> {
+  const { store, name, dir } = deps;
+  const log = deps.logger;
+  const now = deps.now ?? (() => new Date());
+  const result: SyncResult = {
+    files: 0,
+    objects: 0,
+    created: [],
+    updated: [],
+    unchanged: 0,
+    pruned: [],
+    released: [],
+    errors: [],
+    heldFiles: [],
+    desired: new Map(),
+    statusWritten: false,
+  };
+
+  const previous = await store.tryGet(GITOPS_KIND, name);
+  const inventory = inventoryOf(previous);
+
+  // 1. Settings and the folder. Either failing stops the whole sync: nothing is applied or pruned.
+  let settings: GitOpsSettings;
+  let snapshot: FolderSnapshot;
+  try {
+    const folder = await readFolderSettings(dir);
+    settings = mergeSettings(deps.base, deps.server ?? {}, folder.settings);
+    snapshot = await readFolder(dir);
+  } catch (err) {
+    const message = (err as Error).message;
+    result.errors.push({ file: (err as PvcError).details?.file as string | undefined, message });
+    const sync = await ensureSyncObject(store, name, dir, mergeSettings(deps.base, deps.server ?? {}));
+    await writeStatus(store, sync, previous, {
+      inventory,
+      result,
+      condition: stalled(
+        err instanceof PvcError && err.code === ErrorCodes.CONFIG_INVALID
+          ? "InvalidSettings"
+          : "FolderUnreadable",
+        `${message}; nothing was applied or pruned`,
+        sync.metadata.generation,
+      ),
+      now,
+    });
+    return result;
+  }
+  if (deps.force) settings = { ...settings, prune: { ...settings.prune, force: true } };
+  result.revision = snapshot.revision;
+  result.files = snapshot.files.length;
+  const sync = await ensureSyncObject(store, name, dir, settings);
+
+  // 2. Plan: problems found against the store hold their file too.
+  const problems = new Map<string, ManifestProblem[]>();
+  for (const f of snapshot.files) if (f.problems.length > 0) problems.set(f.file, [...f.problems]);
+  const candidates = snapshot.files.filter((f) => !problems.has(f.file)).flatMap((f) => f.docs);
+  const current = new Map<string, Resource | null>();
+  const hold = (d: ManifestDoc, pointer: string, message: string, value?: unknown) => {
+    const list = problems.get(d.file) ?? [];
+    list.push({
+      file: d.file,
+      index: d.index,
+      line: d.line,
+      kind: d.resource.kind,
+      name: d.resource.metadata.name,
+      pointer,
+      value,
+      message,
+    });
+    problems.set(d.file, list);
+  };
+  await mapLimit(candidates, 16, async (d) => {
+    const cur = await store.tryGet(d.resource.kind, d.resource.metadata.name);
+    current.set(d.key, cur);
+    const info = lookupKind(d.resource.kind);
+    if (!cur && info && !info.userCreatable) {
+      hold(
+        d,
+        "/metadata/name",
+        `${info.kind} ${JSON.stringify(d.resource.metadata.name)} does not exist: ${info.kind} objects are created by the cluster; a folder may only change existing ones`,
+      );
+      return;
+    }
+    if (!cur) return;
+    const owner = ownerOf(cur);
+    if (owner && owner.sync !== name) {
+      hold(
+        d,
+        "/metadata/name",
+        `is already owned by the GitOps folder of sync ${JSON.stringify(owner.sync)} (file ${owner.file}); one object, one folder`,
+      );
+      return;
+    }
+    for (const f of checkImmutable(cur, d.resource)) hold(d, f.pointer, f.message, f.value);
+  });
+
+  const held = new Set(problems.keys());
+  result.heldFiles = [...held].sort();
+  for (const file of result.heldFiles)
+    for (const p of problems.get(file) ?? []) result.errors.push(problemToError(p));
+  const declared = snapshot.files.filter((f) => !held.has(f.file)).flatMap((f) => f.docs);
+  for (const d of declared) {
+    result.desired.set(d.key, withOwner(d.resource, { sync: name, file: d.file }));
+  }
+
+  // The new inventory: what the folder declares, plus what held files owned (left alone).
+  const next: Inventory = new Map();
+  for (const d of declared)
+    next.set(d.key, { kind: d.resource.kind, name: d.resource.metadata.name, file: d.file });
+  for (const [key, e] of inventory) if (!next.has(key) && held.has(e.file)) next.set(key, e);
+  const leaving = [...inventory.values()].filter((e) => !next.has(entryKey(e)));
+  result.pruneBlocked = settings.prune.force
+    ? undefined
+    : pruneGuard(inventory.size, leaving.length, declared.length, next.size - declared.length, settings);
+  if (result.pruneBlocked) {
+    for (const e of leaving) next.set(entryKey(e), e);
+    log?.warn({ sync: name, leaving: leaving.length }, `gitops: prune blocked: ${result.pruneBlocked}`);
+  }
+
+  // 3. Record what is about to be created before creating it.
+  const adding = declared.filter((d) => !inventory.has(d.key));
+  let known: Inventory = inventory;
+  if (adding.length > 0) {
+    known = new Map(inventory);
+    for (const d of adding)
+      known.set(d.key, { kind: d.resource.kind, name: d.resource.metadata.name, file: d.file });
+    await store.updateStatus(
+      GITOPS_KIND,
+      name,
+      withInventory((previous?.status ?? {}) as ResourceStatus, known),
+    );
+  }
+
+  // 4. Apply, rank by rank.
+  const byRank = new Map<number, ManifestDoc[]>();
+  for (const d of declared) {
+    const rank = lookupKind(d.resource.kind)?.rank ?? Number.MAX_SAFE_INTEGER;
+    byRank.set(rank, [...(byRank.get(rank) ?? []), d]);
+  }
+  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) {
+    await mapLimit(byRank.get(rank) ?? [], APPLY_CONCURRENCY, async (d) => {
+      const desired = result.desired.get(d.key) as Resource;
+      const cur = current.get(d.key);
+      if (cur && ownedFieldsMatch(cur, desired)) {
+        result.unchanged++;
+        return;
+      }
+      try {
+        const { action } = await store.apply(desired);
+        if (action === "created") result.created.push(d.key);
+        else if (action === "updated") result.updated.push(d.key);
+        else result.unchanged++;
+      } catch (err) {
+        result.errors.push({
+          file: d.file,
+          document: d.index,
+          line: d.line,
+          kind: d.resource.kind,
+          name: d.resource.metadata.name,
+          message: `apply failed: ${(err as Error).message}`,
+        });
+        // Not created: not ours to remember (an existing object stays listed).
+        if (!cur && !inventory.has(d.key)) next.delete(d.key);
+      }
+    });
+  }
+
+  // 5. Prune (or release) what left the folder, from the inventory only, dependents first.
+  if (!result.pruneBlocked && leaving.length > 0) {
+    const ordered = sortForDelete(
+      leaving.map((e) => ({ kind: e.kind, metadata: { name: e.name }, entry: e })),
+    );
+    for (const { entry } of ordered) {
+      const key = entryKey(entry);
+      try {
+        const cur = lookupKind(entry.kind) ? await store.tryGet(entry.kind, entry.name) : null;
+        if (!cur) continue; // already gone
+        if (ownerOf(cur)?.sync !== name) {
+          // Someone took it over (revert mode allows writes): not ours to delete any more.
+          result.released.push(key);
+          continue;
+        }
+        if (GUARDED_KINDS.includes(entry.kind) && !settings.prune.kinds.includes(entry.kind)) {
+          await store.patch(entry.kind, entry.name, {
+            metadata: { annotations: { [SYNC_ANNOTATION]: null, [FILE_ANNOTATION]: null } },
+          });
+          result.released.push(key);
+          continue;
+        }
+        await store.delete(entry.kind, entry.name);
+        result.pruned.push(key);
+      } catch (err) {
+        if (err instanceof PvcError && err.code === ErrorCodes.NOT_FOUND) continue;
+        next.set(key, entry);
+        result.errors.push({
+          file: entry.file,
+          kind: entry.kind,
+          name: entry.name,
+          message: `prune failed: ${(err as Error).message}`,
+        });
+      }
+    }
+  }
+  result.objects = next.size;
+
+  // 6. Status.
+  const condition = conditionFor(result, sync.metadata.generation);
+  await writeStatus(store, sync, previous, { inventory: next, result, condition, now });
+  if (
+    deps.events &&
+    (result.created.length || result.updated.length || result.pruned.length || result.released.length)
+  ) {
+    const parts = [
+      result.created.length ? `created ${result.created.length}` : "",
+      result.updated.length ? `updated ${result.updated.length}` : "",
+      result.pruned.length ? `pruned ${result.pruned.join(", ")}` : "",
+      result.released.length ? `released ${result.released.join(", ")}` : "",
+    ].filter(Boolean);
+    await deps.events
+      .record("gitopssyncs", name, "Normal", "Synced", `Revision ${result.revision}: ${parts.join("; ")}`)
+      .catch(() => undefined);
+  }
+  if (deps.events && result.pruneBlocked) {
+    await deps.events
+      .record("gitopssyncs", name, "Warning", "PruneBlocked", result.pruneBlocked)
+      .catch(() => undefined);
+  }
+  log?.info(
+    {
+      sync: name,
+      revision: result.revision,
+      created: result.created.length,
+      updated: result.updated.length,
+      unchanged: result.unchanged,
+      pruned: result.pruned.length,
+      released: result.released.length,
+      errors: result.errors.length,
+    },
+    "gitops: synced",
+  );
+  return result;
+}
+
+function conditionFor(result: SyncResult, generation: number | undefined): ReturnType<typeof ready> {
+  if (result.heldFiles.length > 0) {
+    const first = result.errors[0] ? `; first: ${formatSyncError(result.errors[0])}` : "";
+    return stalled(
+      "InvalidFiles",
+      `${result.heldFiles.length === 1 ? "1 file has" : `${result.heldFiles.length} files have`} problems (${result.heldFiles.join(", ")}): their objects were left as they were, the rest was applied${first}`,
+      generation,
+    );
+  }
+  if (result.pruneBlocked) return stalled("PruneBlocked", result.pruneBlocked, generation);
+  if (result.errors.length > 0) {
+    return stalled(
+      "ApplyFailed",
+      `${result.errors.length} object(s) failed; first: ${formatSyncError(result.errors[0])}`,
+      generation,
+    );
+  }
+  return ready(
+    "Synced",
+    `${result.objects} objects from ${result.files} files in sync at revision ${result.revision}`,
+    generation,
+  );
+}
+
+/** Creates or updates the GitOpsSync object with the effective settings (no write when unchanged). */
+async function ensureSyncObject(
+  store: ResourceStore,
+  name: string,
+  dir: string,
+  settings: GitOpsSettings,
+): Promise<Resource> {
+  const { resource } = await store.apply({
+    apiVersion: API_VERSION,
+    kind: GITOPS_KIND,
+    metadata: { name },
+    spec: {
+      dir,
+      protection: settings.protection,
+      prune: {
+        maxFraction: settings.prune.maxFraction,
+        kinds: settings.prune.kinds,
+        force: settings.prune.force,
+      },
+    },
+  });
+  return resource;
+}
+
+async function writeStatus(
+  store: ResourceStore,
+  sync: Resource,
+  previous: Resource | null,
+  w: { inventory: Inventory; result: SyncResult; condition: ReturnType<typeof ready>; now: () => Date },
+): Promise<void> {
+  // The status as it is now (the pre-write of step 3 may have changed it since `previous`).
+  const before = ((await store.tryGet(GITOPS_KIND, sync.metadata.name))?.status ??
+    previous?.status ??
+    {}) as ResourceStatus;
+  const r = w.result;
+  const body: ResourceStatus = {
+    observedGeneration: sync.metadata.generation,
+    revision: r.revision,
+    files: r.files,
+    objects: w.inventory.size,
+    applied: r.created.length + r.updated.length,
+    pruned: r.pruned.length,
+    released: r.released.length > 0 ? r.released : undefined,
+    pruneBlocked: r.pruneBlocked,
+    errors: r.errors.length > 0 ? r.errors : undefined,
+  };
+  const conditions = applyConditions(
+    before.conditions as Condition[] | undefined,
+    w.condition,
+    w.now(),
+  ).conditions;
+  const candidate = withInventory({ ...body, conditions }, w.inventory);
+  const { lastSyncTime: _t, ...beforeRest } = before as ResourceStatus & { lastSyncTime?: string };
+  if (statusEqual(beforeRest, candidate)) return;
+  for (const k of Object.keys(candidate)) if (candidate[k] === undefined) delete candidate[k];
+  await store.updateStatus(GITOPS_KIND, sync.metadata.name, {
+    ...candidate,
+    lastSyncTime: w.now().toISOString(),
+  });
+  r.statusWritten = true;
+}
+
+export function syncKey(r: { kind: string; metadata: { name: string } }): string {
+  return resourceKey(r);
+}
+
+export type { InventoryEntry };
