@@ -110,6 +110,14 @@ export class ApiClient {
     path: string,
     options: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string } = {},
   ): Promise<unknown> {
+    return (await this.#send(method, path, options)).body;
+  }
+
+  async #send(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string } = {},
+  ): Promise<{ body: unknown; headers: Headers; status: number }> {
     const url = this.#url(path, options.query);
     let res: Response;
     try {
@@ -141,7 +149,7 @@ export class ApiClient {
       body = text;
     }
     if (!res.ok) throw this.#error(res.status, method, path, body);
-    return body;
+    return { body, headers: res.headers, status: res.status };
   }
 
   #error(status: number, method: string, path: string, body: unknown): ApiError {
@@ -206,14 +214,25 @@ export class ApiClient {
 
   /**
    * Create-or-update from a full manifest (the server's apply: spec, labels and annotations from
-   * the manifest; nothing written when the object already matches).
+   * the manifest; nothing written when the object already matches), and what the server did.
    */
-  async apply(doc: Resource, options: WriteOptions = {}): Promise<Resource> {
-    return (await this.#request("PATCH", this.path(doc.kind, doc.metadata.name), {
+  async apply(
+    doc: Resource,
+    options: WriteOptions = {},
+  ): Promise<{ resource: Resource; action: ApplyAction }> {
+    const { body, headers, status } = await this.#send("PATCH", this.path(doc.kind, doc.metadata.name), {
       body: doc,
-      contentType: APPLY_CONTENT_TYPE,
-      query: { dryRun: options.dryRun ? "true" : undefined },
-    })) as Resource;
+      contentType: "application/json",
+      query: { apply: "true", dryRun: options.dryRun ? "true" : undefined },
+    });
+    const said = headers.get(APPLY_RESULT_HEADER);
+    const action: ApplyAction =
+      said === "created" || said === "updated" || said === "unchanged"
+        ? said
+        : status === 201
+          ? "created"
+          : "updated";
+    return { resource: body as Resource, action };
   }
 
   async delete(kind: string, name: string, options: WriteOptions = {}): Promise<Resource | undefined> {
@@ -266,5 +285,6 @@ export class ApiClient {
   }
 }
 
-/** Content type of an apply (a whole manifest, created or updated), as Kubernetes names it. */
-export const APPLY_CONTENT_TYPE = "application/apply-patch+json";
+/** What an apply did, as the server says in this header. */
+export const APPLY_RESULT_HEADER = "x-pvc-apply-result";
+export type ApplyAction = "created" | "updated" | "unchanged";

@@ -23,7 +23,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import yaml from "js-yaml";
+import { load as loadYaml } from "js-yaml";
 import { ErrorCodes, PvcError } from "../errors.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7370";
@@ -78,7 +78,7 @@ function readContext(path: string, explicit: boolean, contextName?: string): Con
   }
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (err) {
     throw invalid(`context file ${path}: not valid YAML: ${(err as { reason?: string }).reason ?? err}`);
   }

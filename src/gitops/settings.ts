@@ -11,7 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import yaml from "js-yaml";
+import { load as loadYaml } from "js-yaml";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { lookupKind } from "../resources/kinds.ts";
 
@@ -120,7 +120,7 @@ export async function readFolderSettings(dir: string): Promise<{ settings: Setti
   }
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (err) {
     const mark = (err as { mark?: { line: number } }).mark;
     throw bad(
