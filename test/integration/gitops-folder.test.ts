@@ -88,7 +88,7 @@ describe("GitOps folder", () => {
   test("the folder's objects are created, owned, listed in the inventory, and become Ready", async () => {
     const s = await synced("first sync", (x) => isReady(x) && (x.status?.objects as number) === 4);
     assert.deepEqual(
-      (s.status?.inventory as { kind: string; name: string; file: string }[]).map(
+      ((s.status?.inventory ?? []) as { kind: string; name: string; file: string }[]).map(
         (e) => `${e.kind}/${e.name}@${e.file}`,
       ),
       [
