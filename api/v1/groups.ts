@@ -2,4 +2,4 @@
  * The facade groups served under /api/v1: one line per group, `export { xFacade } from "./x.ts";`,
  * where x.ts exports a FacadePlugin (see facade.ts). index.ts registers every export of this file.
  */
-export {};
+export { networkFacade } from "./network.ts";
