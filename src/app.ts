@@ -24,7 +24,7 @@ import type { Config } from "./config.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
 import { PvcKeys } from "./pvc/keys.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
-import { validateResource } from "./resources/validate.ts";
+import { checkImmutable, validateResource } from "./resources/validate.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import { Manager } from "./runtime/manager.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
@@ -124,6 +124,7 @@ async function assemble(
     root: config.reconciler.storeRoot,
     kinds: KINDS.map((k) => ({ kind: k.kind, plural: k.plural })),
     validate: validateResource,
+    validateUpdate: checkImmutable,
   });
   await store.init();
 

@@ -74,7 +74,7 @@ const DEFS: KindDef[] = [
     plural: "networks",
     shortNames: ["net"],
     rank: 1,
-    immutable: ["/spec/vni", "/spec/type"],
+    // vni and type may change: the controller moves or rewrites the keys in one transaction.
     rules: networkRules,
   },
   {

@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { ErrorCodes, PvcError } from "../errors.ts";
-import type { ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
+import type { FieldError, ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
 import { type Watcher, type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
 import { matchesSelector, parseLabelSelector } from "./labels.ts";
@@ -31,6 +31,8 @@ export interface StoreOptions {
   kinds: readonly KindInfo[];
   /** Schema + semantic validation with defaults filled in; throws VALIDATION_FAILED. */
   validate?: (doc: unknown) => Resource;
+  /** Checks a change against the stored object (e.g. immutable fields); [] when allowed. */
+  validateUpdate?: (current: Resource, next: Resource) => FieldError[];
   now?: () => Date;
 }
 
@@ -134,6 +136,7 @@ export class ResourceStore {
   readonly #kinds = new Map<string, KindInfo>();
   readonly #allKinds: readonly KindInfo[];
   readonly #validate: (doc: unknown) => Resource;
+  readonly #validateUpdate: (current: Resource, next: Resource) => FieldError[];
   readonly #now: () => Date;
 
   constructor(zk: ZkClient, options: StoreOptions) {
@@ -145,6 +148,7 @@ export class ResourceStore {
       this.#kinds.set(k.plural.toLowerCase(), k);
     }
     this.#validate = options.validate ?? ((doc) => doc as Resource);
+    this.#validateUpdate = options.validateUpdate ?? (() => []);
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -376,6 +380,16 @@ export class ResourceStore {
           "/metadata/finalizers",
           metadata.finalizers,
           "no finalizer may be added to an object that is being deleted",
+        );
+      }
+    }
+    if (specChanged) {
+      const refused = this.#validateUpdate(cur, { ...cur, spec: desired.spec ?? {} });
+      if (refused.length > 0) {
+        throw new PvcError(
+          ErrorCodes.VALIDATION_FAILED,
+          refused.map((f) => `${f.pointer}: ${f.message} (got ${JSON.stringify(f.value)})`).join("\n"),
+          { details: { fields: refused } },
         );
       }
     }

@@ -7,7 +7,7 @@ import type { ControllerContext, KindController } from "../../controllers/types.
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
 import type { Resource } from "../../src/resources/types.ts";
-import { validateResource } from "../../src/resources/validate.ts";
+import { checkImmutable, validateResource } from "../../src/resources/validate.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
 import { RuntimeMetrics } from "../../src/runtime/metrics.ts";
 import { EventRecorder } from "../../src/store/events.ts";
@@ -40,7 +40,12 @@ export async function startHarness(
 ): Promise<Harness> {
   const zk = await ZkClient.connect({ connectString: zkConnect() });
   const root = uniqueRoot(label);
-  const store = new ResourceStore(zk, { root: `${root}/store`, kinds: KINDS, validate: validateResource });
+  const store = new ResourceStore(zk, {
+    root: `${root}/store`,
+    kinds: KINDS,
+    validate: validateResource,
+    validateUpdate: checkImmutable,
+  });
   await store.init();
   const pvc = new PvcKeys(`${root}/pvc`);
   const informers = new Map(KINDS.map((k) => [k.kind, new Informer(store, k.kind)]));

@@ -166,6 +166,32 @@ describe("ResourceStore on the real ZooKeeper", () => {
     assert.deepEqual((await store.get("Gadget", "ap")).spec, { size: 2 });
   });
 
+  test("validateUpdate refuses a spec change it forbids (e.g. an immutable field), naming the field", async () => {
+    const strict = new ResourceStore(zk, {
+      root,
+      kinds: KINDS,
+      validateUpdate: (cur, next) =>
+        (cur.spec as { color?: string }).color === (next.spec as { color?: string }).color
+          ? []
+          : [
+              {
+                pointer: "/spec/color",
+                value: (next.spec as { color?: string }).color,
+                message: "is immutable",
+              },
+            ],
+    });
+    const obj = await strict.create(gadget("imm", { color: "red", size: 1 }));
+    const err = await strict.update({ ...obj, spec: { color: "blue", size: 1 } }).catch((e: PvcError) => e);
+    assert.ok(err instanceof PvcError && err.code === ErrorCodes.VALIDATION_FAILED);
+    assert.deepEqual(
+      (err.details?.fields as Array<{ pointer: string }>).map((f) => f.pointer),
+      ["/spec/color"],
+    );
+    const grown = await strict.update({ ...obj, spec: { color: "red", size: 2 } });
+    assert.equal(grown.metadata.generation, 2, "other spec changes pass");
+  });
+
   test("list with label selectors", async () => {
     await store.create(gadget("l-a", { size: 1 }, { env: "prod", tier: "web" }));
     await store.create(gadget("l-b", { size: 1 }, { env: "dev", tier: "web" }));
