@@ -185,7 +185,7 @@ describe("ResourceStore on the real ZooKeeper", () => {
     const err = await strict.update({ ...obj, spec: { color: "blue", size: 1 } }).catch((e: PvcError) => e);
     assert.ok(err instanceof PvcError && err.code === ErrorCodes.VALIDATION_FAILED);
     assert.deepEqual(
-      (err.details?.fields as Array<{ pointer: string }>).map((f) => f.pointer),
+      ((err.details?.fields ?? []) as Array<{ pointer: string }>).map((f) => f.pointer),
       ["/spec/color"],
     );
     const grown = await strict.update({ ...obj, spec: { color: "red", size: 2 } });
