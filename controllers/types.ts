@@ -37,6 +37,11 @@ export interface ControllerContext {
 
 export interface KindController {
   kind: string;
+  /**
+   * Finalizers the store puts on every new object of the kind, so the controller need not add
+   * them with a write of its own before it may act (it still adds them to older objects).
+   */
+  finalizers?: readonly string[];
   /** Builds the controller; the manager starts and stops it with leadership. */
   create(ctx: ControllerContext): Controller;
 }

@@ -125,6 +125,9 @@ async function assemble(
     kinds: KINDS.map((k) => ({ kind: k.kind, plural: k.plural })),
     validate: validateResource,
     validateUpdate: checkImmutable,
+    defaultFinalizers: Object.fromEntries(
+      (options.kindControllers ?? defaultControllers).map((k) => [k.kind, k.finalizers ?? []]),
+    ),
   });
   await store.init();
 

@@ -74,6 +74,7 @@ function holder(a: Network, b: Network): Network {
 
 export const networkController: KindController = {
   kind: "Network",
+  finalizers: [NETWORK_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const { store, pvc, events } = ctx;
     const informer = ctx.informer("Network");

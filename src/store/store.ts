@@ -31,6 +31,8 @@ export interface StoreOptions {
   kinds: readonly KindInfo[];
   /** Schema + semantic validation with defaults filled in; throws VALIDATION_FAILED. */
   validate?: (doc: unknown) => Resource;
+  /** Finalizers every new object of a kind gets (by kind name), e.g. those of its controller. */
+  defaultFinalizers?: Readonly<Record<string, readonly string[]>>;
   /** Checks a change against the stored object (e.g. immutable fields); [] when allowed. */
   validateUpdate?: (current: Resource, next: Resource) => FieldError[];
   now?: () => Date;
@@ -137,6 +139,7 @@ export class ResourceStore {
   readonly #allKinds: readonly KindInfo[];
   readonly #validate: (doc: unknown) => Resource;
   readonly #validateUpdate: (current: Resource, next: Resource) => FieldError[];
+  readonly #defaultFinalizers: Readonly<Record<string, readonly string[]>>;
   readonly #now: () => Date;
 
   constructor(zk: ZkClient, options: StoreOptions) {
@@ -149,6 +152,7 @@ export class ResourceStore {
     }
     this.#validate = options.validate ?? ((doc) => doc as Resource);
     this.#validateUpdate = options.validateUpdate ?? (() => []);
+    this.#defaultFinalizers = options.defaultFinalizers ?? {};
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -287,6 +291,9 @@ export class ResourceStore {
       kind: info.kind,
       metadata: tidyMetadata({
         ...metadata,
+        finalizers: [
+          ...new Set([...(metadata.finalizers ?? []), ...(this.#defaultFinalizers[info.kind] ?? [])]),
+        ],
         uid: randomUUID(),
         generation: 1,
         creationTimestamp: this.#now().toISOString(),
