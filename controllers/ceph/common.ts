@@ -1,0 +1,364 @@
+/**
+ * What the three Ceph kind controllers (CephPool, CephVolume, CephSnapshot) share:
+ *
+ * - the Ceph client from `ctx.services.ceph`, and test hooks from `ctx.services.cephTestHooks`;
+ * - one TreeCache of `/ceph` (one persistent recursive watch) per controller context, through
+ *   which mirror writes are planned (zero writes when converged) and out-of-band edits of the
+ *   mirror wake the owning resource;
+ * - one image poller per context: every `cephPollIntervalMs`, one `rbd ls -l` per pool that holds
+ *   managed volumes or snapshots (never one call per volume); subscribers compare the listing
+ *   with their resources' status and enqueue only what drifted;
+ * - the status helpers (conditions the kstatus way, zero writes when nothing changed);
+ * - the intent record ("no leaks, no duplicates"): before a Ceph side effect that creates
+ *   something, `status.pendingCreate = {op, at, uid}` is written; the outcome (the Ceph object's
+ *   id) replaces it afterwards. A reconcile that finds an intent checks Ceph before acting again.
+ */
+import type { CephClient } from "../../src/ceph/client.ts";
+import { classifyFailure } from "../../src/ceph/run.ts";
+import type { RbdLsEntry } from "../../src/ceph/types.ts";
+import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
+import { planTreeSync } from "../../src/pvc/tree-sync.ts";
+import type { Condition, Resource, ResourceStatus } from "../../src/resources/types.ts";
+import { applyConditions, type ConditionPatch, statusEqual } from "../../src/runtime/conditions.ts";
+import type { ZkOp } from "../../src/zk/client.ts";
+import { TreeCache } from "../../src/zk/tree-cache.ts";
+import type { ControllerContext } from "../types.ts";
+
+export const GROUP = "pvc.parallelvirtualcluster.org";
+export const POOL_FINALIZER = `${GROUP}/cephpool`;
+export const VOLUME_FINALIZER = `${GROUP}/cephvolume`;
+export const SNAPSHOT_FINALIZER = `${GROUP}/cephsnapshot`;
+
+/** "true": an existing Ceph object of this name is taken over instead of reported as foreign. */
+export const ADOPT_ANNOTATION = `${GROUP}/adopt`;
+/** CephVolume only: the image to rename into this volume (the facade's PUT name=). */
+export const RENAME_FROM_ANNOTATION = `${GROUP}/rename-from`;
+/** CephVolume only, with rename-from: the rbd image id that must be the one renamed/adopted. */
+export const IMAGE_ID_ANNOTATION = `${GROUP}/image-id`;
+
+/** An intent recorded before a creating side effect. */
+export interface PendingCreate {
+  op: "create" | "copy" | "rename" | "snap-create" | "pool-create";
+  /** ISO time the intent was recorded (before the command ran). */
+  at: string;
+  /** metadata.uid of the object that recorded it: an intent of a former incarnation is void. */
+  uid: string;
+}
+
+/** Test-only hooks (never set in production): called around creating side effects. */
+export interface CephTestHooks {
+  /** After the intent is in ZooKeeper, before the Ceph command runs. */
+  afterIntent?(kind: string, name: string, intent: PendingCreate): Promise<void> | void;
+  /** After the Ceph command returned, before its outcome is recorded. */
+  afterCreate?(kind: string, name: string, intent: PendingCreate): Promise<void> | void;
+}
+
+export function cephOf(ctx: ControllerContext): CephClient {
+  const ceph = ctx.services.ceph as CephClient | undefined;
+  if (!ceph) throw new Error("the Ceph controllers need ctx.services.ceph (a CephClient)");
+  return ceph;
+}
+
+export function hooksOf(ctx: ControllerContext): CephTestHooks {
+  return (ctx.services.cephTestHooks as CephTestHooks | undefined) ?? {};
+}
+
+/** librbd/librados log lines on stderr (`2026-11-26T18:08:48.293+0000 7fc66b552380 -1 ...`). */
+const LOG_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d{4} [0-9a-f]+ +-?\d+ /;
+
+/**
+ * The error code of a failed Ceph call, judged on the CLI's own message only. Concurrent rbd
+ * processes race for the client admin socket and log `... bind_and_listen: ... (17) File exists`
+ * first, which src/ceph/run.ts classifies as EEXIST (measured: an `rbd info` of a missing image
+ * came back CEPH_EEXIST); the log lines are dropped before classifying again.
+ */
+export function cephCode(err: unknown): string | undefined {
+  if (!(err instanceof PvcError)) return undefined;
+  const details = err.details as { stderr?: unknown; exitCode?: unknown } | undefined;
+  if (typeof details?.stderr !== "string" || typeof details.exitCode !== "number" || details.exitCode === 0) {
+    return err.code;
+  }
+  const own = details.stderr
+    .split("\n")
+    .filter((l) => !LOG_LINE.test(l.trim()))
+    .join("\n");
+  return classifyFailure(details.exitCode, own);
+}
+
+export function isCode(err: unknown, code: ErrorCode): boolean {
+  return cephCode(err) === code;
+}
+
+export const isEnoent = (err: unknown) => isCode(err, ErrorCodes.CEPH_ENOENT);
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The status after a reconcile: previous fields, the patch (undefined removes), the condition. */
+export function nextStatus<S extends ResourceStatus>(
+  res: Resource<unknown>,
+  patch: Partial<S>,
+  condition: ConditionPatch,
+): S {
+  const prev = (res.status ?? {}) as S;
+  const conditions = applyConditions(
+    prev.conditions as Condition[] | undefined,
+    condition,
+    new Date(),
+  ).conditions;
+  const status = {
+    ...prev,
+    ...patch,
+    observedGeneration: res.metadata.generation,
+    conditions,
+  } as S;
+  for (const key of Object.keys(status)) {
+    if ((status as Record<string, unknown>)[key] === undefined)
+      delete (status as Record<string, unknown>)[key];
+  }
+  return status;
+}
+
+/** Intent or outcome fields only (no condition change), written at once. */
+export function fieldsStatus<S extends ResourceStatus>(res: Resource<unknown>, patch: Partial<S>): S {
+  const status = { ...(res.status ?? {}), ...patch } as S;
+  for (const key of Object.keys(status)) {
+    if ((status as Record<string, unknown>)[key] === undefined)
+      delete (status as Record<string, unknown>)[key];
+  }
+  return status;
+}
+
+/** A Ceph creation timestamp (`Thu Nov 26 17:58:33 2026`, second resolution) in ms, or NaN. */
+export function cephTime(text: unknown): number {
+  return typeof text === "string" ? Date.parse(text) : Number.NaN;
+}
+
+/**
+ * Whether an object Ceph created at `createdMs` (second resolution) can be the result of the
+ * intent recorded at `intentAt`: created at or after the intent (allowing the truncation to whole
+ * seconds and a little clock skew between us and the mon).
+ */
+export function createdAfterIntent(createdMs: number, intentAt: string): boolean | undefined {
+  const at = Date.parse(intentAt);
+  if (!Number.isFinite(createdMs) || !Number.isFinite(at)) return undefined;
+  return createdMs >= at - 2000;
+}
+
+// --- the shared /ceph mirror and the image poller ------------------------------------------------
+
+type ListingListener = (pool: string, entries: RbdLsEntry[] | null) => void;
+type PathListener = (path: string) => void;
+
+/**
+ * Per controller context: one TreeCache of `/ceph` and one image poller, started by the first
+ * controller that needs them and stopped with the last.
+ */
+export class CephShared {
+  readonly #ctx: ControllerContext;
+  #cache: TreeCache | undefined;
+  #cacheReady: Promise<void> | undefined;
+  #users = 0;
+  #pathListeners = new Set<PathListener>();
+  #muted = 0;
+  #pollers = new Map<object, { pools: () => Iterable<string>; onListing: ListingListener }>();
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
+  /** The last listing of each pool (null: the pool could not be listed, e.g. it is gone). */
+  readonly listings = new Map<string, RbdLsEntry[] | null>();
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+  }
+
+  static of(ctx: ControllerContext): CephShared {
+    let shared = sharedByCtx.get(ctx);
+    if (!shared) {
+      shared = new CephShared(ctx);
+      sharedByCtx.set(ctx, shared);
+    }
+    return shared;
+  }
+
+  acquire(): void {
+    this.#users++;
+  }
+
+  release(): void {
+    this.#users = Math.max(0, this.#users - 1);
+    if (this.#users > 0) return;
+    this.#cache?.stop();
+    this.#cache = undefined;
+    this.#cacheReady = undefined;
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+  }
+
+  /** Listens to out-of-band changes of mirror paths (our own writes are not reported). */
+  onPathChange(listener: PathListener): () => void {
+    this.#pathListeners.add(listener);
+    return () => this.#pathListeners.delete(listener);
+  }
+
+  async mirror(): Promise<TreeCache> {
+    if (!this.#cache) {
+      const fresh = new TreeCache(this.#ctx.zk, this.#ctx.pvc.ceph());
+      this.#cache = fresh;
+      fresh.on("change", (path) => {
+        if (this.#muted > 0) return;
+        for (const l of this.#pathListeners) l(path);
+      });
+      fresh.on("error", (err) => this.#ctx.logger.warn({ err }, "ceph mirror: a read failed; reloading"));
+      const { pvc, zk } = this.#ctx;
+      // The parents PVC creates at cluster bootstrap; pools and volumes are created under them.
+      this.#cacheReady = Promise.all(
+        [pvc.cephPools(), pvc.cephVolumes(), pvc.cephSnapshots(), pvc.cephOsds()].map((p) => zk.mkdirp(p)),
+      ).then(() => fresh.start());
+    }
+    const cache = this.#cache;
+    await this.#cacheReady;
+    return cache;
+  }
+
+  /**
+   * Makes the mirror under `roots` equal `desired` (paths not under a root are ignored; `keep`
+   * protects paths owned by others) in one multi. Returns the paths that changed.
+   */
+  async sync(desired: Map<string, string>, roots: string[], keep: (p: string) => boolean = () => false) {
+    const cache = await this.mirror();
+    const observed = new Map<string, string>();
+    for (const root of roots) for (const [p, v] of cache.subtree(root)) observed.set(p, v);
+    const plan = planTreeSync(desired, observed, keep);
+    if (plan.ops.length > 0) await this.commit(plan.ops);
+    return plan.changed;
+  }
+
+  /**
+   * Commits ops as one multi and tells the cache at once. Creates return no stat, so a set of the
+   * last written path (with the same data) rides along to learn the transaction's zxid.
+   */
+  async commit(ops: ZkOp[]): Promise<void> {
+    const cache = await this.mirror();
+    const last = [...ops].reverse().find((o) => o.op === "create" || o.op === "set");
+    const withZxid: ZkOp[] = last
+      ? [...ops, { op: "set", path: last.path, data: "data" in last ? (last.data ?? "") : "" }]
+      : ops;
+    const results = await this.#ctx.zk.multi(withZxid);
+    const zxid = last ? results[results.length - 1]?.stat?.mzxid : "0";
+    if (!zxid) return;
+    this.#muted++;
+    try {
+      cache.noteWrite(
+        zxid,
+        ops
+          .filter((o) => o.op !== "check")
+          .map((o) =>
+            o.op === "delete"
+              ? { path: o.path, deleted: true }
+              : { path: o.path, data: "data" in o ? o.data : "" },
+          ),
+      );
+    } finally {
+      this.#muted--;
+    }
+  }
+
+  /** Removes whole subtrees of the mirror (children first), ignoring what is already gone. */
+  async removeTrees(roots: string[]): Promise<void> {
+    const cache = await this.mirror();
+    const paths = roots.flatMap((r) => [...cache.subtree(r).keys()]);
+    if (paths.length === 0) return;
+    const ops = paths
+      .sort((a, b) => b.split("/").length - a.split("/").length)
+      .map((path) => ({ op: "delete" as const, path }));
+    try {
+      await this.commit(ops);
+    } catch {
+      // The cache lagged (something appeared meanwhile): remove what is there now.
+      for (const r of roots) await this.#ctx.zk.deleteRecursive(r).catch(() => undefined);
+    }
+  }
+
+  /** Subscribes to the image poller; `pools()` names the pools this subscriber cares about. */
+  poll(owner: object, pools: () => Iterable<string>, onListing: ListingListener): () => void {
+    this.#pollers.set(owner, { pools, onListing });
+    this.#schedulePoll();
+    return () => {
+      this.#pollers.delete(owner);
+      if (this.#pollers.size === 0) {
+        clearTimeout(this.#pollTimer);
+        this.#pollTimer = undefined;
+      }
+    };
+  }
+
+  #schedulePoll(): void {
+    if (this.#pollTimer || this.#pollers.size === 0) return;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      void this.pollNow().finally(() => this.#schedulePoll());
+    }, this.#ctx.settings.cephPollIntervalMs);
+    this.#pollTimer.unref();
+  }
+
+  /** One `rbd ls -l` per pool of interest; every subscriber hears every listing. */
+  async pollNow(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const ceph = cephOf(this.#ctx);
+      const pools = new Set<string>();
+      for (const p of this.#pollers.values()) for (const pool of p.pools()) pools.add(pool);
+      await Promise.all(
+        [...pools].map(async (pool) => {
+          let entries: RbdLsEntry[] | null;
+          try {
+            entries = await ceph.rbdLs(pool);
+          } catch (err) {
+            if (!isEnoent(err)) {
+              this.#ctx.logger.warn({ err, pool }, "ceph poll: rbd ls failed; trying again next interval");
+              return;
+            }
+            entries = null;
+          }
+          this.listings.set(pool, entries);
+          for (const p of this.#pollers.values()) p.onListing(pool, entries);
+        }),
+      );
+    } finally {
+      this.#polling = false;
+    }
+  }
+}
+
+const sharedByCtx = new WeakMap<ControllerContext, CephShared>();
+
+/** Enqueue on add/delete and on updates that are not status-only (our own status writes). */
+export function watchSpecChanges(
+  informer: {
+    on(e: "add" | "delete", l: (o: Resource) => void): unknown;
+    on(e: "update", l: (o: Resource, old: Resource) => void): unknown;
+  },
+  enqueue: (name: string) => void,
+): void {
+  informer.on("add", (o) => enqueue(o.metadata.name));
+  informer.on("delete", (o) => enqueue(o.metadata.name));
+  informer.on("update", (o, old) => {
+    const a = o.metadata;
+    const b = old.metadata;
+    if (
+      a.generation !== b.generation ||
+      a.deletionTimestamp !== b.deletionTimestamp ||
+      !statusEqual(a.annotations ?? {}, b.annotations ?? {}) ||
+      !statusEqual(a.finalizers ?? [], b.finalizers ?? []) ||
+      a.uid !== b.uid
+    ) {
+      enqueue(o.metadata.name);
+    }
+  });
+}
+
+export function isReadyStatus(res: Resource<unknown> | undefined): boolean {
+  return (res?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+}
