@@ -2,7 +2,18 @@
  * Every kind controller the manager runs (only on the leading replica): one line per kind,
  * `networkController,` with its import. src/app.ts builds each with the ControllerContext.
  */
+
+import { cephPoolController } from "./ceph/pool.ts";
+import { cephSnapshotController } from "./ceph/snapshot.ts";
+import { cephVolumeController } from "./ceph/volume.ts";
+import { cephClusterController } from "./ceph-cluster.ts";
 import { networkController } from "./network/controller.ts";
 import type { KindController } from "./types.ts";
 
-export const kindControllers: KindController[] = [networkController];
+export const kindControllers: KindController[] = [
+  networkController,
+  cephPoolController,
+  cephVolumeController,
+  cephSnapshotController,
+  cephClusterController,
+];

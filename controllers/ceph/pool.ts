@@ -88,6 +88,7 @@ export function poolDrift(spec: CephPoolSpec, d: PoolDetail): string[] {
 
 export const cephPoolController: KindController = {
   kind: "CephPool",
+  finalizers: [POOL_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const { store, pvc, events } = ctx;
     const informer = ctx.informer("CephPool");

@@ -42,6 +42,7 @@ export interface CephSnapshotStatus extends ResourceStatus {
 
 export const cephSnapshotController: KindController = {
   kind: "CephSnapshot",
+  finalizers: [SNAPSHOT_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const { store, pvc, events } = ctx;
     const informer = ctx.informer("CephSnapshot");

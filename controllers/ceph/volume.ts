@@ -72,6 +72,7 @@ export function imagePrints(entries: RbdLsEntry[]): Map<string, { id: string; si
 
 export const cephVolumeController: KindController = {
   kind: "CephVolume",
+  finalizers: [VOLUME_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const { store, pvc, events } = ctx;
     const informer = ctx.informer("CephVolume");
