@@ -14,6 +14,7 @@
 import { EventEmitter } from "node:events";
 import type { Resource } from "../resources/types.ts";
 import type { WatchEvent } from "../zk/client.ts";
+import { deepFreeze } from "./freeze.ts";
 import { type LabelSelector, matchesSelector } from "./labels.ts";
 import type { ResourceStore } from "./store.ts";
 
@@ -29,11 +30,26 @@ export interface InformerEvents {
 
 interface Entry {
   object?: Resource;
+  /** The object's own znode as last read (without status and resourceVersion), and its zxid. */
+  body?: { value: Resource; mzxid: string };
+  /** The status znode as last read, and its zxid. */
+  status?: { value: Record<string, unknown>; mzxid: string };
   objectWatched: boolean;
   statusWatched: boolean;
   /** A refresh is running; `again` asks it to read once more when it ends. */
   running: boolean;
   again: boolean;
+}
+
+/** The object as handed out: its znode, its status, and the later of their zxids as resourceVersion. */
+function compose(
+  body: { value: Resource; mzxid: string },
+  status: { value: Record<string, unknown>; mzxid: string },
+): Resource {
+  const rv = BigInt(body.mzxid) >= BigInt(status.mzxid) ? body.mzxid : status.mzxid;
+  const resource: Resource = { ...body.value, metadata: { ...body.value.metadata, resourceVersion: rv } };
+  if (Object.keys(status.value).length > 0) resource.status = status.value;
+  return deepFreeze(resource);
 }
 
 function rvOf(r: Resource): bigint {
@@ -166,29 +182,52 @@ export class Informer extends EventEmitter<InformerEvents> {
     try {
       do {
         entry.again = false;
-        const watches: { object?: (e: WatchEvent) => void; status?: (e: WatchEvent) => void } = {};
-        // Flags are set before the read, not after: the watch armed by this read can fire (and
-        // clear its flag) before this await resumes, and setting it afterwards would lose it.
-        if (!entry.objectWatched) {
-          watches.object = () => this.#onObjectWatch(name, "objectWatched");
-          entry.objectWatched = true;
-        }
-        if (!entry.statusWatched) {
-          watches.status = () => this.#onObjectWatch(name, "statusWatched");
-          entry.statusWatched = true;
-        }
-        let current: Resource | null;
+        // Only what changed is read: a fired watch cleared its flag. The flags are set before
+        // the read, not after: the watch armed by this read can fire (and clear its flag) before
+        // this await resumes, and setting it afterwards would lose it.
+        const readObject = !entry.objectWatched || !entry.body;
+        const readStatus = !entry.statusWatched || !entry.status;
+        if (readObject) entry.objectWatched = true;
+        if (readStatus) entry.statusWatched = true;
+        let body: Entry["body"] | null;
+        let status: Entry["status"] | null;
         try {
-          current = await this.#store.watchRead(this.kind, name, watches);
+          [body, status] = (await Promise.all([
+            readObject
+              ? this.#store.watchReadPart(this.kind, name, "object", () =>
+                  this.#onObjectWatch(name, "objectWatched"),
+                )
+              : entry.body,
+            readStatus
+              ? this.#store.watchReadPart(this.kind, name, "status", () =>
+                  this.#onObjectWatch(name, "statusWatched"),
+                )
+              : entry.status,
+          ])) as [Entry["body"] | null, Entry["status"] | null];
         } catch (err) {
-          if (watches.object) entry.objectWatched = false;
-          if (watches.status) entry.statusWatched = false;
+          if (readObject) entry.objectWatched = false;
+          if (readStatus) entry.statusWatched = false;
           throw err;
         }
-        if (!current) {
-          // A watch on a missing znode is not armed.
-          if (watches.object) entry.objectWatched = false;
-          if (watches.status) entry.statusWatched = false;
+        // A watch on a missing znode is not armed.
+        if (readObject && !body) entry.objectWatched = false;
+        if (readStatus && !status) entry.statusWatched = false;
+        let current: Resource | null = null;
+        if (body && status) {
+          entry.body = body as Entry["body"];
+          entry.status = status;
+          current = compose(body as NonNullable<Entry["body"]>, status);
+        } else if (body && !status) {
+          if (!readObject) {
+            // Object and status come and go together: the status is gone, so the object is
+            // probably being deleted; read the object again to know.
+            entry.objectWatched = false;
+            entry.again = true;
+            continue;
+          }
+          // Both read, the object is there without a status znode: show it with an empty status.
+          entry.body = body as Entry["body"];
+          current = compose(body as NonNullable<Entry["body"]>, { value: {}, mzxid: "0" });
         }
         this.#apply(name, entry, current);
       } while (entry.again && !this.#stopped);

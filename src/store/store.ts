@@ -227,6 +227,27 @@ export class ResourceStore {
     return stored ? deepFreeze(stored.resource) : null;
   }
 
+  /**
+   * For informers: reads only the object's own znode or only its status znode (arming a one-shot
+   * watch on it), so that a status change costs one read, not two. Null when the znode is missing.
+   */
+  async watchReadPart(
+    kind: string,
+    name: string,
+    part: "object" | "status",
+    watch?: Watcher,
+  ): Promise<{ value: Record<string, unknown>; mzxid: string } | null> {
+    const info = this.kindInfo(kind);
+    const path =
+      part === "object" ? this.layout.object(info.plural, name) : this.layout.status(info.plural, name);
+    const got = await this.#getOrNull(path, watch);
+    if (!got) return null;
+    return {
+      value: got.data ? (JSON.parse(got.data) as Record<string, unknown>) : {},
+      mzxid: got.stat.mzxid,
+    };
+  }
+
   /** For informers: the names of a kind, arming a one-shot watch on the list if one is given. */
   async watchNames(kind: string, watch?: Watcher): Promise<string[]> {
     return this.zk.children(this.layout.kindDir(this.kindInfo(kind).plural), watch ? { watch } : {});
