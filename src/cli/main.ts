@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
+import { registerResourceCommands } from "./resources.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerSimCommands } from "./sim.ts";
 import { registerStackCommands } from "./stack.ts";
@@ -17,6 +18,7 @@ const program = new Command("pvcctl")
 registerStackCommands(program);
 registerServeCommands(program);
 registerSimCommands(program);
+registerResourceCommands(program);
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

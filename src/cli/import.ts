@@ -1,0 +1,58 @@
+/**
+ * `pvcctl import [--out DIR]`: manifests of an existing PVC cluster, read from its ZooKeeper
+ * (src/client/import.ts). Without --out the manifests go to stdout as one multi-document stream;
+ * warnings (anything an apply would change rather than adopt) go to stderr.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { toYaml } from "../client/format.ts";
+import { importCluster } from "../client/import.ts";
+import { PvcKeys } from "../pvc/keys.ts";
+import { ZkClient } from "../zk/client.ts";
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command("import")
+    .description(
+      "write manifests that adopt an existing PVC cluster's networks and Ceph objects (read from its ZooKeeper)",
+    )
+    .option(
+      "--zk <hosts>",
+      "ZooKeeper of the cluster, host:port[,host:port] (env PVC_ZK_CONNECT)",
+      process.env.PVC_ZK_CONNECT ?? "127.0.0.1:2181",
+    )
+    .option("--pvc-root <path>", 'where PVC\'s keys hang off ("" for the ZooKeeper root, as PVC itself)', "")
+    .option("--out <dir>", "write networks.yaml and ceph.yaml there (default: stdout)")
+    .option("--no-ceph", "networks only")
+    .action(async (opts: { zk: string; pvcRoot: string; out?: string; ceph: boolean }) => {
+      const pvc = new PvcKeys(opts.pvcRoot);
+      const zk = await ZkClient.connect({ connectString: opts.zk, connectTimeoutMs: 10_000 });
+      let result: Awaited<ReturnType<typeof importCluster>>;
+      try {
+        result = await importCluster(zk, pvc, { ceph: opts.ceph });
+      } finally {
+        zk.close();
+      }
+      const header = `# Imported by pvcctl import from ZooKeeper ${opts.zk} (PVC root ${pvc.rootPath()}) at ${new Date().toISOString()}.\n# Applying it adopts these objects as they are; see the warnings printed with the import.\n`;
+      const byFile = new Map<string, string[]>();
+      for (const o of result.objects) {
+        const comments = o.warnings.map((w) => `# NOTE: ${w}\n`).join("");
+        byFile.set(o.file, [...(byFile.get(o.file) ?? []), `${comments}${toYaml(o.manifest)}`]);
+        for (const w of o.warnings)
+          process.stderr.write(`${o.manifest.kind}/${o.manifest.metadata.name}: ${w}\n`);
+      }
+      for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
+      if (opts.out) {
+        await mkdir(opts.out, { recursive: true });
+        for (const [file, docs] of byFile) {
+          await writeFile(join(opts.out, file), `${header}${docs.join("---\n")}`);
+          process.stderr.write(`wrote ${join(opts.out, file)} (${docs.length} objects)\n`);
+        }
+        if (byFile.size === 0) process.stderr.write("nothing to import: no networks or Ceph objects found\n");
+      } else {
+        const all = [...byFile.values()].flat();
+        process.stdout.write(all.length ? `${header}${all.join("---\n")}` : "");
+      }
+    });
+}
