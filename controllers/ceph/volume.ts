@@ -484,8 +484,10 @@ export const cephVolumeController: KindController = {
                 seen.size !== st.sizeBytes ||
                 seen.snaps !==
                   Number((st.stats as { snapshot_count?: number } | undefined)?.snapshot_count ?? 0));
-            const changed = before !== undefined && before !== print;
             const stalledNow = (st.conditions ?? []).some((c) => c.type === "Stalled" && c.status === "True");
+            // The first listing has no baseline: a stalled volume gets one look (its image may
+            // have been removed or replaced, as its message asked, before we listed).
+            const changed = before === undefined ? stalledNow : before !== print;
             if (changed || (drifted && !(stalledNow && before === print)))
               void controller.enqueue(v.metadata.name);
           }

@@ -48,7 +48,11 @@ describe("Ceph kind controllers", () => {
   async function zkGet(path: string): Promise<string | null> {
     return (await h.zk.tryGet(path))?.data ?? null;
   }
-  function volume(name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): Resource {
+  function volume(
+    name: string,
+    spec: Record<string, unknown>,
+    annotations?: Record<string, string>,
+  ): Resource {
     return {
       apiVersion: API,
       kind: "CephVolume",
@@ -144,7 +148,12 @@ describe("Ceph kind controllers", () => {
       assert.ok(Date.now() < deadline, "size was not repaired");
       await new Promise((r) => setTimeout(r, 200));
     }
-    await h.waitFor("CephVolume", `${pool}.v1`, (r) => isReady(r) && r?.status?.sizeBytes === 32 * MiB, 10_000);
+    await h.waitFor(
+      "CephVolume",
+      `${pool}.v1`,
+      (r) => isReady(r) && r?.status?.sizeBytes === 32 * MiB,
+      10_000,
+    );
   });
 
   test("clone from a source volume (rbd copy) keeps the source's size", async () => {
@@ -175,13 +184,22 @@ describe("Ceph kind controllers", () => {
 
     await rbd("snap", "rm", `${pool}/v1@s1`, "--no-progress");
     await h.waitFor("CephSnapshot", name, cond("Stalled", "SnapshotLost"), 20_000);
-    assert.equal(JSON.parse(await rbd("snap", "ls", `${pool}/v1`, "--format", "json")).length, 0, "not retaken");
+    assert.equal(
+      JSON.parse(await rbd("snap", "ls", `${pool}/v1`, "--format", "json")).length,
+      0,
+      "not retaken",
+    );
 
     await h.store.delete("CephSnapshot", name);
     await h.waitFor("CephSnapshot", name, (r) => r === null, 20_000);
     assert.equal(await zkGet(h.pvc.cephSnapshot(pool, "v1", "s1")), null);
 
-    await h.store.create({ apiVersion: API, kind: "CephSnapshot", metadata: { name: `${pool}.v1@s2` }, spec: { pool, volume: "v1" } });
+    await h.store.create({
+      apiVersion: API,
+      kind: "CephSnapshot",
+      metadata: { name: `${pool}.v1@s2` },
+      spec: { pool, volume: "v1" },
+    });
     await h.waitFor("CephSnapshot", `${pool}.v1@s2`, isReady, 30_000);
     await h.store.delete("CephSnapshot", `${pool}.v1@s2`);
     await h.waitFor("CephSnapshot", `${pool}.v1@s2`, (r) => r === null, 20_000);
@@ -219,7 +237,9 @@ describe("Ceph kind controllers", () => {
     await rbd("create", `${pool}/foreign`, "--size", "4M");
     await h.store.create(volume("foreign", { size: "4M" }));
     await h.waitFor("CephVolume", `${pool}.foreign`, cond("Stalled", "ImageExists"), 20_000);
-    await h.store.patch("CephVolume", `${pool}.foreign`, { metadata: { annotations: { [ADOPT_ANNOTATION]: "true" } } });
+    await h.store.patch("CephVolume", `${pool}.foreign`, {
+      metadata: { annotations: { [ADOPT_ANNOTATION]: "true" } },
+    });
     const ready = await h.waitFor("CephVolume", `${pool}.foreign`, isReady, 20_000);
     assert.equal(ready?.status?.imageId, (await rbdInfo(`${pool}/foreign`))?.id);
   });
