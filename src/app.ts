@@ -22,6 +22,7 @@ import type { ControllerContext, KindController } from "../controllers/types.ts"
 import { CephClient } from "./ceph/client.ts";
 import type { Config } from "./config.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
+import { guardStore, startGitOps } from "./gitops/index.ts";
 import { PvcKeys } from "./pvc/keys.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
 import { checkImmutable, validateResource } from "./resources/validate.ts";
@@ -229,8 +230,16 @@ async function assemble(
       secureCookie: ssl.enabled,
     },
     tls: ssl.enabled ? { key: readFileSync(ssl.keyFile), cert: readFileSync(ssl.certFile) } : undefined,
-    apis: { store, watchCache: byKind(caches, "watch cache"), events },
-    facade: { store, informer, events, pvc, waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs, logger },
+    // Other writers go through the GitOps write guard: objects a watched folder owns refuse them.
+    apis: { store: guardStore(store), watchCache: byKind(caches, "watch cache"), events },
+    facade: {
+      store: guardStore(store),
+      informer,
+      events,
+      pvc,
+      waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs,
+      logger,
+    },
     extraFacadeGroups: options.extraFacadeGroups,
     metrics,
     readiness,
@@ -245,6 +254,18 @@ async function assemble(
   await server.listen({ host: config.api.listenAddress, port: config.api.listenPort });
   const url = listenUrl(server, ssl.enabled);
 
+  if (config.reconciler.gitops.enabled) {
+    const gitops = await startGitOps({
+      dir: config.reconciler.gitops.dir,
+      store,
+      informer,
+      events,
+      logger,
+      metrics,
+      manager,
+    });
+    teardown.add(() => gitops.stop());
+  }
   await manager.start();
   logger.info(
     { url, store: config.reconciler.storeRoot, zookeeper: config.zookeeper.connectString },

@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { type App, startApp } from "../app.ts";
 import { type Config, DEFAULT_LISTEN_PORT, devConfig, loadConfig } from "../config.ts";
+import { startGitOpsFor } from "../gitops/index.ts";
 import { API_GROUP } from "../resources/types.ts";
 import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../stack/settings.ts";
 import { stackUp } from "../stack/stack.ts";
@@ -59,8 +60,8 @@ async function runInForeground(
  * HOOK(gitops): `pvcctl up` will also watch the manifests/ folder (config.reconciler.gitops) and
  * apply it. Its watcher plugs in here: start it with the running app, return its stop function.
  */
-async function startGitOps(_app: App): Promise<() => Promise<void>> {
-  return async () => undefined;
+async function startGitOps(app: App): Promise<() => Promise<void>> {
+  return startGitOpsFor(app); // src/gitops: watches $PVC_GITOPS_DIR when set
 }
 
 interface UpOptions {

@@ -15,13 +15,15 @@ import { EventEmitter } from "node:events";
 import { basename, resolve, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { Logger } from "pino";
+import { ErrorCodes, PvcError } from "../errors.ts";
 import type { Resource } from "../resources/types.ts";
 import { Controller } from "../runtime/controller.ts";
 import type { Manager } from "../runtime/manager.ts";
 import type { RuntimeMetrics } from "../runtime/metrics.ts";
-import type { EventRecorder } from "../store/events.ts";
+import { EventRecorder } from "../store/events.ts";
 import type { Informer } from "../store/informer.ts";
 import type { ResourceStore } from "../store/store.ts";
+import type { ZkClient } from "../zk/client.ts";
 import { guardStore } from "./guard.ts";
 import { checkSettings, DEFAULT_SETTINGS, type SettingsInput } from "./settings.ts";
 import { GITOPS_KIND, ownedFieldsMatch, runSync, type SyncResult } from "./sync.ts";
@@ -75,8 +77,18 @@ export function syncNameFor(dir: string): string {
   return base || "gitops";
 }
 
+/** Folders watched in this process, so that a second start for one folder is refused, not doubled. */
+const running = new Map<string, GitOps>();
+
 export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
   const dir = resolve(options.dir);
+  const already = running.get(dir);
+  if (already) {
+    throw new PvcError(
+      ErrorCodes.CONFIG_INVALID,
+      `the GitOps folder ${dir} is already watched in this process (sync ${already.name})`,
+    );
+  }
   const name = options.name ?? syncNameFor(dir);
   const log = options.logger?.child({ component: "gitops", sync: name });
   const server = checkSettings(options.settings ?? {}, "gitops settings");
@@ -172,12 +184,53 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
     },
     lastResult: () => last,
     async stop() {
+      if (running.get(dir) === gitops) running.delete(dir);
       clearTimeout(timer);
       for (const u of unsubscribe) u();
       await watcher.close();
       await controller.stop({ drain: true });
     },
   });
+  running.set(dir, gitops);
   log?.info({ dir }, "gitops: watching");
   return gitops;
+}
+
+/** Names the folder `pvcctl up` watches (unless the config already has one). */
+export const GITOPS_DIR_ENV = "PVC_GITOPS_DIR";
+
+/** What startGitOpsFor needs of a running app (src/app.ts). */
+export interface AppParts {
+  zk: ZkClient;
+  store: ResourceStore;
+  informers: ReadonlyMap<string, Informer>;
+  manager: Manager;
+  metrics?: RuntimeMetrics;
+  logger?: Logger;
+}
+
+/**
+ * The `pvcctl up` hook: watches the folder named by PVC_GITOPS_DIR with the running app's parts
+ * (nothing when it is unset, or when the app already watches it). Returns the stop function.
+ */
+export async function startGitOpsFor(
+  app: AppParts,
+  dir = process.env[GITOPS_DIR_ENV],
+): Promise<() => Promise<void>> {
+  if (!dir || running.has(resolve(dir))) return async () => undefined;
+  const gitops = await startGitOps({
+    dir,
+    store: app.store,
+    informer: (kind) => {
+      const i = app.informers.get(kind);
+      if (!i) throw new PvcError(ErrorCodes.NOT_FOUND, `no informer for kind ${kind}`);
+      return i;
+    },
+    events: new EventRecorder(app.zk, app.store.layout),
+    logger: app.logger,
+    metrics: app.metrics,
+    manager: app.manager,
+  });
+  process.stderr.write(`gitops: watching ${gitops.dir} (pvcctl get syncs ${gitops.name})\n`);
+  return () => gitops.stop();
 }
