@@ -1,12 +1,11 @@
 /**
  * What the simulated libvirt needs from a domain's XML: its memory and vCPU count, which a real
  * node daemon reads back from libvirt (`dom.info()`: current memory in KiB, active vCPUs) to sum
- * into memalloc and vcpualloc.
- *
- * A few regular expressions instead of an XML parser: we only need two top-level elements, and the
- * project has no XML dependency. `\b` keeps `<memory` from matching `<memoryBacking>`.
+ * into memalloc and vcpualloc. The XML is read with the project's one XML reader
+ * (src/resources/domain-xml.ts), the same that validates VirtualMachine resources.
  */
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { childElements, parseXml, type XmlElement } from "../resources/domain-xml.ts";
 
 export interface DomainResources {
   memMiB: number;
@@ -35,39 +34,33 @@ function invalid(message: string): PvcError {
   return new PvcError(ErrorCodes.SIM_DOMAIN_XML_INVALID, message);
 }
 
-/** The attributes and text of the first `<name …>text</name>` element, or null. */
-function element(xml: string, name: string): { attrs: string; text: string } | null {
-  const m = new RegExp(`<${name}\\b([^>]*)>([^<]*)</${name}\\s*>`).exec(xml);
-  return m ? { attrs: m[1], text: m[2].trim() } : null;
-}
-
-function attr(attrs: string, name: string): string | undefined {
-  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attrs);
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-function memoryMiB(el: { attrs: string; text: string }, which: string): number {
-  const unit = (attr(el.attrs, "unit") ?? "KiB").toLowerCase();
+function memoryMiB(el: XmlElement): number {
+  const unit = (el.attrs.unit ?? "KiB").toLowerCase();
   const factor = UNIT_BYTES[unit];
-  if (factor === undefined) throw invalid(`domain XML: unknown unit "${unit}" in <${which}>`);
-  if (!/^[0-9]+$/.test(el.text)) throw invalid(`domain XML: <${which}> is not an integer: "${el.text}"`);
+  if (factor === undefined) throw invalid(`domain XML: unknown unit "${unit}" in <${el.name}>`);
+  const text = el.text.trim();
+  if (!/^[0-9]+$/.test(text)) throw invalid(`domain XML: <${el.name}> is not an integer: "${text}"`);
   // Whole MiB, rounded down like the node daemon's int(KiB / 1024).
-  return Math.floor((Number(el.text) * factor) / 1024 ** 2);
+  return Math.floor((Number(text) * factor) / 1024 ** 2);
 }
 
 export function parseDomainResources(xml: string): DomainResources {
-  const body = xml.replace(/<!--[\s\S]*?-->/g, "");
-  if (!/<domain\b/.test(body)) throw invalid("domain XML: no <domain> element");
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (err) {
+    throw invalid(`domain XML: ${(err as Error).message}`);
+  }
+  if (root.name !== "domain") throw invalid("domain XML: no <domain> element");
   // libvirt reports the current balloon size when <currentMemory> is given, else <memory>.
-  const current = element(body, "currentMemory");
-  const el = current ?? element(body, "memory");
+  const el = childElements(root, "currentMemory")[0] ?? childElements(root, "memory")[0];
   if (!el) throw invalid("domain XML: no <memory> element");
-  const memMiB = memoryMiB(el, current ? "currentMemory" : "memory");
+  const memMiB = memoryMiB(el);
   // <vcpu current='N'>max</vcpu>: the domain runs with `current` vCPUs; libvirt's default is 1.
-  const vcpu = element(body, "vcpu");
+  const vcpu = childElements(root, "vcpu")[0];
   let vcpus = 1;
   if (vcpu) {
-    const raw = attr(vcpu.attrs, "current") ?? vcpu.text;
+    const raw = vcpu.attrs.current ?? vcpu.text.trim();
     if (!/^[1-9][0-9]*$/.test(raw)) throw invalid(`domain XML: <vcpu> is not a positive integer: "${raw}"`);
     vcpus = Number(raw);
   }
