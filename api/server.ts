@@ -36,6 +36,20 @@ export interface ServerOptions {
   readiness: () => Readiness;
 }
 
+/** One served route, as the route table lists it (the auth tests walk it). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route registered, in order. */
+    readonly routeTable: readonly RouteInfo[];
+  }
+}
+
 const REQUEST_ID_HEADER = "x-request-id";
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Largest JSON/YAML body (a manifest); the facade has its own form limit. */
@@ -55,6 +69,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }) as unknown as FastifyInstance;
   // PVC takes values from a form body on GET too.
   app.addHttpMethod("GET", { hasBody: true, overrideExisting: true });
+  const routes: RouteInfo[] = [];
+  app.decorate("routeTable", routes);
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods)
+      routes.push({ method, url: route.url, public: route.config?.public === true });
+  });
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);

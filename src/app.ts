@@ -142,8 +142,8 @@ async function assemble(
       info.kind,
       new WatchCache(informer, {
         capacity: options.watchHistory,
-        // The kind folder's pzxid: the zxid of the deletion, or of a later change of the folder.
-        deletionRv: async () => (await zk.exists(store.layout.kindDir(info.plural)))?.pzxid ?? "0",
+        // The kind folder's pzxid: the zxid of its last create or delete.
+        kindRv: async () => (await zk.exists(store.layout.kindDir(info.plural)))?.pzxid ?? "0",
         onError: (err) =>
           logger.warn({ err, kind: info.kind }, "watch cache: could not read a deletion's version"),
       }),

@@ -9,9 +9,10 @@
  * Event resourceVersions are ZooKeeper zxids. The informer may deliver a change of one object after
  * a newer change of another (it reads objects concurrently), so the replay starts at the first event
  * newer than R and sends everything after it, older or not: a resumed watch may repeat an event,
- * never skip one. A deletion's zxid is not in the informer's event; `deletionRv` supplies one (the
- * kind folder's pzxid, which is the deletion's zxid or later), so a deletion always sorts after the
- * object's last version.
+ * never skip one. A deletion's zxid is not in the informer's event; `kindRv` supplies one (the kind
+ * folder's pzxid: the zxid of its last create or delete, so the deletion's or later), so a deletion
+ * always sorts after the object's last version. The same read at start-up says from where the
+ * history is complete: a kind with no objects left may still have had deletions a watch must see.
  *
  * A watch with a label selector sees an object leaving the selection as DELETED and one entering
  * it as ADDED, as in Kubernetes.
@@ -50,8 +51,11 @@ interface Subscription {
 export interface WatchCacheOptions {
   /** Events kept for resuming watches (default 1000). */
   capacity?: number;
-  /** The resourceVersion of a deletion (see the file comment); falls back to the last seen one on error. */
-  deletionRv?: (object: Resource) => Promise<string>;
+  /**
+   * The zxid of the kind's last create or delete (see the file comment): read for each deletion and
+   * once at start. On error the last seen resourceVersion stands in.
+   */
+  kindRv?: () => Promise<string>;
   onError?: (err: unknown) => void;
 }
 
@@ -83,7 +87,7 @@ export function parseWatchRv(value: string | undefined): bigint | undefined {
 export class WatchCache {
   readonly kind: string;
   readonly #capacity: number;
-  readonly #deletionRv?: (object: Resource) => Promise<string>;
+  readonly #kindRv?: () => Promise<string>;
   readonly #onError: (err: unknown) => void;
   readonly #objects = new Map<string, Resource>();
   readonly #history: Entry[] = [];
@@ -102,18 +106,20 @@ export class WatchCache {
   constructor(informer: Informer, options: WatchCacheOptions = {}) {
     this.kind = informer.kind;
     this.#capacity = options.capacity ?? DEFAULT_WATCH_HISTORY;
-    this.#deletionRv = options.deletionRv;
+    this.#kindRv = options.kindRv;
     this.#onError = options.onError ?? (() => undefined);
     const onAdd = (obj: Resource) => this.#enqueue(() => this.#record("ADDED", obj));
     const onUpdate = (obj: Resource, old: Resource) =>
       this.#enqueue(() => this.#record("MODIFIED", obj, old));
     const onDelete = (obj: Resource) => this.#enqueue(() => this.#recordDelete(obj));
     const onSynced = () =>
-      this.#enqueue(() => {
-        this.#synced = true;
-        const rv = BigInt(informer.resourceVersion);
-        if (rv > this.#latest) this.#latest = rv;
+      this.#enqueue(async () => {
+        const seen = BigInt(informer.resourceVersion);
+        if (seen > this.#latest) this.#latest = seen;
+        const kindRv = await this.#readKindRv();
+        if (kindRv !== undefined && kindRv > this.#latest) this.#latest = kindRv;
         this.#floor = this.#latest;
+        this.#synced = true;
       });
     informer.on("add", onAdd);
     informer.on("update", onUpdate);
@@ -160,17 +166,21 @@ export class WatchCache {
     this.#append({ type, object, old, rv });
   }
 
+  async #readKindRv(): Promise<bigint | undefined> {
+    if (!this.#kindRv) return undefined;
+    try {
+      return BigInt(await this.#kindRv());
+    } catch (err) {
+      this.#onError(err);
+      return undefined;
+    }
+  }
+
   async #recordDelete(object: Resource): Promise<void> {
     let rv = rvOf(object);
     if (this.#latest > rv) rv = this.#latest;
-    if (this.#synced && this.#deletionRv) {
-      try {
-        const at = BigInt(await this.#deletionRv(object));
-        if (at > rv) rv = at;
-      } catch (err) {
-        this.#onError(err);
-      }
-    }
+    const at = this.#synced ? await this.#readKindRv() : undefined;
+    if (at !== undefined && at > rv) rv = at;
     if (this.#objects.get(object.metadata.name)?.metadata.uid === object.metadata.uid) {
       this.#objects.delete(object.metadata.name);
     }

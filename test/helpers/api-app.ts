@@ -1,0 +1,146 @@
+/**
+ * Starting the real app (src/app.ts) for API tests: the test ZooKeeper, a store root of its own,
+ * a free port, logs kept in memory (tests read them back, e.g. to check that no token leaks).
+ */
+import { Writable } from "node:stream";
+import { createLogger } from "../../api/logging.ts";
+import type { KindController } from "../../controllers/types.ts";
+import { type App, type AppOptions, startApp } from "../../src/app.ts";
+import { type Config, devConfig } from "../../src/config.ts";
+import { applyConditions, ready, stalled } from "../../src/runtime/conditions.ts";
+import { Controller } from "../../src/runtime/controller.ts";
+import { ZkClient } from "../../src/zk/client.ts";
+import { zkConnect } from "./env.ts";
+
+export const GROUP_PATH = "/apis/pvc.parallelvirtualcluster.org/v1";
+
+/** A dev config for the test ZooKeeper on a free port; `edit` adjusts it (auth, ssl…). */
+export function testConfig(storeRoot: string, edit: (c: Config) => void = () => undefined): Config {
+  const config = devConfig({ connectString: zkConnect(), cephConf: "/dev/null", storeRoot });
+  config.api.listenPort = 0; // any free port
+  config.reconciler.logLevel = "info";
+  edit(config);
+  return config;
+}
+
+export interface TestApp {
+  app: App;
+  /** Every log line so far, as text. */
+  logs(): string;
+}
+
+export async function startTestApp(config: Config, options: AppOptions = {}): Promise<TestApp> {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.reconciler.logLevel, destination: sink });
+  const app = await startApp(config, { processMetrics: false, logger, ...options });
+  return { app, logs: () => lines.join("") };
+}
+
+/** Removes a test's store root (and anything else under it). */
+export async function removeRoot(root: string): Promise<void> {
+  const zk = await ZkClient.connect({ connectString: zkConnect() });
+  try {
+    await zk.deleteRecursive(root);
+  } finally {
+    zk.close();
+  }
+}
+
+export async function until(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Reads an NDJSON watch stream line by line. */
+export class NdjsonReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
+  #buffer = "";
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** The next JSON line, or undefined when the stream ends; fails after `ms`. */
+  async next(ms = 10_000): Promise<Record<string, unknown> | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const nl = this.#buffer.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        if (line.trim()) return JSON.parse(line) as Record<string, unknown>;
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting for a watch event");
+      let timer: NodeJS.Timeout | undefined;
+      const chunk = await Promise.race([
+        this.#reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timed out waiting for a watch event")), left);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) return undefined;
+      this.#buffer += this.#decoder.decode(chunk.value, { stream: true });
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.#reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * A kind controller for tests, on a kind without a real one: it sets Ready for the generation it
+ * sees, or Stalled when `spec.data` starts with "stall", or nothing at all when it starts with
+ * "slow" (a convergence that never comes). Every reconcile is recorded as `<identity>:<name>`.
+ */
+export function verdictController(kind: string, identity: string, record: string[]): KindController {
+  return {
+    kind,
+    create(ctx) {
+      const informer = ctx.informer(kind);
+      const controller = new Controller({
+        kind,
+        metrics: ctx.metrics,
+        logger: ctx.logger,
+        resyncPeriodMs: 0,
+        reconcile: async (name) => {
+          record.push(`${identity}:${name}`);
+          const obj = informer.get(name);
+          if (!obj || obj.metadata.deletionTimestamp) return;
+          const data = String((obj.spec as { data?: unknown }).data ?? "");
+          if (data.startsWith("slow")) return;
+          const generation = obj.metadata.generation;
+          const patch = data.startsWith("stall")
+            ? stalled("TestStall", `step 2 of 3 failed: ${data}`, generation)
+            : ready("Converged", "all good", generation);
+          const { conditions, changed } = applyConditions(obj.status?.conditions, patch);
+          if (!changed && obj.status?.observedGeneration === generation) return;
+          await ctx.store.updateStatus(kind, name, {
+            ...obj.status,
+            observedGeneration: generation,
+            conditions,
+          });
+        },
+      });
+      controller.watchInformer(informer);
+      controller.resync(() => informer.list().map((o) => o.metadata.name));
+      return controller;
+    },
+  };
+}
