@@ -24,7 +24,7 @@ import type { EventRecorder } from "../../src/store/events.ts";
 import { parseLabelSelector } from "../../src/store/labels.ts";
 import type { ResourceStore } from "../../src/store/store.ts";
 import { statusCodeOf, statusDoc, toPvcError } from "../status.ts";
-import { assertImmutableKept, assertPatchKeepsImmutable, assertUserCreatable } from "./admission.ts";
+import { assertUserCreatable } from "./admission.ts";
 import { addContentParsers, bodyObject, patchMode } from "./content.ts";
 import { dryRun, flag, type Query, seconds, text } from "./query.ts";
 import { parseWatchRv, type WatchCache } from "./watch-cache.ts";
@@ -177,8 +177,6 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
   app.put(`${GROUP_PATH}/:plural/:name`, async (request: Req<NameParams>) => {
     const info = kindOf(request.params.plural);
     const doc = documentFor(info, request.body, request.params.name);
-    const current = await store.get(info.kind, request.params.name);
-    assertImmutableKept(current, doc);
     return store.update(doc, { dryRun: dryRun(request.query) });
   });
 
@@ -187,14 +185,10 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
     const { name } = request.params;
     const options = { dryRun: dryRun(request.query) };
     if (patchMode(request, flag(request.query, "apply")) === "merge") {
-      const patch = bodyObject(request.body, "merge patch");
-      assertPatchKeepsImmutable(await store.get(info.kind, name), patch);
-      return store.patch(info.kind, name, patch, options);
+      return store.patch(info.kind, name, bodyObject(request.body, "merge patch"), options);
     }
     const doc = documentFor(info, request.body, name);
-    const current = await store.tryGet(info.kind, name);
-    if (current) assertImmutableKept(current, doc);
-    else assertUserCreatable(info);
+    if (!(await store.tryGet(info.kind, name))) assertUserCreatable(info);
     const { resource, action } = await store.apply(doc, options);
     // What happened, for `pvcctl apply` to report (created / updated / unchanged).
     return reply

@@ -38,7 +38,8 @@ export async function startTestApp(config: Config, options: AppOptions = {}): Pr
     },
   });
   const logger = createLogger({ level: config.reconciler.logLevel, destination: sink });
-  const app = await startApp(config, { processMetrics: false, logger, ...options });
+  // No kind controllers unless a test asks: the real ones would act on the test's objects.
+  const app = await startApp(config, { processMetrics: false, logger, kindControllers: [], ...options });
   return { app, logs: () => lines.join("") };
 }
 
