@@ -130,13 +130,15 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause;
+      const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
+        .cause;
+      const code = cause?.code ?? cause?.errors?.[0]?.code;
       const why =
         (err as Error).name === "TimeoutError"
           ? `no answer within ${this.#timeoutMs} ms`
-          : cause?.code === "ECONNREFUSED"
+          : code === "ECONNREFUSED"
             ? "connection refused (is `pvcctl serve` running there?)"
-            : (cause?.code ?? (err as Error).message);
+            : (code ?? cause?.message ?? (err as Error).message);
       throw new PvcError(ErrorCodes.API_UNREACHABLE, `cannot reach the API at ${this.server}: ${why}`, {
         cause: err,
       });

@@ -67,13 +67,14 @@ function expandHome(p: string): string {
 }
 
 /** The chosen context of the file, or undefined when there is no file. */
-function readContext(path: string, explicit: boolean, contextName?: string): ContextEntry | undefined {
+function readContext(path: string, contextName?: string): ContextEntry | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !explicit && !contextName) return undefined;
+    // As kubectl with KUBECONFIG: a missing file is an empty one (unless a context is asked for).
+    if (code === "ENOENT" && !contextName) return undefined;
     throw invalid(`context file ${path}: cannot be read: ${code ?? err}`);
   }
   let doc: unknown;
@@ -140,7 +141,7 @@ export function resolveConnection(
   const path = configPath(env);
   const needFile =
     !(flags.server || env[SERVER_ENV]) || !(flags.token || env[TOKEN_ENV]) || flags.context !== undefined;
-  const ctx = needFile ? readContext(path, Boolean(env[CONFIG_ENV]), flags.context) : undefined;
+  const ctx = needFile ? readContext(path, flags.context) : undefined;
 
   let server: string;
   let serverFrom: string;
