@@ -16,7 +16,8 @@ import type { CephClient } from "../src/ceph/client.ts";
 import type { PvcKeys } from "../src/pvc/keys.ts";
 import { planTreeSync } from "../src/pvc/tree-sync.ts";
 import { Controller } from "../src/runtime/controller.ts";
-import { CephShared, cephOf } from "./ceph/common.ts";
+import type { ZkClient } from "../src/zk/client.ts";
+import { cephOf } from "./ceph/common.ts";
 import type { ControllerContext, KindController } from "./types.ts";
 
 export const CEPH_CLUSTER_KEY = "cluster";
@@ -90,39 +91,47 @@ export async function desiredOsdTree(ceph: CephClient, pvc: PvcKeys): Promise<Ma
   return desired;
 }
 
-/** One refresh of `/ceph`, `/ceph/radosdf` and `/ceph/osds`; returns the changed paths. */
-export async function refreshCephCluster(ctx: ControllerContext): Promise<string[]> {
-  const ceph = cephOf(ctx);
-  const { pvc } = ctx;
-  const shared = CephShared.of(ctx);
+/**
+ * One refresh of `/ceph`, `/ceph/radosdf` and `/ceph/osds`, planned against a fresh read of those
+ * keys and written in one multi; returns the changed paths. The facade calls it after OSD and
+ * flag commands, so it needs no controller context.
+ */
+export async function refreshCephCluster(deps: {
+  zk: ZkClient;
+  pvc: PvcKeys;
+  ceph: CephClient;
+}): Promise<string[]> {
+  const { zk, pvc, ceph } = deps;
   const [statusText, radosText, osds] = await Promise.all([
     ceph.statusText(),
     ceph.radosDfText(),
     desiredOsdTree(ceph, pvc),
   ]);
-  const cache = await shared.mirror();
+  await zk.mkdirp(pvc.ceph());
   const desired = new Map(osds);
   desired.set(pvc.ceph(), statusText);
   desired.set(pvc.cephRadosdf(), radosText);
-  const observed = cache.subtree(pvc.cephOsds());
-  for (const p of [pvc.ceph(), pvc.cephRadosdf()]) {
-    const node = cache.get(p);
-    if (node) observed.set(p, node.data);
-  }
+  const observed = new Map<string, string>();
+  const paths = [pvc.ceph(), pvc.cephRadosdf(), ...(await zk.listTree(pvc.cephOsds()).catch(() => []))];
+  await Promise.all(
+    paths.map(async (p) => {
+      const node = await zk.tryGet(p);
+      if (node) observed.set(p, node.data);
+    }),
+  );
   const plan = planTreeSync(desired, observed);
-  if (plan.ops.length > 0) await shared.commit(plan.ops);
+  if (plan.ops.length > 0) await zk.multi(plan.ops);
   return plan.changed;
 }
 
 export const cephClusterController: KindController = {
   kind: "CephCluster",
   create(ctx: ControllerContext): Controller {
-    const shared = CephShared.of(ctx);
     const every = Math.max(ctx.settings.cephPollIntervalMs, 5000);
     const controller = new Controller({
       kind: "CephCluster",
       reconcile: async () => {
-        await refreshCephCluster(ctx);
+        await refreshCephCluster({ zk: ctx.zk, pvc: ctx.pvc, ceph: cephOf(ctx) });
         return { requeueAfter: every };
       },
       concurrency: 1,
@@ -131,8 +140,6 @@ export const cephClusterController: KindController = {
       logger: ctx.logger,
     });
     controller.resync(() => [CEPH_CLUSTER_KEY]);
-    controller.on("started", () => shared.acquire());
-    controller.on("stopped", () => shared.release());
     return controller;
   },
 };

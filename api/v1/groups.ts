@@ -3,3 +3,4 @@
  * where x.ts exports a FacadePlugin (see facade.ts). index.ts registers every export of this file.
  */
 export { networkFacade } from "./network.ts";
+export { storageFacade } from "./storage.ts";

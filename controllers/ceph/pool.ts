@@ -136,7 +136,14 @@ export const cephPoolController: KindController = {
           await events.record("cephpools", name, "Normal", "Deleted", `Removed pool ${name}`);
         }
       }
-      await shared.removeTrees([pvc.cephPool(name), pvc.cephPoolVolumes(name), pvc.cephPoolSnapshots(name)]);
+      // The mirror is ours only if the pool was (a foreign pool's PVC keys stay).
+      if (owned) {
+        await shared.removeTrees([
+          pvc.cephPool(name),
+          pvc.cephPoolVolumes(name),
+          pvc.cephPoolSnapshots(name),
+        ]);
+      }
       await store.removeFinalizer("CephPool", name, POOL_FINALIZER);
       return undefined;
     }

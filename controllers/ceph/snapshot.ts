@@ -100,7 +100,8 @@ export const cephSnapshotController: KindController = {
           );
         }
       }
-      await shared.removeTrees([pvc.cephSnapshot(pool, volume, name)]);
+      if (st.snapId !== undefined || st.pendingCreate)
+        await shared.removeTrees([pvc.cephSnapshot(pool, volume, name)]);
       await store.removeFinalizer("CephSnapshot", snap.metadata.name, SNAPSHOT_FINALIZER);
       return undefined;
     }

@@ -169,7 +169,8 @@ export const cephVolumeController: KindController = {
           );
         }
       }
-      await shared.removeTrees(mirrorRoots(pool, image));
+      // The mirror is ours only if the image was (a foreign image's PVC keys stay).
+      if (st.imageId || st.pendingCreate) await shared.removeTrees(mirrorRoots(pool, image));
       await store.removeFinalizer("CephVolume", vol.metadata.name, VOLUME_FINALIZER);
       return undefined;
     }
