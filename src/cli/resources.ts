@@ -51,7 +51,9 @@ function usage(cmd: Command, message: string): never {
 }
 
 function kindArg(cmd: Command, name: string): KindInfo {
-  const info = lookupKind(name);
+  // Short names in the plural too (`nets`, `vols`, `vms`), as people type them.
+  const info =
+    lookupKind(name) ?? (name.length > 1 && name.endsWith("s") ? lookupKind(name.slice(0, -1)) : undefined);
   if (!info)
     usage(cmd, `unknown kind ${JSON.stringify(name)}; known kinds: ${KINDS.map((k) => k.plural).join(", ")}`);
   return info;
