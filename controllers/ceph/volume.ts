@@ -183,19 +183,22 @@ export const cephVolumeController: KindController = {
     ): Promise<{ vol: CephVolume; info: RbdImageInfo }> {
       const { pool, name: image } = vol.spec;
       const intent: PendingCreate = { op, at: new Date().toISOString(), uid: vol.metadata.uid ?? "" };
-      let current = await writeStatus(
+      const verb = { create: "creating", copy: "copying into", rename: "renaming into" }[op as string] ?? op;
+      const current = await writeStatus(
         vol,
-        fieldsStatus<CephVolumeStatus>(vol, { pendingCreate: intent, imageId: undefined }),
+        nextStatus<CephVolumeStatus>(
+          vol,
+          { pendingCreate: intent, imageId: undefined },
+          reconciling("Creating", `${verb} ${pool}/${image}`, vol.metadata.generation),
+        ),
       );
       await hooks.afterIntent?.("CephVolume", vol.metadata.name, intent);
       await run();
       await hooks.afterCreate?.("CephVolume", vol.metadata.name, intent);
       const created = await info(pool, image);
       if (!created) throw new Error(`${pool}/${image} is missing right after rbd ${op} succeeded`);
-      current = await writeStatus(
-        current,
-        fieldsStatus<CephVolumeStatus>(current, { imageId: created.id, pendingCreate: undefined }),
-      );
+      // The outcome (imageId, intent cleared) rides on the reconcile's final status write: until
+      // then the intent stands, and a crash in between is resolved by checking Ceph as above.
       return { vol: current, info: created };
     }
 
@@ -242,7 +245,11 @@ export const cephVolumeController: KindController = {
       const renameFrom = annotations[RENAME_FROM_ANNOTATION];
       const renameId = annotations[IMAGE_ID_ANNOTATION];
 
-      let current = await info(pool, image);
+      // A fresh object (no intent, no image of ours, nothing to rename or adopt) skips the look:
+      // `rbd create` itself fails with EEXIST, changing nothing, if the name is taken.
+      const fresh =
+        !st.imageId && !st.pendingCreate && !renameFrom && annotations[ADOPT_ANNOTATION] !== "true";
+      let current = fresh ? null : await info(pool, image);
       if (!current) {
         let op: PendingCreate["op"] = "create";
         if (st.pendingCreate) {
