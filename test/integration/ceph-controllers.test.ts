@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { ADOPT_ANNOTATION, POOL_FINALIZER } from "../../controllers/ceph/common.ts";
+import {
+  ADOPT_ANNOTATION,
+  IMAGE_ID_ANNOTATION,
+  POOL_FINALIZER,
+  RENAME_FROM_ANNOTATION,
+} from "../../controllers/ceph/common.ts";
 import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
@@ -233,6 +238,59 @@ describe("Ceph kind controllers", () => {
     await h.waitFor("CephVolume", `${pool}.lost`, (r) => r === null, 20_000);
   });
 
+  test("pool stats are refreshed in PVC's shape (ceph df + rados df)", async () => {
+    const deadline = Date.now() + 20_000;
+    let stats: Record<string, unknown> = {};
+    while (!("num_objects" in stats)) {
+      assert.ok(Date.now() < deadline, "stats were not refreshed");
+      await new Promise((r) => setTimeout(r, 200));
+      stats = JSON.parse((await zkGet(h.pvc.cephPoolKey(pool, "stats"))) ?? "{}");
+    }
+    const keys = ["id", "free_bytes", "used_bytes", "used_percent", "num_objects", "num_object_clones"];
+    for (const k of [...keys, "num_object_copies", "num_objects_degraded", "read_ops", "write_bytes"])
+      assert.ok(k in stats, k);
+    assert.equal(stats.id, (await poolDetail(pool))?.id);
+  });
+
+  test("rename-from: the image is renamed by id, or adopted when the rename already happened", async () => {
+    await h.store.create(volume("orig", { size: "4M" }));
+    const orig = await h.waitFor("CephVolume", `${pool}.orig`, isReady, 20_000);
+    const id = String(orig?.status?.imageId);
+    // What the facade does: the old object may no longer touch the image, then the new one moves it.
+    await h.store.patch("CephVolume", `${pool}.orig`, {
+      spec: { deletionPolicy: "Retain", onExternalDelete: "report" },
+    });
+    await h.store.create(
+      volume("moved", { size: "4M" }, { [RENAME_FROM_ANNOTATION]: "orig", [IMAGE_ID_ANNOTATION]: id }),
+    );
+    const moved = await h.waitFor("CephVolume", `${pool}.moved`, isReady, 20_000);
+    assert.equal(moved?.status?.imageId, id);
+    assert.equal((await rbdInfo(`${pool}/moved`))?.id, id);
+    assert.equal(await rbdInfo(`${pool}/orig`), null);
+    await h.store.delete("CephVolume", `${pool}.orig`);
+    await h.waitFor("CephVolume", `${pool}.orig`, (r) => r === null, 20_000);
+    assert.equal(
+      (await rbdInfo(`${pool}/moved`))?.id,
+      id,
+      "Retain: the old object's deletion left the image",
+    );
+    assert.equal(await zkGet(h.pvc.cephVolume(pool, "orig")), null);
+
+    // A crash after rbd rename, before anything was recorded: a new object with the same
+    // annotations finds the image under its own name, with the expected id, and adopts it.
+    await rbd("rename", `${pool}/moved`, `${pool}/again`);
+    await h.store.create(
+      volume("again", { size: "4M" }, { [RENAME_FROM_ANNOTATION]: "moved", [IMAGE_ID_ANNOTATION]: id }),
+    );
+    const again = await h.waitFor("CephVolume", `${pool}.again`, isReady, 20_000);
+    assert.equal(again?.status?.imageId, id);
+    const images = JSON.parse(await rbd("ls", pool, "--format", "json")) as string[];
+    assert.equal(images.filter((i) => ["orig", "moved", "again"].includes(i)).join(), "again", "one image");
+    await h.store.patch("CephVolume", `${pool}.moved`, { spec: { deletionPolicy: "Retain" } });
+    await h.store.delete("CephVolume", `${pool}.moved`);
+    await h.waitFor("CephVolume", `${pool}.moved`, (r) => r === null, 20_000);
+  });
+
   test("an image that exists already is not taken over unless adopted", async () => {
     await rbd("create", `${pool}/foreign`, "--size", "4M");
     await h.store.create(volume("foreign", { size: "4M" }));
@@ -256,7 +314,7 @@ describe("Ceph kind controllers", () => {
     await h.store.delete("CephPool", pool);
     const blocked = await h.waitFor("CephPool", pool, cond("DeletionBlocked", "PoolHasVolumes"), 20_000);
     const message = String(blocked?.status?.conditions?.find((c) => c.type === "DeletionBlocked")?.message);
-    for (const v of ["v1", "phoenix", "foreign"]) assert.match(message, new RegExp(`\\b${v}\\b`));
+    for (const v of ["v1", "phoenix", "foreign", "again"]) assert.match(message, new RegExp(`\\b${v}\\b`));
     assert.ok(await poolDetail(pool), "the pool is still there");
 
     await h.store.patch("CephPool", pool, { spec: { confirmDeleteWithVolumes: pool } });
@@ -266,8 +324,8 @@ describe("Ceph kind controllers", () => {
       assert.equal(await zkGet(p), null, p);
     }
     // The volumes' objects are left to their owners: delete them (their images went with the pool).
-    for (const v of ["v1", "phoenix", "foreign"]) await h.store.delete("CephVolume", `${pool}.${v}`);
-    for (const v of ["v1", "phoenix", "foreign"])
+    for (const v of ["v1", "phoenix", "foreign", "again"]) await h.store.delete("CephVolume", `${pool}.${v}`);
+    for (const v of ["v1", "phoenix", "foreign", "again"])
       await h.waitFor("CephVolume", `${pool}.${v}`, (r) => r === null, 30_000);
   });
 });

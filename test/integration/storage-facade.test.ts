@@ -154,6 +154,9 @@ describe("/api/v1/storage facade", () => {
       "state",
     ])
       assert.ok(k in osd0.stats, k);
+    assert.equal(await zkGet("/ceph/osds/0"), "");
+    assert.equal(await zkGet("/ceph/osds/0/node"), osd0.stats.node);
+    assert.ok(((await zkGet("/ceph/osds/0/device")) ?? "") !== "", "device from ceph osd metadata");
     assert.equal((await call("GET", "/storage/ceph/osd", { limit: "^0$" })).status, 200);
     expect(await call("GET", "/storage/ceph/osd", { limit: "^99$" }), 404, "OSD not found.");
     expect(await call("GET", "/storage/ceph/osd/99"), 404, "OSD not found.");
