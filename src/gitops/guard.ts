@@ -57,13 +57,23 @@ export function protectedError(kind: string, name: string, p: Protected): PvcErr
   );
 }
 
-/** Throws FORBIDDEN if another writer may not change this object now. */
-export async function assertWritable(store: ResourceStore, kind: string, name: string): Promise<void> {
+/**
+ * Throws FORBIDDEN if another writer may not change this object now. A GitOpsSync may only be
+ * deleted (which releases the folder's objects: they stay, unprotected, and a running watcher
+ * starts a new inventory), never changed.
+ */
+export async function assertWritable(
+  store: ResourceStore,
+  kind: string,
+  name: string,
+  verb: "update" | "delete" = "update",
+): Promise<void> {
   const info = store.kindInfo(kind);
   if (info.kind === GITOPS_KIND) {
+    if (verb === "delete") return;
     throw new PvcError(
       ErrorCodes.FORBIDDEN,
-      `${GITOPS_KIND} objects are written by the GitOps watcher only; change the folder or its .pvc-gitops.yaml`,
+      `${GITOPS_KIND} objects are written by the GitOps watcher only; change the folder or its .pvc-gitops.yaml (deleting one releases the folder's objects)`,
       { details: { kind: info.kind, name } },
     );
   }
@@ -82,7 +92,11 @@ function docKindName(doc: unknown): { kind: string; name: string } | undefined {
  * edits and everything else pass through unchanged, to the same instance.
  */
 export function guardStore(store: ResourceStore): ResourceStore {
-  const check = async (kind: string | undefined, name: string | undefined) => {
+  const check = async (
+    kind: string | undefined,
+    name: string | undefined,
+    verb: "update" | "delete" = "update",
+  ) => {
     if (kind === undefined || name === undefined) return; // the store itself reports the bad document
     let known = true;
     try {
@@ -90,7 +104,7 @@ export function guardStore(store: ResourceStore): ResourceStore {
     } catch {
       known = false;
     }
-    if (known) await assertWritable(store, kind, name);
+    if (known) await assertWritable(store, kind, name, verb);
   };
   const guarded: Partial<Record<keyof ResourceStore, unknown>> = {
     update: async (doc: unknown, options?: unknown) => {
@@ -108,7 +122,7 @@ export function guardStore(store: ResourceStore): ResourceStore {
       return store.patch(kind, name, patch, options as never);
     },
     delete: async (kind: string, name: string, options?: unknown) => {
-      await check(kind, name);
+      await check(kind, name, "delete");
       return store.delete(kind, name, options as never);
     },
   };

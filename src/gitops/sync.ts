@@ -349,7 +349,12 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
           result.released.push(key);
           continue;
         }
-        if (GUARDED_KINDS.includes(entry.kind) && !settings.prune.kinds.includes(entry.kind)) {
+        const userCreatable = lookupKind(entry.kind)?.userCreatable ?? false;
+        // Kinds the cluster creates (Node) are never deleted by a folder; guarded kinds only if opted in.
+        if (
+          !userCreatable ||
+          (GUARDED_KINDS.includes(entry.kind) && !settings.prune.kinds.includes(entry.kind))
+        ) {
           await store.patch(entry.kind, entry.name, {
             metadata: { annotations: { [SYNC_ANNOTATION]: null, [FILE_ANNOTATION]: null } },
           });

@@ -149,7 +149,10 @@ describe("GitOps folder", () => {
       }),
       (err: unknown) => isPvcError(err, "FORBIDDEN") && /userdata\.yaml/.test(err.message),
     );
-    await assert.rejects(api.delete("GitOpsSync", "folder"), (err: unknown) => isPvcError(err, "FORBIDDEN"));
+    await assert.rejects(
+      api.patch("GitOpsSync", "folder", { spec: { protection: "revert" } }),
+      (err: unknown) => isPvcError(err, "FORBIDDEN"),
+    );
     // Objects the folder does not own are writable as ever.
     await api.create({
       apiVersion: "pvc.parallelvirtualcluster.org/v1",
@@ -257,5 +260,23 @@ describe("GitOps folder", () => {
       "reverted",
       async () => (await h.store.get("UserdataTemplate", "ud-b")).spec.data === "#cloud-config",
     );
+  });
+
+  test("deleting the GitOpsSync releases the objects; the watcher then starts a new inventory", async () => {
+    await writeFile(join(dir, ".pvc-gitops.yaml"), "protection: reject\n");
+    await synced("reject mode", (x) => (x.spec as { protection?: string }).protection === "reject");
+    const api = guardStore(h.store);
+    await assert.rejects(api.patch("UserdataTemplate", "ud-a", { spec: { data: "mine" } }));
+    await api.delete("GitOpsSync", "folder");
+    await api.patch("UserdataTemplate", "ud-a", { spec: { data: "mine" } });
+    await gitops.syncNow();
+    const s = await synced("a new inventory", (x) => x.status?.objects === 3);
+    assert.equal(
+      (await h.store.get("UserdataTemplate", "ud-a")).spec.data,
+      "changed",
+      "the folder's version again",
+    );
+    assert.equal(s.status?.conditions?.find((c) => c.type === "Ready")?.status, "True");
+    await assert.rejects(api.patch("UserdataTemplate", "ud-a", { spec: { data: "mine" } }));
   });
 });
