@@ -409,11 +409,9 @@ export const networkFacade: FacadePlugin = async (app, { deps }) => {
     if (!n) return notFound(reply, notFoundMessage(request.params.network));
     const direction = getValue(v, "direction");
     if (direction !== undefined && direction !== "in" && direction !== "out") {
-      return reply
-        .code(400)
-        .send({
-          message: "ERROR: Direction must be either 'in' or 'out'; for both, do not specify a direction.",
-        });
+      return reply.code(400).send({
+        message: "ERROR: Direction must be either 'in' or 'out'; for both, do not specify a direction.",
+      });
     }
     const match = limitFilter(getValue(v, "limit"));
     const list = acls(n, direction).filter((a) => match(String(a.description)));

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
+import { networkController } from "../../controllers/network/controller.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
 import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
@@ -67,6 +68,7 @@ describe("/api/v1/network facade", () => {
         c.reconciler.pvcRoot = pvcRoot;
         c.reconciler.facadeWaitTimeoutMs = 10_000;
       }),
+      { kindControllers: [networkController] },
     );
     zk = t.app.zk;
     await zk.mkdirp(`${pvcRoot}/networks`);
