@@ -14,7 +14,6 @@
  *   id) replaces it afterwards. A reconcile that finds an intent checks Ceph before acting again.
  */
 import type { CephClient } from "../../src/ceph/client.ts";
-import { classifyFailure } from "../../src/ceph/run.ts";
 import type { RbdLsEntry } from "../../src/ceph/types.ts";
 import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
@@ -63,30 +62,8 @@ export function hooksOf(ctx: ControllerContext): CephTestHooks {
   return (ctx.services.cephTestHooks as CephTestHooks | undefined) ?? {};
 }
 
-/** librbd/librados log lines on stderr (`2026-11-26T18:08:48.293+0000 7fc66b552380 -1 ...`). */
-const LOG_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+[+-]\d{4} [0-9a-f]+ +-?\d+ /;
-
-/**
- * The error code of a failed Ceph call, judged on the CLI's own message only. Concurrent rbd
- * processes race for the client admin socket and log `... bind_and_listen: ... (17) File exists`
- * first, which src/ceph/run.ts classifies as EEXIST (measured: an `rbd info` of a missing image
- * came back CEPH_EEXIST); the log lines are dropped before classifying again.
- */
-export function cephCode(err: unknown): string | undefined {
-  if (!(err instanceof PvcError)) return undefined;
-  const details = err.details as { stderr?: unknown; exitCode?: unknown } | undefined;
-  if (typeof details?.stderr !== "string" || typeof details.exitCode !== "number" || details.exitCode === 0) {
-    return err.code;
-  }
-  const own = details.stderr
-    .split("\n")
-    .filter((l) => !LOG_LINE.test(l.trim()))
-    .join("\n");
-  return classifyFailure(details.exitCode, own);
-}
-
 export function isCode(err: unknown, code: ErrorCode): boolean {
-  return cephCode(err) === code;
+  return err instanceof PvcError && err.code === code;
 }
 
 export const isEnoent = (err: unknown) => isCode(err, ErrorCodes.CEPH_ENOENT);

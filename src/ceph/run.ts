@@ -193,7 +193,15 @@ const ERRNO_BY_NUMBER: Record<number, ErrorCode> = {
  * stderr first, then the exit code (except 1, which rbd/rados also use for "usage error"), then
  * well-known phrases.
  */
-export function classifyFailure(exitCode: number, stderr: string): ErrorCode {
+export function classifyFailure(exitCode: number, stderrText: string): ErrorCode {
+  // Judge the CLI's own message, not librbd/librados log lines: concurrent rbd processes race for
+  // the client admin socket and log `bind_and_listen: ... (17) File exists` first, which read
+  // as EEXIST for what was really a missing image (measured: `rbd info` of a missing image).
+  const own = stderrText
+    .split("\n")
+    .filter((l) => !LOG_PREFIX.test(l.trim()))
+    .join("\n");
+  const stderr = own.trim() === "" ? stderrText : own;
   const named = /\bError (E[A-Z]+):/.exec(stderr);
   if (named && ERRNO_BY_NAME[named[1]]) return ERRNO_BY_NAME[named[1]];
   const numbered = /\((\d+)\) [A-Z][a-z]/.exec(stderr);

@@ -14,7 +14,7 @@ import {
   parseWeight,
   preflight,
 } from "../../api/v1/storage-osd.ts";
-import { cephCode, createdAfterIntent } from "../../controllers/ceph/common.ts";
+import { createdAfterIntent } from "../../controllers/ceph/common.ts";
 import { poolDrift } from "../../controllers/ceph/pool.ts";
 import { imagePrints } from "../../controllers/ceph/volume.ts";
 import { parseOsdStatusTable } from "../../controllers/ceph-cluster.ts";
@@ -126,7 +126,7 @@ describe("Ceph controller helpers", () => {
     const stderr =
       "2026-11-26T18:08:48.293+0000 7fc66b552380 -1 asok(0x55c) AdminSocketConfigObs::init: failed: AdminSocket::bind_and_listen: failed to bind the UNIX domain socket to '/x.asok': (17) File exists\n\nrbd: error opening image lost: (2) No such file or directory\n";
     const err = failureError("rbd info p/lost", 2, stderr);
-    assert.equal(cephCode(err), ErrorCodes.CEPH_ENOENT);
+    assert.equal(err.code, ErrorCodes.CEPH_ENOENT);
   });
 
   test("pool drift compares pg_num_target, size, min_size and the rbd application", () => {
