@@ -8,11 +8,12 @@
  *   controllers against it with a generated dev config (auth off, 127.0.0.1:7370).
  * Progress and how to reach the API go to stderr; stdout carries the server's JSON log lines.
  */
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { type App, startApp } from "../app.ts";
 import { type Config, DEFAULT_LISTEN_PORT, devConfig, loadConfig } from "../config.ts";
-import { startGitOpsFor } from "../gitops/index.ts";
+import { GITOPS_DIR_ENV, startGitOpsFor } from "../gitops/index.ts";
 import { API_GROUP } from "../resources/types.ts";
 import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../stack/settings.ts";
 import { stackUp } from "../stack/stack.ts";
@@ -56,18 +57,17 @@ async function runInForeground(
   }
 }
 
-/**
- * HOOK(gitops): `pvcctl up` will also watch the manifests/ folder (config.reconciler.gitops) and
- * apply it. Its watcher plugs in here: start it with the running app, return its stop function.
- */
-async function startGitOps(app: App): Promise<() => Promise<void>> {
-  return startGitOpsFor(app); // src/gitops: watches $PVC_GITOPS_DIR when set
+/** The GitOps watcher of `up`: the folder given (default manifests/), unless --no-gitops. */
+function gitOpsOf(dir: string | false): (app: App) => Promise<() => Promise<void>> {
+  return async (app) => (dir === false ? async () => undefined : startGitOpsFor(app, resolve(dir)));
 }
 
 interface UpOptions {
   dir: string;
   config?: string;
   port: number;
+  /** The folder to watch, or false with --no-gitops. */
+  gitops: string | false;
 }
 
 export function registerServeCommands(program: Command): void {
@@ -95,6 +95,12 @@ export function registerServeCommands(program: Command): void {
         .default(DEFAULT_LISTEN_PORT)
         .argParser((v) => parsePort("--port", v)),
     )
+    .addOption(
+      new Option("--gitops <dir>", "GitOps folder to watch and converge the store to")
+        .env(GITOPS_DIR_ENV)
+        .default("manifests"),
+    )
+    .option("--no-gitops", "do not watch a GitOps folder")
     .action(async (o: UpOptions) => {
       const stack = await stackUp({
         dir: o.dir,
@@ -123,6 +129,6 @@ export function registerServeCommands(program: Command): void {
         );
         return async () => undefined;
       };
-      await runInForeground(config, [tips, startGitOps]);
+      await runInForeground(config, [tips, gitOpsOf(o.gitops)]);
     });
 }

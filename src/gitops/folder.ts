@@ -32,10 +32,15 @@ const REFUSED = {
   GitOpsSync: "GitOpsSync objects are written by the GitOps watcher itself; a folder cannot declare one",
 };
 
-export async function readFolder(dir: string): Promise<FolderSnapshot> {
+/** Whether `file` (relative, `/`-separated) is, or is inside, one of the ignored paths. */
+export function isIgnored(file: string, ignore: readonly string[]): boolean {
+  return ignore.some((p) => file === p || file.startsWith(`${p}/`));
+}
+
+export async function readFolder(dir: string, ignore: readonly string[] = []): Promise<FolderSnapshot> {
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`GitOps folder ${dir} does not exist or is not a folder`);
-  const paths = await listManifestFiles(dir);
+  const paths = (await listManifestFiles(dir)).filter((p) => !isIgnored(displayName(dir, p), ignore));
   const hash = createHash("sha256");
   const files: FolderFile[] = [];
   for (const path of paths) {

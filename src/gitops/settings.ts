@@ -8,6 +8,7 @@
  *       maxFraction: 0.5        # a sync that would prune more than this share prunes nothing
  *       kinds: [CephVolume]     # guarded kinds (VirtualMachine, CephVolume, CephPool) to prune
  *       force: false            # prune past the guard (remove it again afterwards)
+ *     ignore: [examples]        # paths (files or folders, relative to the folder) that are not manifests of this folder
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,16 +26,20 @@ export type Protection = "reject" | "revert";
 export interface GitOpsSettings {
   protection: Protection;
   prune: { maxFraction: number; kinds: string[]; force: boolean };
+  /** Relative paths (files or folders) the folder does not own: e.g. `examples` beside live manifests. */
+  ignore: string[];
 }
 
 export const DEFAULT_SETTINGS: GitOpsSettings = {
   protection: "reject",
   prune: { maxFraction: 0.5, kinds: [], force: false },
+  ignore: [],
 };
 
 export interface SettingsInput {
   protection?: Protection;
   prune?: { maxFraction?: number; kinds?: string[]; force?: boolean };
+  ignore?: string[];
 }
 
 function bad(where: string, message: string): PvcError {
@@ -50,8 +55,17 @@ export function checkSettings(doc: unknown, where: string): SettingsInput {
   const d = doc as Record<string, unknown>;
   const out: SettingsInput = {};
   for (const key of Object.keys(d)) {
-    if (key !== "protection" && key !== "prune")
-      throw bad(where, `${key}: is not a known setting (known: protection, prune)`);
+    if (key !== "protection" && key !== "prune" && key !== "ignore")
+      throw bad(where, `${key}: is not a known setting (known: protection, prune, ignore)`);
+  }
+  if (d.ignore !== undefined && d.ignore !== null) {
+    if (!Array.isArray(d.ignore)) throw bad(where, "ignore: must be a list of paths relative to the folder");
+    out.ignore = d.ignore.map((p, i) => {
+      if (typeof p !== "string" || p === "" || p.startsWith("/") || p.split("/").includes("..")) {
+        throw bad(where, `ignore[${i}]: must be a path inside the folder (got ${JSON.stringify(p)})`);
+      }
+      return p.replace(/\/+$/, "");
+    });
   }
   if (d.protection !== undefined) {
     if (d.protection !== "reject" && d.protection !== "revert")
@@ -95,6 +109,7 @@ export function mergeSettings(base: GitOpsSettings, ...layers: SettingsInput[]):
   let s: GitOpsSettings = {
     protection: base.protection,
     prune: { ...base.prune, kinds: [...base.prune.kinds] },
+    ignore: [...base.ignore],
   };
   for (const l of layers) {
     s = {
@@ -104,6 +119,7 @@ export function mergeSettings(base: GitOpsSettings, ...layers: SettingsInput[]):
         kinds: l.prune?.kinds ? [...l.prune.kinds] : s.prune.kinds,
         force: l.prune?.force ?? s.prune.force,
       },
+      ignore: l.ignore ? [...l.ignore] : s.ignore,
     };
   }
   return s;

@@ -195,7 +195,7 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   try {
     const folder = await readFolderSettings(dir);
     settings = mergeSettings(deps.base, deps.server ?? {}, folder.settings);
-    snapshot = await readFolder(dir);
+    snapshot = await readFolder(dir, settings.ignore);
   } catch (err) {
     const message = (err as Error).message;
     result.errors.push({ file: (err as PvcError).details?.file as string | undefined, message });
@@ -458,6 +458,7 @@ async function ensureSyncObject(
         kinds: settings.prune.kinds,
         force: settings.prune.force,
       },
+      ...(settings.ignore.length > 0 ? { ignore: settings.ignore } : {}),
     },
   });
   return resource;

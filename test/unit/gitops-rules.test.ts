@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { objectDiff } from "../../src/client/diff.ts";
 import { ownerOf, withOwner } from "../../src/gitops/annotations.ts";
+import { isIgnored } from "../../src/gitops/folder.ts";
 import { inventoryList, inventoryOf } from "../../src/gitops/inventory.ts";
 import { checkSettings, DEFAULT_SETTINGS, mergeSettings } from "../../src/gitops/settings.ts";
 import { ownedFieldsMatch, pruneGuard } from "../../src/gitops/sync.ts";
@@ -33,6 +34,7 @@ test("settings: the folder file overrides the server's, and bad ones are named",
   assert.deepEqual(m, {
     protection: "revert",
     prune: { maxFraction: 0.5, kinds: ["VirtualMachine", "CephVolume"], force: false },
+    ignore: [],
   });
   assert.throws(() => checkSettings({ protection: "maybe" }, "f"), /protection: must be reject or revert/);
   assert.throws(
@@ -77,4 +79,22 @@ test("object diffs: nothing for equal objects, a unified diff otherwise", () => 
     /^--- userdatatemplate\/x \(live\)\n\+\+\+ userdatatemplate\/x \(manifest\)\n@@ .* @@\n spec:\n- {2}data: a\n\+ {2}data: b\n$/,
   );
   assert.match(objectDiff("userdatatemplate/x", null, r({ data: "b" })), /^--- \/dev\/null\n/);
+});
+
+test("ignore: paths inside the folder only; ignored files and folders are not the folder's manifests", () => {
+  assert.deepEqual(checkSettings({ ignore: ["examples/", "old.yaml"] }, "f").ignore, [
+    "examples",
+    "old.yaml",
+  ]);
+  assert.throws(() => checkSettings({ ignore: "examples" }, "f"), /ignore: must be a list/);
+  assert.throws(
+    () => checkSettings({ ignore: ["../elsewhere"] }, "f"),
+    /ignore\[0\]: must be a path inside the folder/,
+  );
+  assert.throws(() => checkSettings({ ignore: ["/abs"] }, "f"), /ignore\[0\]/);
+  assert.deepEqual(mergeSettings(DEFAULT_SETTINGS, { ignore: ["examples"] }).ignore, ["examples"]);
+  assert.equal(isIgnored("examples/networks.yaml", ["examples"]), true);
+  assert.equal(isIgnored("examples", ["examples"]), true);
+  assert.equal(isIgnored("examples2/a.yaml", ["examples"]), false);
+  assert.equal(isIgnored("demo.yaml", ["examples"]), false);
 });
