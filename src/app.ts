@@ -239,6 +239,7 @@ async function assemble(
       pvc,
       waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs,
       logger,
+      services: ctx.services,
     },
     extraFacadeGroups: options.extraFacadeGroups,
     metrics,

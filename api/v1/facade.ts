@@ -35,6 +35,8 @@ export interface FacadeDeps {
   pvc: PvcKeys;
   /** How long a write waits for the controller's verdict (config `reconciler.facade_wait_timeout`). */
   waitTimeoutMs: number;
+  /** The services the controllers get too (e.g. the Ceph client under `ceph`), by name. */
+  services: Readonly<Record<string, unknown>>;
   logger: Logger;
 }
 

@@ -131,9 +131,9 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
   const { pvc } = deps;
   const zk = deps.store.zk;
   let cephClient: CephClient | undefined;
-  /** The Ceph client of the controllers when the app passes its services, else one on CEPH_CONF. */
+  /** The app's Ceph client (configured ceph.conf, metrics), else one on CEPH_CONF. */
   const ceph = (): CephClient => {
-    const given = (deps as FacadeDeps & { services?: Record<string, unknown> }).services?.ceph;
+    const given = deps.services.ceph;
     if (given) return given as CephClient;
     cephClient ??= new CephClient();
     return cephClient;
