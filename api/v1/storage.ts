@@ -40,7 +40,7 @@ import { PvcError } from "../../src/errors.ts";
 import type { CephPoolSpec, CephSnapshotSpec, CephVolumeSpec } from "../../src/resources/specs.ts";
 import { API_GROUP_VERSION, type FieldError, type Resource } from "../../src/resources/types.ts";
 import { waitForConvergence, waitForDeletion } from "./converge.ts";
-import { type FacadeDeps, type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
+import { type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
 import { limitFilter } from "./limit.ts";
 import {
   deviceProblem,
