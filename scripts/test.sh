@@ -64,7 +64,9 @@ if ((${#files[@]} == 0)); then
 fi
 
 set +e
-node --import tsx --test --test-concurrency=1 "$@" "${files[@]}"
+# --test-force-exit: a test file that leaves a handle open (a failed test skipping its cleanup)
+# must not hang the whole run.
+node --import tsx --test --test-concurrency=1 --test-force-exit "$@" "${files[@]}"
 rc=$?
 set -e
 ((rc == 0)) || failed=1

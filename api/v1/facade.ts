@@ -21,7 +21,9 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Logger } from "pino";
+import { ErrorCodes, PvcError } from "../../src/errors.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
+import type { FieldError } from "../../src/resources/types.ts";
 import type { EventRecorder } from "../../src/store/events.ts";
 import type { Informer } from "../../src/store/informer.ts";
 import type { ResourceStore } from "../../src/store/store.ts";
@@ -77,4 +79,30 @@ export function notFound(reply: FastifyReply, message: string): FastifyReply {
 /** A request with missing or bad values: 400 `{"message": …}`. */
 export function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send({ message });
+}
+
+/** A validation failure as one PVC-style line: `ERROR: <field> <why> (got <value>)` per field. */
+export function validationMessage(err: unknown): string | undefined {
+  if (!(err instanceof PvcError) || err.code !== ErrorCodes.VALIDATION_FAILED) return undefined;
+  const fields = (err.details?.fields as FieldError[] | undefined) ?? [];
+  if (fields.length === 0) return `ERROR: ${err.message}`;
+  return `ERROR: ${fields
+    .map((f) => `${f.pointer.replace(/^\/spec\//, "")} ${f.message} (got ${JSON.stringify(f.value)})`)
+    .join("; ")}`;
+}
+
+/**
+ * Runs a facade write and its wait. A refused write (validation, conflict, a guard…) becomes a
+ * 510 verdict with PVC's `ERROR: …` message, validation failures naming each field and value;
+ * anything else propagates to the error handler.
+ */
+export async function attempt(run: () => Promise<Verdict>): Promise<Verdict> {
+  try {
+    return await run();
+  } catch (err) {
+    const message = validationMessage(err);
+    if (message) return fail(message);
+    if (err instanceof PvcError) return fail(`ERROR: ${err.message}`);
+    throw err;
+  }
 }

@@ -1,20 +1,17 @@
-/**
- * /api/v1/network: PVC v0.6's network endpoints, on top of Network resources. Reads come from the
- * informer (the resources, and the leases the controller reports); every write is a change to a
- * Network resource, waited on until the controller says Ready or Stalled, then answered with
- * PVC's message. Messages follow v0.6 (its `"` turned into `'`); where v0.6 crashed or
- * contradicted the manual (PUT, lease list/add, ACL GET/POST, POST storing the vni as the
- * description, 520 instead of 510), this follows the manual.
- *
- * A failed create is rolled back (the resource is deleted), so a refused POST leaves nothing in
- * the store and nothing under /networks.
- */
-import { PvcError } from "../../src/errors.ts";
 import { isValidMac, normalizeIp, normalizeMac, parseIp } from "../../src/resources/net.ts";
 import type { AclRule, DhcpReservation, NetworkSpec } from "../../src/resources/specs.ts";
-import { API_GROUP_VERSION, type FieldError, type Resource } from "../../src/resources/types.ts";
+import { API_GROUP_VERSION, type Resource } from "../../src/resources/types.ts";
 import { waitForConvergence, waitForDeletion } from "./converge.ts";
-import { type FacadeDeps, type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
+import {
+  attempt,
+  type FacadeDeps,
+  type FacadePlugin,
+  fail,
+  notFound,
+  ok,
+  respond,
+  type Verdict,
+} from "./facade.ts";
 import { limitFilter } from "./limit.ts";
 import { getValue, getValues, hasFlag, readValues, type Values } from "./values.ts";
 
@@ -96,25 +93,6 @@ function acls(n: Network, direction: "in" | "out" | undefined): Array<Record<str
       rule: a.rule,
     })),
   );
-}
-
-/** A validation failure as one PVC-style line: `ERROR: <field> <why> (got <value>)` per field. */
-function validationMessage(err: unknown): string | undefined {
-  if (!(err instanceof PvcError) || err.code !== "VALIDATION_FAILED") return undefined;
-  const fields = (err.details?.fields as FieldError[] | undefined) ?? [];
-  if (fields.length === 0) return `ERROR: ${err.message}`;
-  return `ERROR: ${fields.map((f) => `${f.pointer.replace(/^\/spec\//, "")} ${f.message} (got ${JSON.stringify(f.value)})`).join("; ")}`;
-}
-
-/** Runs a write and its wait; a validation failure becomes a 510 with the fields named. */
-async function attempt(run: () => Promise<Verdict>): Promise<Verdict> {
-  try {
-    return await run();
-  } catch (err) {
-    const message = validationMessage(err);
-    if (message) return fail(message);
-    throw err;
-  }
 }
 
 /** Changes a network's spec (merge patch on the resource) and waits for the verdict. */

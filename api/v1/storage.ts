@@ -36,11 +36,10 @@ import {
   validateVolumeName,
 } from "../../src/ceph/names.ts";
 import { parseSize } from "../../src/ceph/size.ts";
-import { PvcError } from "../../src/errors.ts";
 import type { CephPoolSpec, CephSnapshotSpec, CephVolumeSpec } from "../../src/resources/specs.ts";
-import { API_GROUP_VERSION, type FieldError, type Resource } from "../../src/resources/types.ts";
+import { API_GROUP_VERSION, type Resource } from "../../src/resources/types.ts";
 import { waitForConvergence, waitForDeletion } from "./converge.ts";
-import { type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
+import { attempt, type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
 import { limitFilter } from "./limit.ts";
 import {
   deviceProblem,
@@ -107,24 +106,6 @@ function poolNameProblem(pool: string): string | undefined {
   if (pool.includes("."))
     return `ERROR: invalid pool name ${JSON.stringify(pool)}: '.' is not allowed in pool names.`;
   return nameProblem(validatePoolName, pool);
-}
-
-function validationMessage(err: unknown): string | undefined {
-  if (!(err instanceof PvcError) || err.code !== "VALIDATION_FAILED") return undefined;
-  const fields = (err.details?.fields as FieldError[] | undefined) ?? [];
-  if (fields.length === 0) return `ERROR: ${err.message}`;
-  return `ERROR: ${fields.map((f) => `${f.pointer.replace(/^\/spec\//, "")} ${f.message} (got ${JSON.stringify(f.value)})`).join("; ")}`;
-}
-
-async function attempt(run: () => Promise<Verdict>): Promise<Verdict> {
-  try {
-    return await run();
-  } catch (err) {
-    const message = validationMessage(err);
-    if (message) return fail(message);
-    if (err instanceof PvcError) return fail(`ERROR: ${err.message}`);
-    throw err;
-  }
 }
 
 export const storageFacade: FacadePlugin = async (app, { deps }) => {

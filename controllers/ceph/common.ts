@@ -138,7 +138,6 @@ export class CephShared {
   #cacheReady: Promise<void> | undefined;
   #users = 0;
   #pathListeners = new Set<PathListener>();
-  #muted = 0;
   #pollers = new Map<object, { pools: () => Iterable<string>; onListing: ListingListener }>();
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
@@ -183,7 +182,6 @@ export class CephShared {
       const fresh = new TreeCache(this.#ctx.zk, this.#ctx.pvc.ceph());
       this.#cache = fresh;
       fresh.on("change", (path) => {
-        if (this.#muted > 0) return;
         for (const l of this.#pathListeners) l(path);
       });
       fresh.on("error", (err) => this.#ctx.logger.warn({ err }, "ceph mirror: a read failed; reloading"));
@@ -211,34 +209,10 @@ export class CephShared {
     return plan.changed;
   }
 
-  /**
-   * Commits ops as one multi and tells the cache at once. Creates return no stat, so a set of the
-   * last written path (with the same data) rides along to learn the transaction's zxid.
-   */
+  /** Commits ops as one multi through the mirror (which learns them at once, quietly: our own writes wake nobody). */
   async commit(ops: ZkOp[]): Promise<void> {
     const cache = await this.mirror();
-    const last = [...ops].reverse().find((o) => o.op === "create" || o.op === "set");
-    const withZxid: ZkOp[] = last
-      ? [...ops, { op: "set", path: last.path, data: "data" in last ? (last.data ?? "") : "" }]
-      : ops;
-    const results = await this.#ctx.zk.multi(withZxid);
-    const zxid = last ? results[results.length - 1]?.stat?.mzxid : "0";
-    if (!zxid) return;
-    this.#muted++;
-    try {
-      cache.noteWrite(
-        zxid,
-        ops
-          .filter((o) => o.op !== "check")
-          .map((o) =>
-            o.op === "delete"
-              ? { path: o.path, deleted: true }
-              : { path: o.path, data: "data" in o ? o.data : "" },
-          ),
-      );
-    } finally {
-      this.#muted--;
-    }
+    await cache.commit(ops, { quiet: true });
   }
 
   /** Removes whole subtrees of the mirror (children first), ignoring what is already gone. */

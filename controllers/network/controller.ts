@@ -166,21 +166,6 @@ export const networkController: KindController = {
       return undefined;
     }
 
-    async function commit(
-      cache: TreeCache,
-      ops: Parameters<typeof ctx.zk.multi>[0],
-      vni: number,
-      description: string,
-    ): Promise<void> {
-      // A set of the root's own value rides along so the multi tells us its zxid (sets return a
-      // stat, creates do not): the mirror is then updated at once, ahead of the watch round trip.
-      const root = pvc.network(vni);
-      const withRoot = ops.some((o) => o.path === root && o.op === "delete")
-        ? ops
-        : [...ops, { op: "set" as const, path: root, data: description }];
-      await cache.commit(withRoot);
-    }
-
     async function writeStatus(net: Network, status: NetworkStatus): Promise<void> {
       if (statusEqual(net.status ?? {}, status)) return; // a converged object costs zero writes
       await store.updateStatus("Network", net.metadata.name, status);
@@ -218,7 +203,7 @@ export const networkController: KindController = {
           .map((path) => ({ op: "delete" as const, path }));
         if (ops.length > 0) {
           try {
-            await commit(cache, ops, owned, net.spec.description);
+            await cache.commit(ops);
           } catch {
             // The mirror lagged (e.g. a new lease appeared): remove whatever is there now.
             await ctx.zk.deleteRecursive(pvc.network(owned));
@@ -275,7 +260,7 @@ export const networkController: KindController = {
         ...plan.ops,
       ];
       if (ops.length > 0) {
-        await commit(cache, ops, spec.vni, spec.description);
+        await cache.commit(ops);
         const wasConverged = status.observedGeneration === net.metadata.generation && observed.size > 0;
         if (wasConverged) {
           const what =

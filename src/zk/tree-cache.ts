@@ -128,9 +128,22 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
    * values are known), and the cache holds the result as soon as the multi returns. Events are
    * delivered in zxid order, before the writer's own reply, so an event consumed in place of ours
    * can only be an older change that our write superseded. A failed multi causes no events.
+   * Creates return no stat, so when the ops have no set, a set of the last created path (same
+   * data) rides along to learn the transaction's zxid. `quiet` writes through without `change`
+   * events for what the writer itself wrote.
    */
-  async commit(ops: ZkOp[]): Promise<ZkOpResult[]> {
-    const paths = ops.filter((o) => o.op !== "check").map((o) => o.path);
+  async commit(ops: ZkOp[], options: { quiet?: boolean } = {}): Promise<ZkOpResult[]> {
+    const written = ops.filter((o) => o.op !== "check");
+    const lastCreate = [...written].reverse().find((o) => o.op === "create");
+    const needsZxid = !written.some((o) => o.op === "set") && lastCreate !== undefined;
+    const all: ZkOp[] =
+      needsZxid && lastCreate
+        ? [
+            ...ops,
+            { op: "set", path: lastCreate.path, data: "data" in lastCreate ? (lastCreate.data ?? "") : "" },
+          ]
+        : ops;
+    const paths = all.filter((o) => o.op !== "check").map((o) => o.path);
     for (const p of paths) this.#expected.set(p, (this.#expected.get(p) ?? 0) + 1);
     const release = () => {
       for (const p of paths) {
@@ -141,7 +154,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     };
     let results: ZkOpResult[];
     try {
-      results = await this.#zk.multi(ops);
+      results = await this.#zk.multi(all);
     } catch (err) {
       release();
       throw err;
@@ -149,53 +162,50 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     // Whatever events are still unconsumed (none should be) must not swallow later ones.
     release();
     const zxid = [...results].reverse().find((r) => r.stat)?.stat?.mzxid;
-    if (zxid) {
-      this.noteWrite(
-        zxid,
-        ops
-          .filter((o) => o.op !== "check")
-          .map((o) =>
-            o.op === "delete"
-              ? { path: o.path, deleted: true }
-              : { path: o.path, data: "data" in o ? (o.data ?? "") : "" },
-          ),
-      );
-    } else {
-      // No set in the multi: we do not know its zxid; read the written paths back.
-      for (const o of ops)
-        if (o.op !== "check")
-          this.#onEvent({ type: o.op === "delete" ? "deleted" : "changed", path: o.path });
-    }
-    return results;
+    const notes = written.map((o) =>
+      o.op === "delete"
+        ? { path: o.path, deleted: true }
+        : { path: o.path, data: "data" in o ? (o.data ?? "") : "" },
+    );
+    if (zxid) this.noteWrite(zxid, notes, options);
+    else
+      for (const o of written)
+        this.#onEvent({ type: o.op === "delete" ? "deleted" : "changed", path: o.path });
+    return results.slice(0, ops.length);
   }
 
   /**
    * A writer tells the cache what its own committed transaction did (zxid = the transaction's),
    * so reads right after it see it without waiting for the watch round trip.
    */
-  noteWrite(zxid: string, written: Array<{ path: string; data?: string; deleted?: boolean }>): void {
+  noteWrite(
+    zxid: string,
+    written: Array<{ path: string; data?: string; deleted?: boolean }>,
+    options: { quiet?: boolean } = {},
+  ): void {
+    const quiet = options.quiet === true;
     for (const w of written) {
       if (w.deleted) {
-        this.#removeTree(w.path);
+        this.#removeTree(w.path, quiet);
         continue;
       }
       const cur = this.#nodes.get(w.path);
       if (cur && !newer(zxid, cur.mzxid)) continue;
-      this.#set(w.path, { data: w.data ?? "", mzxid: zxid });
+      this.#set(w.path, { data: w.data ?? "", mzxid: zxid }, quiet);
     }
   }
 
-  #set(path: string, node: CachedNode): void {
+  #set(path: string, node: CachedNode, quiet = false): void {
     const cur = this.#nodes.get(path);
     this.#nodes.set(path, node);
     if (!cur) this.#link(path);
-    if (!cur || cur.data !== node.data) this.emit("change", path);
+    if (!quiet && (!cur || cur.data !== node.data)) this.emit("change", path);
   }
 
-  #removeTree(path: string): void {
+  #removeTree(path: string, quiet = false): void {
     for (const p of [...this.subtree(path).keys()].reverse()) {
       this.#drop(p);
-      this.emit("change", p);
+      if (!quiet) this.emit("change", p);
     }
   }
 
