@@ -259,45 +259,48 @@ export const networkController: KindController = {
           .map((path) => ({ op: "delete" as const, path })),
         ...plan.ops,
       ];
-      if (ops.length > 0) {
-        await cache.commit(ops);
-        const wasConverged = status.observedGeneration === net.metadata.generation && observed.size > 0;
-        if (wasConverged) {
-          const what =
-            plan.changed.slice(0, 5).join(", ") +
-            (plan.changed.length > 5 ? ` (+${plan.changed.length - 5})` : "");
-          ctx.logger.info({ network: name, paths: plan.changed }, "drift repaired");
-          await events.record("networks", name, "Normal", "DriftRepaired", `Drift repaired on ${what}`);
-        } else if (observed.size === 0) {
-          await events.record("networks", name, "Normal", "Created", `Created ${pvc.network(spec.vni)}`);
-        } else {
-          await events.record(
-            "networks",
-            name,
-            "Normal",
-            "Updated",
-            `Updated ${plan.changed.length} keys under ${pvc.network(spec.vni)}`,
-          );
-        }
-      }
       const ignored = ignoredOnBridged(spec);
       const message =
         `network vni ${spec.vni} converged` +
         (ignored.length > 0
           ? `; PVC ignores ${ignored.join(", ")} on bridged networks, so they were not written`
           : "");
-      await writeStatus(
+      const next = nextStatus(
         net,
-        nextStatus(
-          net,
-          {
-            vni: spec.vni,
-            dhcpLeases: observedLeases(cache, pvc, spec.vni),
-            ignoredFields: ignored.length > 0 ? ignored : undefined,
-          },
-          ready("Converged", message, net.metadata.generation),
-        ),
+        {
+          vni: spec.vni,
+          dhcpLeases: observedLeases(cache, pvc, spec.vni),
+          ignoredFields: ignored.length > 0 ? ignored : undefined,
+        },
+        ready("Converged", message, net.metadata.generation),
       );
+      if (ops.length === 0) {
+        await writeStatus(net, next);
+        return undefined;
+      }
+      // The keys and the status that reports them are one transaction: Ready is never claimed for
+      // keys that were not written, and converging costs one write, not two.
+      const statusOp = statusEqual(net.status ?? {}, next)
+        ? []
+        : [store.statusWriteOp("Network", name, next)];
+      await cache.commit([...ops, ...statusOp]);
+      const wasConverged = status.observedGeneration === net.metadata.generation && observed.size > 0;
+      // Events are a record for people: written after, never holding up the verdict.
+      const record = (reason: string, text: string) =>
+        void events
+          .record("networks", name, "Normal", reason, text)
+          .catch((err) => ctx.logger.warn({ err, network: name }, "recording an event failed"));
+      if (wasConverged) {
+        const what =
+          plan.changed.slice(0, 5).join(", ") +
+          (plan.changed.length > 5 ? ` (+${plan.changed.length - 5})` : "");
+        controller.driftRepaired(name, what);
+        record("DriftRepaired", `Drift repaired on ${what}`);
+      } else if (observed.size === 0) {
+        record("Created", `Created ${pvc.network(spec.vni)}`);
+      } else {
+        record("Updated", `Updated ${plan.changed.length} keys under ${pvc.network(spec.vni)}`);
+      }
       return undefined;
     }
 

@@ -137,7 +137,11 @@ export class Informer extends EventEmitter<InformerEvents> {
         const present = new Set(names);
         const work: Promise<void>[] = [];
         for (const name of names) {
-          if (!this.#entries.has(name)) {
+          // Known objects follow their own watches; a listing only brings in the new ones (and
+          // re-reads any whose watches are not armed, e.g. after a failed read).
+          const known = this.#entries.get(name);
+          if (known && known.objectWatched && known.statusWatched) continue;
+          if (!known) {
             this.#entries.set(name, {
               objectWatched: false,
               statusWatched: false,

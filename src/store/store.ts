@@ -646,6 +646,18 @@ export class ResourceStore {
     }
   }
 
+  /**
+   * The op that writes an object's status, for a controller that commits the status together
+   * with the external keys it reports on, in one multi (what updateStatus would write).
+   */
+  statusWriteOp(kind: string, name: string, status: ResourceStatus): ZkOp {
+    return {
+      op: "set",
+      path: this.layout.status(this.kindInfo(kind).plural, name),
+      data: JSON.stringify(status),
+    };
+  }
+
   /** Adds a finalizer if missing (read-modify-write with conflict retry). */
   async addFinalizer(kind: string, name: string, finalizer: string): Promise<Resource> {
     return this.#editFinalizers(kind, name, (f) => (f.includes(finalizer) ? f : [...f, finalizer]));

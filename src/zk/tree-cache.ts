@@ -74,6 +74,10 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     return this.#nodes.has(path);
   }
 
+  #inTree(path: string): boolean {
+    return path === this.root || path.startsWith(`${this.root}/`);
+  }
+
   /** Names of the cached children of `path`, sorted. */
   children(path: string): string[] {
     return [...(this.#kids.get(path) ?? [])].sort();
@@ -133,9 +137,10 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
    * events for what the writer itself wrote.
    */
   async commit(ops: ZkOp[], options: { quiet?: boolean } = {}): Promise<ZkOpResult[]> {
-    const written = ops.filter((o) => o.op !== "check");
+    // Ops outside the mirrored tree may ride along (e.g. a status write); the cache ignores them.
+    const written = ops.filter((o) => o.op !== "check" && this.#inTree(o.path));
     const lastCreate = [...written].reverse().find((o) => o.op === "create");
-    const needsZxid = !written.some((o) => o.op === "set") && lastCreate !== undefined;
+    const needsZxid = !ops.some((o) => o.op === "set") && lastCreate !== undefined;
     const all: ZkOp[] =
       needsZxid && lastCreate
         ? [
@@ -143,7 +148,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
             { op: "set", path: lastCreate.path, data: "data" in lastCreate ? (lastCreate.data ?? "") : "" },
           ]
         : ops;
-    const paths = all.filter((o) => o.op !== "check").map((o) => o.path);
+    const paths = all.filter((o) => o.op !== "check" && this.#inTree(o.path)).map((o) => o.path);
     for (const p of paths) this.#expected.set(p, (this.#expected.get(p) ?? 0) + 1);
     const release = () => {
       for (const p of paths) {

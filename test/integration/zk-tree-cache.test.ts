@@ -89,3 +89,17 @@ test("after a reconnect the tree is read again and what changed meanwhile is rep
     await proxy.close();
   }
 });
+
+test("commit: ops outside the mirrored tree ride along in the same multi and stay out of the cache", async () => {
+  const cache = new TreeCache(zk, `${root}/tree`);
+  await cache.start();
+  await zk.mkdirp(`${root}/outside`);
+  await cache.commit([
+    { op: "create", path: `${root}/tree/fresh`, data: "in" },
+    { op: "set", path: `${root}/outside`, data: "status" },
+  ]);
+  assert.equal(cache.get(`${root}/tree/fresh`)?.data, "in", "known at once, without waiting for the watch");
+  assert.equal(cache.get(`${root}/outside`), undefined);
+  assert.equal((await zk.get(`${root}/outside`)).data, "status");
+  cache.stop();
+});
