@@ -115,10 +115,29 @@ export const cephPoolController: KindController = {
       if (pool.spec.deletionPolicy === "Delete" && owned) {
         const d = await detailOf(name);
         if (d && (st.poolId === undefined || d.id === st.poolId)) {
-          const images = (await ceph.rbdLs(name).catch((err) => (isEnoent(err) ? [] : Promise.reject(err))))
-            .filter((e) => e.snapshot === undefined)
-            .map((e) => e.image);
-          if (images.length > 0 && pool.spec.confirmDeleteWithVolumes !== name) {
+          const confirmed = pool.spec.confirmDeleteWithVolumes === name;
+          let images: string[] = [];
+          if (!confirmed) {
+            try {
+              images = (await ceph.rbdLs(name).catch((err) => (isEnoent(err) ? [] : Promise.reject(err))))
+                .filter((e) => e.snapshot === undefined)
+                .map((e) => e.image);
+            } catch (err) {
+              // A pool whose placement groups cannot serve I/O (e.g. more copies than OSDs) cannot
+              // even be listed: say so, and how to delete it anyway, instead of retrying forever.
+              const message = `cannot list the volumes of pool ${name} (${errorMessage(err)}); set spec.confirmDeleteWithVolumes to "${name}" to delete it without looking`;
+              await writeStatus(
+                pool,
+                nextStatus<CephPoolStatus>(
+                  pool,
+                  {},
+                  deletionBlocked("PoolUnreadable", message, pool.metadata.generation),
+                ),
+              );
+              return { requeueAfter: ctx.settings.cephPollIntervalMs };
+            }
+          }
+          if (images.length > 0 && !confirmed) {
             const shown =
               images.slice(0, 10).join(", ") + (images.length > 10 ? ` (+${images.length - 10})` : "");
             const message = `pool ${name} still holds ${images.length} volume(s): ${shown}; delete them first, or set spec.confirmDeleteWithVolumes to "${name}" to delete the pool with them`;
