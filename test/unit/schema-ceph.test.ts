@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ErrorCodes, isPvcError } from "../../src/errors.ts";
-import type { FieldError } from "../../src/resources/types.ts";
 import { validateResource } from "../../src/resources/validate.ts";
+import { invalid } from "../helpers/validation.ts";
 
 const API = "pvc.parallelvirtualcluster.org/v1";
 
@@ -12,29 +11,6 @@ const doc = (kind: string, name: string, spec: Record<string, unknown>) => ({
   metadata: { name },
   spec,
 });
-
-/** Validates, expects failure, and checks that exactly `expected` pointers failed with those values. */
-function invalid(input: unknown, expected: [pointer: string, value: unknown, message?: RegExp][]): void {
-  try {
-    validateResource(input);
-  } catch (err) {
-    assert.ok(isPvcError(err, ErrorCodes.VALIDATION_FAILED), String(err));
-    const fields = err.details?.fields as FieldError[];
-    assert.deepEqual(
-      fields.map((f) => f.pointer).sort(),
-      expected.map(([p]) => p).sort(),
-      `fields: ${JSON.stringify(fields, null, 1)}`,
-    );
-    for (const [at, value, message] of expected) {
-      const field = fields.find((f) => f.pointer === at);
-      assert.ok(field);
-      assert.deepEqual(field.value, value, at);
-      if (message) assert.match(field.message, message, at);
-    }
-    return;
-  }
-  assert.fail("expected VALIDATION_FAILED");
-}
 
 test("CephPool: defaults are PVC's copies=3,mincopies=2; minCopies follows Ceph's rule for other sizes", () => {
   assert.deepEqual(validateResource(doc("CephPool", "vms", { pgs: 256 })).spec, {

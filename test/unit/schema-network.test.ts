@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ErrorCodes, isPvcError } from "../../src/errors.ts";
-import type { FieldError } from "../../src/resources/types.ts";
 import { validateResource } from "../../src/resources/validate.ts";
+import { invalid } from "../helpers/validation.ts";
 
 const API = "pvc.parallelvirtualcluster.org/v1";
 
@@ -19,33 +18,6 @@ const managed = {
     dhcp: { start: "10.100.0.100", end: "10.100.0.199" },
   },
 };
-
-/** Validates, expects failure, and checks that exactly `expected` pointers failed with those values. */
-function invalid(
-  doc: unknown,
-  expected: [pointer: string, value: unknown, message?: RegExp][],
-): FieldError[] {
-  try {
-    validateResource(doc);
-  } catch (err) {
-    assert.ok(isPvcError(err, ErrorCodes.VALIDATION_FAILED), String(err));
-    const fields = err.details?.fields as FieldError[];
-    assert.deepEqual(
-      fields.map((f) => f.pointer).sort(),
-      expected.map(([p]) => p).sort(),
-      `fields: ${JSON.stringify(fields, null, 1)}`,
-    );
-    for (const [at, value, message] of expected) {
-      const field = fields.find((f) => f.pointer === at);
-      assert.ok(field);
-      assert.deepEqual(field.value, value, at);
-      if (message) assert.match(field.message, message, at);
-      assert.ok(err.message.includes(`${at}: ${field.message}`), `message lists ${at}`);
-    }
-    return fields;
-  }
-  assert.fail("expected VALIDATION_FAILED");
-}
 
 test("a managed network passes and gets PVC's defaults", () => {
   const out = validateResource(
