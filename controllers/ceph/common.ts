@@ -28,8 +28,7 @@ export const POOL_FINALIZER = `${GROUP}/cephpool`;
 export const VOLUME_FINALIZER = `${GROUP}/cephvolume`;
 export const SNAPSHOT_FINALIZER = `${GROUP}/cephsnapshot`;
 
-/** "true": an existing Ceph object of this name is taken over instead of reported as foreign. */
-export const ADOPT_ANNOTATION = `${GROUP}/adopt`;
+export { ADOPT_ANNOTATION } from "../../src/resources/annotations.ts";
 /** CephVolume only: the image to rename into this volume (the facade's PUT name=). */
 export const RENAME_FROM_ANNOTATION = `${GROUP}/rename-from`;
 /** CephVolume only, with rename-from: the rbd image id that must be the one renamed/adopted. */

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { CephClient } from "../ceph/client.ts";
 import { toYaml } from "../client/format.ts";
 import { importCluster } from "../client/import.ts";
 import { PvcKeys } from "../pvc/keys.ts";
@@ -25,12 +26,18 @@ export function registerImportCommand(program: Command): void {
     .option("--pvc-root <path>", 'where PVC\'s keys hang off ("" for the ZooKeeper root, as PVC itself)', "")
     .option("--out <dir>", "write networks.yaml and ceph.yaml there (default: stdout)")
     .option("--no-ceph", "networks only")
-    .action(async (opts: { zk: string; pvcRoot: string; out?: string; ceph: boolean }) => {
+    .option(
+      "--ceph-conf <file>",
+      "the cluster's ceph.conf, to read what PVC's keys do not hold (pool replication) from Ceph (env CEPH_CONF)",
+      process.env.CEPH_CONF,
+    )
+    .action(async (opts: { zk: string; pvcRoot: string; out?: string; ceph: boolean; cephConf?: string }) => {
       const pvc = new PvcKeys(opts.pvcRoot);
       const zk = await ZkClient.connect({ connectString: opts.zk, connectTimeoutMs: 10_000 });
+      const cephClient = opts.ceph && opts.cephConf ? new CephClient({ conf: opts.cephConf }) : undefined;
       let result: Awaited<ReturnType<typeof importCluster>>;
       try {
-        result = await importCluster(zk, pvc, { ceph: opts.ceph });
+        result = await importCluster(zk, pvc, { ceph: opts.ceph, cephClient });
       } finally {
         zk.close();
       }

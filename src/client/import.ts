@@ -13,15 +13,17 @@
  *   PVC v0.6's own (3 copies, min 2) is assumed, and said so.
  */
 import { desiredNetworkTree } from "../../controllers/network/desired.ts";
+import type { CephClient } from "../ceph/client.ts";
 import type { PvcKeys } from "../pvc/keys.ts";
+import { ADOPT_ANNOTATION } from "../resources/annotations.ts";
 import { cephSnapshotName, cephVolumeName } from "../resources/names.ts";
 import type { NetworkSpec } from "../resources/specs.ts";
 import { API_GROUP_VERSION, type Resource } from "../resources/types.ts";
 import { validateResource } from "../resources/validate.ts";
 import type { ZkClient } from "../zk/client.ts";
 
-/** The Ceph controllers take over an existing Ceph object of the same name only with this. */
-export const ADOPT_ANNOTATION = "pvc.parallelvirtualcluster.org/adopt";
+export { ADOPT_ANNOTATION };
+
 const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 
 export interface ImportedObject {
@@ -158,21 +160,28 @@ async function importNetwork(zk: ZkClient, pvc: PvcKeys, vni: string): Promise<I
   return { manifest: m, file: "networks.yaml", warnings };
 }
 
-async function importCeph(zk: ZkClient, pvc: PvcKeys): Promise<ImportedObject[]> {
+async function importCeph(zk: ZkClient, pvc: PvcKeys, ceph?: CephClient): Promise<ImportedObject[]> {
   const out: ImportedObject[] = [];
   const adopt = { [ADOPT_ANNOTATION]: "true" };
+  // Replication is not in PVC's keys: with the cluster's ceph.conf we read it from Ceph, so that
+  // applying the manifests adopts the pools exactly as they are.
+  const details = ceph ? new Map((await ceph.poolLsDetail()).map((d) => [d.name, d])) : undefined;
   for (const pool of await children(zk, pvc.cephPools())) {
     const pgs = Number(await value(zk, pvc.cephPoolKey(pool, "pgs")));
-    const warnings = [
-      "replication is not recorded in ZooKeeper: PVC v0.6's 3 copies (min 2) assumed; check `ceph osd pool get " +
-        pool +
-        " size`",
-    ];
+    const detail = details?.get(pool);
+    const warnings: string[] = [];
     const spec: Record<string, unknown> = {
-      pgs: Number.isInteger(pgs) && pgs > 0 ? pgs : 64,
+      pgs: detail ? detail.pgNumTarget : Number.isInteger(pgs) && pgs > 0 ? pgs : 64,
       deletionPolicy: "Retain",
     };
-    if (!(Number.isInteger(pgs) && pgs > 0)) warnings.push("pgs unreadable; 64 assumed");
+    if (detail) {
+      spec.replication = { copies: detail.size, minCopies: detail.minSize };
+    } else {
+      warnings.push(
+        `replication is not recorded in ZooKeeper: PVC v0.6's 3 copies (min 2) assumed; give --ceph-conf to read it from Ceph, or check \`ceph osd pool get ${pool} size\``,
+      );
+      if (!(Number.isInteger(pgs) && pgs > 0)) warnings.push("pgs unreadable; 64 assumed");
+    }
     out.push({ manifest: manifest("CephPool", pool, spec, adopt), file: "ceph.yaml", warnings });
     for (const volume of await children(zk, pvc.cephPoolVolumes(pool))) {
       const w: string[] = [];
@@ -215,7 +224,7 @@ async function importCeph(zk: ZkClient, pvc: PvcKeys): Promise<ImportedObject[]>
 export async function importCluster(
   zk: ZkClient,
   pvc: PvcKeys,
-  options: { ceph?: boolean } = {},
+  options: { ceph?: boolean; cephClient?: CephClient } = {},
 ): Promise<ImportResult> {
   const objects: ImportedObject[] = [];
   const notes: string[] = [];
@@ -226,7 +235,7 @@ export async function importCluster(
     const o = await importNetwork(zk, pvc, vni);
     if (o) objects.push(o);
   }
-  if (options.ceph !== false) objects.push(...(await importCeph(zk, pvc)));
+  if (options.ceph !== false) objects.push(...(await importCeph(zk, pvc, options.cephClient)));
   notes.push(
     "VirtualMachines and provisioner templates are not imported yet (their controllers do not exist yet).",
   );
