@@ -17,8 +17,8 @@ import type { CephClient } from "../../src/ceph/client.ts";
 import type { RbdLsEntry } from "../../src/ceph/types.ts";
 import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
-import type { Condition, Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { applyConditions, type ConditionPatch, statusEqual } from "../../src/runtime/conditions.ts";
+import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
+import { statusEqual } from "../../src/runtime/conditions.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { ControllerContext } from "../types.ts";
@@ -71,30 +71,7 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The status after a reconcile: previous fields, the patch (undefined removes), the condition. */
-export function nextStatus<S extends ResourceStatus>(
-  res: Resource<unknown>,
-  patch: Partial<S>,
-  condition: ConditionPatch,
-): S {
-  const prev = (res.status ?? {}) as S;
-  const conditions = applyConditions(
-    prev.conditions as Condition[] | undefined,
-    condition,
-    new Date(),
-  ).conditions;
-  const status = {
-    ...prev,
-    ...patch,
-    observedGeneration: res.metadata.generation,
-    conditions,
-  } as S;
-  for (const key of Object.keys(status)) {
-    if ((status as Record<string, unknown>)[key] === undefined)
-      delete (status as Record<string, unknown>)[key];
-  }
-  return status;
-}
+export { nextStatus } from "../../src/runtime/status.ts";
 
 /** Intent or outcome fields only (no condition change), written at once. */
 export function fieldsStatus<S extends ResourceStatus>(res: Resource<unknown>, patch: Partial<S>): S {

@@ -19,8 +19,9 @@
 import type { PoolDetail } from "../../src/ceph/types.ts";
 import type { CephPoolSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { deletionBlocked, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import { deletionBlocked, ready, stalled } from "../../src/runtime/conditions.ts";
 import { Controller } from "../../src/runtime/controller.ts";
+import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -98,11 +99,8 @@ export const cephPoolController: KindController = {
     const hooks = hooksOf(ctx);
     const pools = (): CephPool[] => informer.list() as unknown as CephPool[];
 
-    async function writeStatus(pool: CephPool, status: CephPoolStatus): Promise<CephPool> {
-      if (statusEqual(pool.status ?? {}, status)) return pool;
-      await store.updateStatus("CephPool", pool.metadata.name, status);
-      return { ...pool, status };
-    }
+    const writeStatus = (pool: CephPool, status: CephPoolStatus): Promise<CephPool> =>
+      writeStatusIfChanged(store, pool, status);
 
     async function detailOf(name: string): Promise<PoolDetail | undefined> {
       return (await ceph.poolLsDetail()).find((p) => p.name === name);

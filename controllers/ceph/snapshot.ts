@@ -12,8 +12,9 @@
 import type { RbdSnapshot } from "../../src/ceph/types.ts";
 import type { CephSnapshotSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { ready, reconciling, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import { ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
 import { Controller } from "../../src/runtime/controller.ts";
+import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -52,11 +53,8 @@ export const cephSnapshotController: KindController = {
     const hooks = hooksOf(ctx);
     const snapshots = (): CephSnapshot[] => informer.list() as unknown as CephSnapshot[];
 
-    async function writeStatus(snap: CephSnapshot, status: CephSnapshotStatus): Promise<CephSnapshot> {
-      if (statusEqual(snap.status ?? {}, status)) return snap;
-      await store.updateStatus("CephSnapshot", snap.metadata.name, status);
-      return { ...snap, status };
-    }
+    const writeStatus = (snap: CephSnapshot, status: CephSnapshotStatus): Promise<CephSnapshot> =>
+      writeStatusIfChanged(store, snap, status);
     const stall = (
       snap: CephSnapshot,
       reason: string,

@@ -24,8 +24,9 @@ import type { RbdImageInfo, RbdLsEntry } from "../../src/ceph/types.ts";
 import { ErrorCodes } from "../../src/errors.ts";
 import type { CephVolumeSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { deletionBlocked, ready, reconciling, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import { deletionBlocked, ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
 import { Controller } from "../../src/runtime/controller.ts";
+import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -82,11 +83,8 @@ export const cephVolumeController: KindController = {
     const hooks = hooksOf(ctx);
     const volumes = (): CephVolume[] => informer.list() as unknown as CephVolume[];
 
-    async function writeStatus(vol: CephVolume, status: CephVolumeStatus): Promise<CephVolume> {
-      if (statusEqual(vol.status ?? {}, status)) return vol;
-      await store.updateStatus("CephVolume", vol.metadata.name, status);
-      return { ...vol, status };
-    }
+    const writeStatus = (vol: CephVolume, status: CephVolumeStatus): Promise<CephVolume> =>
+      writeStatusIfChanged(store, vol, status);
 
     const stall = (vol: CephVolume, reason: string, message: string, patch: Partial<CephVolumeStatus> = {}) =>
       writeStatus(

@@ -12,9 +12,10 @@
 import type { PvcKeys } from "../../src/pvc/keys.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { NetworkSpec } from "../../src/resources/specs.ts";
-import type { Condition, Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { applyConditions, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
+import { ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
 import { Controller } from "../../src/runtime/controller.ts";
+import { nextStatus as nextStatusOf, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import { NetworkClaims } from "./claims.ts";
@@ -166,33 +167,10 @@ export const networkController: KindController = {
       return undefined;
     }
 
-    async function writeStatus(net: Network, status: NetworkStatus): Promise<void> {
-      if (statusEqual(net.status ?? {}, status)) return; // a converged object costs zero writes
-      await store.updateStatus("Network", net.metadata.name, status);
-    }
-
-    function nextStatus(
-      net: Network,
-      patch: Partial<NetworkStatus>,
-      condition: ReturnType<typeof ready>,
-    ): NetworkStatus {
-      const prev = (net.status ?? {}) as NetworkStatus;
-      const conditions = applyConditions(
-        prev.conditions as Condition[] | undefined,
-        condition,
-        new Date(),
-      ).conditions;
-      const status: NetworkStatus = {
-        ...prev,
-        ...patch,
-        observedGeneration: net.metadata.generation,
-        conditions,
-      };
-      for (const key of Object.keys(status) as Array<keyof NetworkStatus>) {
-        if (status[key] === undefined) delete status[key];
-      }
-      return status;
-    }
+    // A converged object costs zero writes: only a changed status is written.
+    const writeStatus = (net: Network, status: NetworkStatus) => writeStatusIfChanged(store, net, status);
+    const nextStatus = (net: Network, patch: Partial<NetworkStatus>, condition: ReturnType<typeof ready>) =>
+      nextStatusOf<NetworkStatus>(net, patch, condition);
 
     async function finalize(cache: TreeCache, net: Network): Promise<void> {
       const owned = (net.status as NetworkStatus | undefined)?.vni;
