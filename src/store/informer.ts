@@ -140,7 +140,7 @@ export class Informer extends EventEmitter<InformerEvents> {
           // Known objects follow their own watches; a listing only brings in the new ones (and
           // re-reads any whose watches are not armed, e.g. after a failed read).
           const known = this.#entries.get(name);
-          if (known && known.objectWatched && known.statusWatched) continue;
+          if (known?.objectWatched && known.statusWatched) continue;
           if (!known) {
             this.#entries.set(name, {
               objectWatched: false,

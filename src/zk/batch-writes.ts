@@ -21,7 +21,7 @@ if (!proto.__pvcBatched) {
   const original = proto.onPacketQueueReadable;
   proto.onPacketQueueReadable = function (this: { socket?: Socket }) {
     const socket = this.socket;
-    if (socket && socket.writable && socket.writableCorked === 0) {
+    if (socket?.writable && socket.writableCorked === 0) {
       socket.cork();
       process.nextTick(() => socket.uncork());
     }
