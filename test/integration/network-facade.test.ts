@@ -454,6 +454,21 @@ describe("/api/v1/network facade", () => {
     );
   });
 
+  test("/metrics counts the Network controller's reconciles and drift repairs, and its queue", async () => {
+    // Drift behind the controller's back, then read the counters over HTTP.
+    await zk.set(`${pvcRoot}/networks/100/domain`, "drifted.example.org");
+    await until("repair", async () => (await keys())["/100/domain"] === "new.example.org");
+    let text = "";
+    await until("the repair counted", async () => {
+      text = await (await fetch(`${t.app.url}/metrics`)).text();
+      return /^pvc_drift_repairs_total\{kind="Network"\} [1-9]/m.test(text);
+    });
+    assert.match(text, /^pvc_reconcile_total\{kind="Network",result="success"\} [1-9]\d*$/m);
+    assert.match(text, /^pvc_reconcile_duration_seconds_count\{kind="Network"\} [1-9]/m);
+    assert.match(text, /^pvc_workqueue_depth\{kind="Network"\} \d+$/m);
+    assert.match(text, /^pvc_zookeeper_call_duration_seconds_count\{op="multi",result="ok"\} [1-9]/m);
+  });
+
   test("DELETE removes the network and its keys; unknown networks are refused", async () => {
     assert.deepEqual((await call("DELETE", "/network/prod")).body, {
       message: "Network 'prod' removed successfully!",
