@@ -242,7 +242,20 @@ export async function bootstrapCeph(
     runStep(
       "osd mkfs",
       "ceph-osd",
-      ["--conf", p.cephConf, "-i", "0", "--mkfs", "--osd-uuid", osdUuid, "--monmap", p.monmap],
+      // --no-mon-config: the mkfs needs nothing from the mon, and with cephx it could not log in
+      // yet anyway (`osd new` registers its key only later, in the other branch).
+      [
+        "--conf",
+        p.cephConf,
+        "-i",
+        "0",
+        "--mkfs",
+        "--osd-uuid",
+        osdUuid,
+        "--monmap",
+        p.monmap,
+        "--no-mon-config",
+      ],
       {
         log: logFile(p, "osd"),
         timeoutMs: 60_000,

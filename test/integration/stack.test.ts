@@ -190,3 +190,27 @@ describe("pvcctl stack", { timeout: 300_000 }, () => {
       assert.equal(alive(pid), false, `${name} (pid ${pid}) still runs`);
   });
 });
+
+describe("pvcctl stack with cephx", { timeout: 300_000 }, () => {
+  // The same ports as above: the describe before this one has stopped its stack.
+  const cephxDir = join(base, "cephx");
+  after(async () => {
+    await pvcctl("stack", "down", "--purge", "--dir", cephxDir);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  test("--ceph-auth cephx starts a HEALTH_OK cluster whose client key is in CEPH_CONF's keyring", async () => {
+    const up = await pvcctl(...upArgs.map((a) => (a === dir ? cephxDir : a)), "--ceph-auth", "cephx");
+    assert.equal(up.exitCode, 0, up.stderr);
+    const conf = parseExports(up.stdout).CEPH_CONF;
+    assert.match(readFileSync(conf, "utf8"), /auth cluster required = cephx/);
+    const health = await execa("ceph", ["health"], {
+      env: { CEPH_CONF: conf },
+      timeout: 30_000,
+      stdin: "ignore",
+    });
+    assert.equal(health.stdout.trim(), "HEALTH_OK");
+    const down = await pvcctl("stack", "down", "--purge", "--dir", cephxDir);
+    assert.equal(down.exitCode, 0, down.stderr);
+  });
+});
