@@ -145,3 +145,31 @@ export function verdictController(kind: string, identity: string, record: string
     },
   };
 }
+
+export interface V1Reply {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * One /api/v1 request the way PVC's clients send it: values as query arguments, or with `asForm`
+ * as an urlencoded form body; repeated keys from arrays. The reply's JSON body is parsed.
+ */
+export async function v1Call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  values: Record<string, string | string[]> = {},
+  asForm = false,
+): Promise<V1Reply> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(values))
+    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
+  const url = `${baseUrl}/api/v1${path}${asForm || params.size === 0 ? "" : `?${params}`}`;
+  const res = await fetch(url, {
+    method,
+    ...(asForm ? { body: params, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}

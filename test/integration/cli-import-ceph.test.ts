@@ -13,7 +13,7 @@ import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { CephClient } from "../../src/ceph/client.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { removeRoot, startTestApp, type TestApp, testConfig, v1Call } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -36,10 +36,8 @@ describe("pvcctl import of Ceph objects", () => {
     });
 
   async function v1(method: string, path: string, values: Record<string, string>): Promise<void> {
-    const url = `${t?.app.url}/api/v1${path}?${new URLSearchParams(values)}`;
-    const res = await fetch(url, { method });
-    const body = await res.text();
-    assert.equal(res.status, 200, `${method} ${path}: ${body}`);
+    const r = await v1Call(t?.app.url ?? "", method, path, values);
+    assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
   }
 
   /** What Ceph holds of our pool: any create, resize, recreate or delete changes it. */

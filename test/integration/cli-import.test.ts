@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { removeRoot, startTestApp, type TestApp, testConfig, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -27,10 +27,8 @@ describe("pvcctl import", () => {
     });
 
   async function v1(method: string, path: string, values: Record<string, string>): Promise<void> {
-    const url = `${t?.app.url}/api/v1${path}?${new URLSearchParams(values)}`;
-    const res = await fetch(url, { method });
-    const body = await res.text();
-    assert.equal(res.status, 200, `${method} ${path}: ${body}`);
+    const r = await v1Call(t?.app.url ?? "", method, path, values);
+    assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
   }
 
   /** Every znode under /networks with its versions: any write changes one. */

@@ -8,13 +8,17 @@ import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { networkController } from "../../controllers/network/controller.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
+import {
+  GROUP_PATH,
+  removeRoot,
+  startTestApp,
+  type TestApp,
+  testConfig,
+  until,
+  type V1Reply,
+  v1Call,
+} from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
-
-interface Reply {
-  status: number;
-  body: unknown;
-}
 
 describe("/api/v1/network facade", () => {
   const root = uniqueRoot("netfacade");
@@ -22,23 +26,12 @@ describe("/api/v1/network facade", () => {
   let t: TestApp;
   let zk: ZkClient;
 
-  async function call(
+  const call = (
     method: string,
     path: string,
     values: Record<string, string | string[]> = {},
     asForm = false,
-  ): Promise<Reply> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(values))
-      for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
-    const url = `${t.app.url}/api/v1${path}${asForm || params.size === 0 ? "" : `?${params}`}`;
-    const res = await fetch(url, {
-      method,
-      ...(asForm ? { body: params, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  ) => v1Call(t.app.url, method, path, values, asForm);
 
   /** PVC's keys under /networks, relative path → value. */
   async function keys(): Promise<Record<string, string>> {
@@ -55,7 +48,7 @@ describe("/api/v1/network facade", () => {
     return list.items.map((i) => i.metadata.name).sort();
   }
 
-  function expectFailure(r: Reply, status: number, message: RegExp | string): void {
+  function expectFailure(r: V1Reply, status: number, message: RegExp | string): void {
     assert.equal(r.status, status, JSON.stringify(r.body));
     const m = (r.body as { message: string }).message;
     if (typeof message === "string") assert.equal(m, message);

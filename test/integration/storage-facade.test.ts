@@ -13,13 +13,17 @@ import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { cephClusterController } from "../../controllers/ceph-cluster.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
+import {
+  removeRoot,
+  startTestApp,
+  type TestApp,
+  testConfig,
+  until,
+  type V1Reply,
+  v1Call,
+} from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
 const MiB = 1024 * 1024;
 
 describe("/api/v1/storage facade", () => {
@@ -30,18 +34,11 @@ describe("/api/v1/storage facade", () => {
   let zk: ZkClient;
   let ceph: CephClient;
 
-  async function call(method: string, path: string, values: Record<string, string> = {}, asForm = false) {
-    const params = new URLSearchParams(values);
-    const url = `${t.app.url}/api/v1${path}${asForm || params.size === 0 ? "" : `?${params}`}`;
-    const res = await fetch(url, {
-      method,
-      ...(asForm ? { body: params, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined } as Reply;
-  }
-  const message = (r: Reply) => (r.body as { message?: string }).message ?? "";
-  function expect(r: Reply, status: number, m: string | RegExp): void {
+  const call = (method: string, path: string, values: Record<string, string> = {}, asForm = false) =>
+    v1Call(t.app.url, method, path, values, asForm);
+
+  const message = (r: V1Reply) => (r.body as { message?: string }).message ?? "";
+  function expect(r: V1Reply, status: number, m: string | RegExp): void {
     assert.equal(r.status, status, JSON.stringify(r.body));
     if (typeof m === "string") assert.equal(message(r), m);
     else assert.match(message(r), m);
