@@ -20,8 +20,9 @@ import type { PoolDetail } from "../../src/ceph/types.ts";
 import type { CephPoolSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { deletionBlocked, ready, stalled } from "../../src/runtime/conditions.ts";
-import { Controller } from "../../src/runtime/controller.ts";
+import type { Controller } from "../../src/runtime/controller.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -398,14 +399,7 @@ export const cephPoolController: KindController = {
       tick();
     };
 
-    const controller = new Controller({
-      kind: "CephPool",
-      reconcile: (key) => reconcile(key),
-      concurrency: ctx.settings.concurrency,
-      resyncPeriodMs: ctx.settings.resyncPeriodMs,
-      metrics: ctx.metrics,
-      logger: ctx.logger,
-    });
+    const controller = kindController(ctx, "CephPool", (key) => reconcile(key));
     watchSpecChanges(informer, (name) => void controller.enqueue(name));
     // A volume going away may unblock its pool's deletion.
     volumes.on("delete", (v) => {

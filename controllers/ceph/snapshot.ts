@@ -13,8 +13,9 @@ import type { RbdSnapshot } from "../../src/ceph/types.ts";
 import type { CephSnapshotSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
-import { Controller } from "../../src/runtime/controller.ts";
+import type { Controller } from "../../src/runtime/controller.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -215,14 +216,7 @@ export const cephSnapshotController: KindController = {
       return undefined;
     }
 
-    const controller = new Controller({
-      kind: "CephSnapshot",
-      reconcile: (key) => reconcile(key),
-      concurrency: ctx.settings.concurrency,
-      resyncPeriodMs: ctx.settings.resyncPeriodMs,
-      metrics: ctx.metrics,
-      logger: ctx.logger,
-    });
+    const controller = kindController(ctx, "CephSnapshot", (key) => reconcile(key));
     watchSpecChanges(informer, (n) => void controller.enqueue(n));
     // A volume becoming Ready wakes the snapshots waiting for it.
     const wakeVolume = (v: Resource) => {

@@ -25,8 +25,9 @@ import { ErrorCodes } from "../../src/errors.ts";
 import type { CephVolumeSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { deletionBlocked, ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
-import { Controller } from "../../src/runtime/controller.ts";
+import type { Controller } from "../../src/runtime/controller.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
   ADOPT_ANNOTATION,
@@ -446,14 +447,7 @@ export const cephVolumeController: KindController = {
       return undefined;
     }
 
-    const controller = new Controller({
-      kind: "CephVolume",
-      reconcile: (key) => reconcile(key),
-      concurrency: ctx.settings.concurrency,
-      resyncPeriodMs: ctx.settings.resyncPeriodMs,
-      metrics: ctx.metrics,
-      logger: ctx.logger,
-    });
+    const controller = kindController(ctx, "CephVolume", (key) => reconcile(key));
     watchSpecChanges(informer, (n) => void controller.enqueue(n));
     // A pool becoming Ready (or changing) wakes the volumes waiting for it.
     const wakePool = (p: Resource) => {

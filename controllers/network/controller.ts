@@ -14,9 +14,10 @@ import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { NetworkSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
-import { Controller } from "../../src/runtime/controller.ts";
+import type { Controller } from "../../src/runtime/controller.ts";
 import { nextStatus as nextStatusOf, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
+import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import { NetworkClaims } from "./claims.ts";
 import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
@@ -282,14 +283,7 @@ export const networkController: KindController = {
       return undefined;
     }
 
-    const controller = new Controller({
-      kind: "Network",
-      reconcile: (key) => reconcile(key),
-      concurrency: ctx.settings.concurrency,
-      resyncPeriodMs: ctx.settings.resyncPeriodMs,
-      metrics: ctx.metrics,
-      logger: ctx.logger,
-    });
+    const controller = kindController(ctx, "Network", (key) => reconcile(key));
     controller.watchInformer(informer);
     controller.resync(() => informer.list().map((n) => n.metadata.name));
     // A change to any key under /networks/<vni> wakes the resources that own or want that vni.
