@@ -1,7 +1,9 @@
 /**
  * A facade write is a resource write followed by a bounded wait for the controller's verdict on
  * that generation, read from the informer (no polling):
- * - Ready=True observed for generation ≥ the one written → ok, with the caller's success message;
+ * - Ready=True observed for generation ≥ the one written (and each condition of `alsoTrue`, e.g.
+ *   CephVolume's Mirrored: PVC's keys written, as v0.6 answered only after writing them) → ok, with
+ *   the caller's success message;
  * - Stalled=True observed for it → failed, with the condition's message (it names the failing step);
  * - for a delete: gone → ok; DeletionBlocked=True → failed at once, with its message;
  * - the object vanishes while waiting for its convergence → failed;
@@ -20,6 +22,8 @@ export interface WaitOptions {
   success: string | ((resource: Resource) => string);
   /** Overrides deps.waitTimeoutMs. */
   timeoutMs?: number;
+  /** Condition types that must also be True for the generation written before it counts as done. */
+  alsoTrue?: readonly string[];
 }
 
 function label(r: { kind: string; metadata: { name: string } }): string {
@@ -105,7 +109,10 @@ export function waitForConvergence(
         return seen ? fail(`${label(written)} was deleted before it converged`) : undefined;
       }
       seen = true;
-      if (holdsFor(obj, ConditionTypes.Ready, generation)) {
+      if (
+        holdsFor(obj, ConditionTypes.Ready, generation) &&
+        (options.alsoTrue ?? []).every((type) => holdsFor(obj, type, generation))
+      ) {
         return ok(typeof options.success === "function" ? options.success(obj) : options.success);
       }
       const stalled = holdsFor(obj, ConditionTypes.Stalled, generation);
@@ -114,7 +121,17 @@ export function waitForConvergence(
     },
     (last) => {
       const doing = last ? getCondition(last.status?.conditions, ConditionTypes.Reconciling) : undefined;
-      const detail = doing?.status === "True" && doing.message ? `: ${doing.message}` : "";
+      // Ready but an alsoTrue condition not yet: say which, and what it says.
+      const lagging =
+        last && holdsFor(last, ConditionTypes.Ready, generation)
+          ? (options.alsoTrue ?? []).find((type) => !holdsFor(last, type, generation))
+          : undefined;
+      const behind = lagging ? getCondition(last?.status?.conditions, lagging) : undefined;
+      const detail = lagging
+        ? `: Ready, not yet ${lagging}${behind?.message ? ` (${behind.message})` : ""}`
+        : doing?.status === "True" && doing.message
+          ? `: ${doing.message}`
+          : "";
       return fail(
         `${label(written)} is stored but still converging after ${seconds(timeoutMs)}${detail}; check its status later`,
       );

@@ -3,6 +3,8 @@
  * the Ceph controllers and the CephCluster loop keep), shaped as v0.6's client-common/ceph.py
  * returns them. Pool, volume and snapshot writes are writes of CephPool/CephVolume/CephSnapshot
  * resources, waited on until Ready or Stalled ("Ceph endpoints wait until the command completes");
+ * a volume write also waits for Mirrored (PVC's `stats` key written from `rbd info`), because v0.6
+ * answered only after its `rbd info` and ZooKeeper write, so a GET right after shows the stats;
  * OSD state and cluster flags are direct `ceph` commands (there is no OSD kind), after which the
  * OSD mirror is refreshed. Messages are v0.6's (its `"` turned into `'`); where v0.6 crashed
  * (pool add, volume list by pool, volume GET, snapshot add) or answered 400, this follows the
@@ -25,6 +27,7 @@
 import {
   ADOPT_ANNOTATION,
   IMAGE_ID_ANNOTATION,
+  MIRRORED,
   RENAME_FROM_ANNOTATION,
 } from "../../controllers/ceph/common.ts";
 import { refreshCephCluster } from "../../controllers/ceph-cluster.ts";
@@ -495,6 +498,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
           source !== undefined
             ? `Cloned RBD volume ${q(source)} to ${q(volume)} on pool ${q(pool)}.`
             : `Created new RBD volume ${q(volume)} of size ${q(sizeText)} on pool ${q(pool)}.`,
+        alsoTrue: [MIRRORED],
       });
       if (!result.ok) await rollback("CephVolume", name);
       return result;
@@ -503,7 +507,16 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
   });
 
   /** Rename: see the file's header for the steps and why a crash cannot lose or duplicate. */
-  async function rename(old: CephVolume, to: string): Promise<Verdict> {
+  async function rename(given: CephVolume, to: string): Promise<Verdict> {
+    let old = given;
+    if (!old.status?.imageId && old.status?.createdAt) {
+      // Created, its id not read yet (the controller's mirror lane reads it): the rename needs it.
+      const seen = await waitForConvergence(deps, old as unknown as Resource, {
+        success: "",
+        alsoTrue: [MIRRORED],
+      });
+      if (seen.ok) old = getVolume(old.spec.pool, old.spec.name) ?? old;
+    }
     const { pool, name: from } = old.spec;
     const imageId = old.status?.imageId as string | undefined;
     const target = `${pool}.${to}`;
@@ -539,7 +552,10 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
             deletionPolicy: old.spec.deletionPolicy,
           },
         });
-    const renamed = await waitForConvergence(deps, created as unknown as Resource, { success: "" });
+    const renamed = await waitForConvergence(deps, created as unknown as Resource, {
+      success: "",
+      alsoTrue: [MIRRORED],
+    });
     if (!renamed.ok)
       return fail(
         `ERROR: Failed to rename volume ${from} to ${to}; check node logs for details. ${renamed.message}`,
@@ -599,6 +615,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
         const patched = await deps.store.patch("CephVolume", vol.metadata.name, { spec: { size: bytes } });
         const result = await waitForConvergence(deps, patched, {
           success: `Resized RBD volume ${q(volume)} to size ${q(size)} on pool ${q(pool)}.`,
+          alsoTrue: [MIRRORED],
         });
         if (!result.ok && before !== undefined) {
           // A refused resize changes nothing: the spec goes back to the size the image has.

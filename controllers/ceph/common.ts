@@ -12,6 +12,7 @@
  * - the intent record ("no leaks, no duplicates"): before a Ceph side effect that creates
  *   something, `status.pendingCreate = {op, at, uid}` is written; the outcome (the Ceph object's
  *   id) replaces it afterwards. A reconcile that finds an intent checks Ceph before acting again.
+ *   (CephVolume's plain create records `createdAt` as its outcome first: see volume.ts.)
  */
 import type { CephClient } from "../../src/ceph/client.ts";
 import type { RbdLsEntry } from "../../src/ceph/types.ts";
@@ -174,14 +175,22 @@ export class CephShared {
 
   /**
    * Makes the mirror under `roots` equal `desired` (paths not under a root are ignored; `keep`
-   * protects paths owned by others) in one multi. Returns the paths that changed.
+   * protects paths owned by others) in one multi, with `alongside` (e.g. the status write that
+   * reports the mirror, so that it never claims keys that were not written). Returns the paths
+   * that changed.
    */
-  async sync(desired: Map<string, string>, roots: string[], keep: (p: string) => boolean = () => false) {
+  async sync(
+    desired: Map<string, string>,
+    roots: string[],
+    keep: (p: string) => boolean = () => false,
+    alongside: ZkOp[] = [],
+  ) {
     const cache = await this.mirror();
     const observed = new Map<string, string>();
     for (const root of roots) for (const [p, v] of cache.subtree(root)) observed.set(p, v);
     const plan = planTreeSync(desired, observed, keep);
-    if (plan.ops.length > 0) await this.commit(plan.ops);
+    const ops = [...plan.ops, ...alongside];
+    if (ops.length > 0) await this.commit(ops);
     return plan.changed;
   }
 
@@ -288,4 +297,15 @@ export function watchSpecChanges(
 
 export function isReadyStatus(res: Resource<unknown> | undefined): boolean {
   return (res?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+}
+
+/**
+ * CephVolume's second condition: True when PVC's keys for the image (`/ceph/volumes/<pool>/<volume>`
+ * with `stats` from `rbd info`, and the `/ceph/snapshots/<pool>/<volume>` parent) are written for
+ * the image the status names. A created volume is Ready (usable) before that; see volume.ts.
+ */
+export const MIRRORED = "Mirrored";
+
+export function isMirroredStatus(res: Resource<unknown> | undefined): boolean {
+  return (res?.status?.conditions ?? []).some((c) => c.type === MIRRORED && c.status === "True");
 }

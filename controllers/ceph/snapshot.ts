@@ -26,6 +26,7 @@ import {
   fieldsStatus,
   hooksOf,
   isEnoent,
+  isMirroredStatus,
   isReadyStatus,
   nextStatus,
   type PendingCreate,
@@ -116,9 +117,11 @@ export const cephSnapshotController: KindController = {
       const generation = snap.metadata.generation;
       let st = (snap.status ?? {}) as CephSnapshotStatus;
       const volRes = volumeInformer.get(`${pool}.${volume}`);
+      // Mirrored too: the snapshot's keys go under the volume's `/ceph/snapshots/<pool>/<volume>`,
+      // which the volume's mirror writes (a created volume is Ready a moment before).
       if (
         st.snapId === undefined &&
-        !(volRes && !volRes.metadata.deletionTimestamp && isReadyStatus(volRes))
+        !(volRes && !volRes.metadata.deletionTimestamp && isReadyStatus(volRes) && isMirroredStatus(volRes))
       ) {
         await writeStatus(
           snap,
@@ -128,7 +131,7 @@ export const cephSnapshotController: KindController = {
             reconciling(
               "WaitingForVolume",
               volRes
-                ? `waiting for CephVolume ${pool}.${volume} to be Ready`
+                ? `waiting for CephVolume ${pool}.${volume} to be Ready and Mirrored`
                 : `CephVolume ${pool}.${volume} does not exist`,
               generation,
             ),
@@ -218,7 +221,7 @@ export const cephSnapshotController: KindController = {
 
     const controller = kindController(ctx, "CephSnapshot", (key) => reconcile(key));
     watchSpecChanges(informer, (n) => void controller.enqueue(n));
-    // A volume becoming Ready wakes the snapshots waiting for it.
+    // A volume becoming Ready and Mirrored wakes the snapshots waiting for it.
     const wakeVolume = (v: Resource) => {
       for (const s of snapshots()) {
         if (

@@ -6,14 +6,33 @@
  * One reconcile: read the object fresh from the store (its status holds the intent record) →
  * wait for the pool → observe (`rbd info`) → create, copy (spec.source) or rename (the facade's
  * rename-from annotation) behind an intent → converge the size (grow; shrink only with
- * allowShrink) → mirror in one multi → Ready with the image id (our proof of ownership).
+ * allowShrink) → mirror and status in one multi → Ready and Mirrored with the image id.
+ *
+ * Two conditions, because a volume is usable before PVC's keys say so:
+ * - **Ready**: the image exists as specified and is ours. A plain `rbd create` that returned
+ *   success proves both (it made exactly the size asked, with PVC's features, after our intent),
+ *   so Ready is written right after it, with `status.createdAt` (the intent's time) as the record
+ *   of ownership and `sizeBytes`, but no image id and no stats yet.
+ * - **Mirrored**: PVC's keys (`/ceph/volumes/<pool>/<volume>` with `stats`, and the snapshots
+ *   parent) hold a real `rbd info` of that image, written in one multi with the status that gives
+ *   `imageId` and `stats` (never a volume key without its stats, never stats we did not read).
+ *   After a create, that `rbd info` runs in the mirror lane (mirror-lane.ts): in the background,
+ *   while no reconcile is running or waiting, so that it does not slow the creates down (each rbd
+ *   process costs ~35 ms of CPU, mostly librados start-up; a second one per volume in the
+ *   reconcile doubled the time to Ready). The lane only reads; its result wakes the reconcile,
+ *   which checks it against `createdAt` and writes. Copy, rename, adoption, resize and drift
+ *   read `rbd info` inline (they need the size, or the id, before they may say Ready), so they are
+ *   Ready and Mirrored at once. The /api/v1 facade waits for both, as PVC v0.6 answered only
+ *   after its `rbd info` and ZooKeeper write.
  *
  * No leaks, no duplicates: `status.pendingCreate = {op, at, uid}` is written before the command
- * runs and replaced by `status.imageId` after it. A reconcile that finds an intent checks Ceph:
+ * runs and replaced after it by `status.createdAt` (plain create) or `status.imageId`, and
+ * `createdAt` by `imageId` once the image is read. A reconcile that finds an intent checks Ceph:
  * no image → the command never took effect, run it again; an image created after the intent →
  * ours, record it; an image created before it → someone else's (ImageExists); an interrupted
  * `rbd copy` (the image may be partial) or an unreadable creation time → Stalled
- * CreateOutcomeUnknown, never a guess.
+ * CreateOutcomeUnknown, never a guess. A `createdAt` counts as ours the same way (finalizers
+ * remove such an image too).
  *
  * Drift: the shared poller lists each pool once per `cephPollIntervalMs` (`rbd ls -l`) and wakes
  * the volumes whose image went missing, changed id, size or snapshot count. A missing image is
@@ -24,7 +43,16 @@ import type { RbdImageInfo, RbdLsEntry } from "../../src/ceph/types.ts";
 import { ErrorCodes } from "../../src/errors.ts";
 import type { CephVolumeSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { deletionBlocked, ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
+import {
+  applyConditions,
+  type ConditionInput,
+  type ConditionPatch,
+  deletionBlocked,
+  ready,
+  reconciling,
+  stalled,
+  statusEqual,
+} from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { kindController } from "../build.ts";
@@ -42,22 +70,48 @@ import {
   isCode,
   isEnoent,
   isReadyStatus,
+  MIRRORED,
   nextStatus,
   type PendingCreate,
   RENAME_FROM_ANNOTATION,
   VOLUME_FINALIZER,
   watchSpecChanges,
 } from "./common.ts";
+import { MirrorLane } from "./mirror-lane.ts";
 
 type CephVolume = Resource<CephVolumeSpec>;
 
 export interface CephVolumeStatus extends ResourceStatus {
   /** rbd image id of the image this object created or adopted (ownership proof). */
   imageId?: string;
+  /**
+   * Our `rbd create` returned success for the intent of this time (ISO): the image is ours, its id
+   * is not read yet (the mirror lane reads it). Replaced by `imageId`.
+   */
+  createdAt?: string;
   pendingCreate?: PendingCreate;
   sizeBytes?: number;
   /** `rbd info --format json`, as PVC stores it. */
   stats?: Record<string, unknown>;
+}
+
+/** Reads started at once by the mirror lane while the controller is idle (measured: bench/ceph-volumes). */
+const LANE_CONCURRENCY = 2;
+/** While the controller stays busy, the lane still starts one read per this long. */
+const LANE_MAX_YIELD_MS = 2000;
+
+/** The Mirrored condition; `ready()` and friends leave it alone, so it rides along with them. */
+function mirrored(
+  status: "True" | "False",
+  reason: string,
+  message: string,
+  observedGeneration: number | undefined,
+): ConditionInput {
+  return { type: MIRRORED, status, reason, message, observedGeneration };
+}
+
+function withCondition(patch: ConditionPatch, extra: ConditionInput): ConditionPatch {
+  return { ...patch, set: [...patch.set, extra] };
 }
 
 /** What the poller compares: id, size and snapshot names of one image in an `rbd ls -l` listing. */
@@ -110,18 +164,23 @@ export const cephVolumeController: KindController = {
     async function finalize(vol: CephVolume): Promise<{ requeueAfter?: number } | undefined> {
       const { pool, name: image } = vol.spec;
       const st = (vol.status ?? {}) as CephVolumeStatus;
-      if (vol.spec.deletionPolicy === "Delete" && (st.imageId || st.pendingCreate)) {
+      lane.forget(vol.metadata.name);
+      const owned = st.imageId || st.createdAt || st.pendingCreate;
+      if (vol.spec.deletionPolicy === "Delete" && owned) {
         const found = await info(pool, image).catch((err) => {
           // The pool itself is gone (deleted with its volumes): nothing left to remove.
           if (isCode(err, ErrorCodes.CEPH_ENOENT)) return null;
           throw err;
         });
+        const created = found ? cephTime(found.raw.create_timestamp) : Number.NaN;
         const ours =
           found &&
           (st.imageId
             ? found.id === st.imageId
-            : st.pendingCreate?.op === "create" &&
-              createdAfterIntent(cephTime(found.raw.create_timestamp), st.pendingCreate.at) === true);
+            : st.createdAt
+              ? createdAfterIntent(created, st.createdAt) !== false // our create returned success
+              : st.pendingCreate?.op === "create" &&
+                createdAfterIntent(created, st.pendingCreate.at) === true);
         if (found && ours) {
           try {
             await ceph.rbdRm(pool, image);
@@ -169,17 +228,17 @@ export const cephVolumeController: KindController = {
         }
       }
       // The mirror is ours only if the image was (a foreign image's PVC keys stay).
-      if (st.imageId || st.pendingCreate) await shared.removeTrees(mirrorRoots(pool, image));
+      if (owned) await shared.removeTrees(mirrorRoots(pool, image));
       await store.removeFinalizer("CephVolume", vol.metadata.name, VOLUME_FINALIZER);
       return undefined;
     }
 
-    /** Runs a creating command behind an intent; returns the image's info afterwards. */
+    /** Runs a creating command behind an intent; returns the object as written and the intent. */
     async function createBehindIntent(
       vol: CephVolume,
       op: PendingCreate["op"],
       run: () => Promise<void>,
-    ): Promise<{ vol: CephVolume; info: RbdImageInfo }> {
+    ): Promise<{ vol: CephVolume; intent: PendingCreate }> {
       const { pool, name: image } = vol.spec;
       const intent: PendingCreate = { op, at: new Date().toISOString(), uid: vol.metadata.uid ?? "" };
       const verb = { create: "creating", copy: "copying into", rename: "renaming into" }[op as string] ?? op;
@@ -187,18 +246,16 @@ export const cephVolumeController: KindController = {
         vol,
         nextStatus<CephVolumeStatus>(
           vol,
-          { pendingCreate: intent, imageId: undefined },
+          { pendingCreate: intent, imageId: undefined, createdAt: undefined },
           reconciling("Creating", `${verb} ${pool}/${image}`, vol.metadata.generation),
         ),
       );
       await hooks.afterIntent?.("CephVolume", vol.metadata.name, intent);
       await run();
       await hooks.afterCreate?.("CephVolume", vol.metadata.name, intent);
-      const created = await info(pool, image);
-      if (!created) throw new Error(`${pool}/${image} is missing right after rbd ${op} succeeded`);
-      // The outcome (imageId, intent cleared) rides on the reconcile's final status write: until
-      // then the intent stands, and a crash in between is resolved by checking Ceph as above.
-      return { vol: current, info: created };
+      // The outcome (createdAt or imageId, intent cleared) rides on the reconcile's next status
+      // write: until then the intent stands, and a crash in between is resolved by checking Ceph.
+      return { vol: current, intent };
     }
 
     async function reconcile(name: string): Promise<{ requeueAfter?: number } | undefined> {
@@ -214,7 +271,7 @@ export const cephVolumeController: KindController = {
       let st = (vol.status ?? {}) as CephVolumeStatus;
       const poolRes = poolInformer.get(pool);
       const poolReady = poolRes && !poolRes.metadata.deletionTimestamp && isReadyStatus(poolRes);
-      if (!poolReady && !st.imageId) {
+      if (!poolReady && !st.imageId && !st.createdAt) {
         await writeStatus(
           vol,
           nextStatus<CephVolumeStatus>(
@@ -244,21 +301,57 @@ export const cephVolumeController: KindController = {
       const renameFrom = annotations[RENAME_FROM_ANNOTATION];
       const renameId = annotations[IMAGE_ID_ANNOTATION];
 
+      // Created by us, not read yet: the mirror lane's read, if it is done, is the look.
+      const createdAt = !st.imageId && !st.pendingCreate ? st.createdAt : undefined;
+      let laneRead: RbdImageInfo | null | undefined;
+      if (createdAt) {
+        const got = lane.take(name, createdAt);
+        if (got && !got.ok) {
+          await writeStatus(
+            vol,
+            fieldsStatus<CephVolumeStatus>(vol, {
+              conditions: applyConditions(vol.status?.conditions, {
+                set: [
+                  mirrored(
+                    "False",
+                    "ReadFailed",
+                    `rbd info ${pool}/${image} failed (trying again): ${errorMessage(got.error)}`,
+                    generation,
+                  ),
+                ],
+              }).conditions,
+            }),
+          );
+          throw got.error; // logged and retried: the retry asks the lane, whose backoff paces the read
+        }
+        if (got) laneRead = got.value;
+        else if (st.observedGeneration === generation) {
+          // Nothing changed since Ready: the read belongs to the lane, not to this reconcile.
+          lane.submit(name, createdAt);
+          return undefined;
+        }
+      } else lane.forget(name);
+
       // A fresh object (no intent, no image of ours, nothing to rename or adopt) skips the look:
       // `rbd create` itself fails with EEXIST, changing nothing, if the name is taken.
       const fresh =
-        !st.imageId && !st.pendingCreate && !renameFrom && annotations[ADOPT_ANNOTATION] !== "true";
-      let current = fresh ? null : await info(pool, image);
+        !st.imageId &&
+        !createdAt &&
+        !st.pendingCreate &&
+        !renameFrom &&
+        annotations[ADOPT_ANNOTATION] !== "true";
+      let current = fresh ? null : laneRead !== undefined ? laneRead : await info(pool, image);
       if (!current) {
         let op: PendingCreate["op"] = "create";
         if (st.pendingCreate) {
           op = st.pendingCreate.op; // an interrupted attempt that never took effect: the same again
-        } else if (st.imageId) {
+        } else if (st.imageId || createdAt) {
           if (spec.onExternalDelete !== "recreate") {
+            const which = st.imageId ? `id ${st.imageId}` : `created ${createdAt}`;
             await stall(
               vol,
               "ImageLost",
-              `image ${pool}/${image} (id ${st.imageId}) was deleted outside our control; onExternalDelete is report, so it is not recreated (set it to recreate, or delete this object)`,
+              `image ${pool}/${image} (${which}) was deleted outside our control; onExternalDelete is report, so it is not recreated (set it to recreate, or delete this object)`,
             );
             return undefined;
           }
@@ -288,6 +381,7 @@ export const cephVolumeController: KindController = {
           }
         }
         const sizeBytes = spec.size ?? st.sizeBytes;
+        let intent: PendingCreate;
         if (op === "create" && sizeBytes === undefined) {
           await stall(
             vol,
@@ -304,7 +398,7 @@ export const cephVolumeController: KindController = {
             else await ceph.rbdCreate(pool, image, sizeBytes as number);
           });
           vol = done.vol;
-          current = done.info;
+          intent = done.intent;
         } catch (err) {
           const reread = (await store.tryGet("CephVolume", name)) as unknown as CephVolume | null;
           if (!reread) return undefined;
@@ -329,22 +423,61 @@ export const cephVolumeController: KindController = {
           }
           throw err; // the intent stays; the retry checks Ceph first
         }
-        await events.record(
-          "cephvolumes",
-          name,
-          "Normal",
-          op === "create" ? "Created" : op === "copy" ? "Cloned" : "Renamed",
-          op === "rename"
-            ? `Renamed ${pool}/${renameFrom} to ${pool}/${image}`
-            : op === "copy"
-              ? `Copied ${spec.source?.pool}/${spec.source?.volume} to ${pool}/${image}`
-              : `Created ${pool}/${image}`,
-        );
+        // Events are a record for people: written after the verdict, never holding it up.
+        const record = () =>
+          void events
+            .record(
+              "cephvolumes",
+              name,
+              "Normal",
+              op === "create" ? "Created" : op === "copy" ? "Cloned" : "Renamed",
+              op === "rename"
+                ? `Renamed ${pool}/${renameFrom} to ${pool}/${image}`
+                : op === "copy"
+                  ? `Copied ${spec.source?.pool}/${spec.source?.volume} to ${pool}/${image}`
+                  : `Created ${pool}/${image}`,
+            )
+            .catch((err) => ctx.logger.warn({ err, volume: name }, "recording an event failed"));
+        if (op === "create") {
+          // rbd create made exactly this size with PVC's features, after our intent: usable and
+          // ours, so Ready now; the id and PVC's keys follow from the mirror lane's rbd info.
+          await writeStatus(
+            vol,
+            nextStatus<CephVolumeStatus>(
+              vol,
+              {
+                createdAt: intent.at,
+                pendingCreate: undefined,
+                imageId: undefined,
+                sizeBytes,
+                stats: undefined,
+              },
+              withCondition(
+                ready("Created", `image ${pool}/${image} created, ${sizeBytes} bytes`, generation),
+                mirrored(
+                  "False",
+                  "Pending",
+                  `waiting for rbd info of ${pool}/${image} to write PVC's keys`,
+                  generation,
+                ),
+              ),
+            ),
+          );
+          record();
+          lane.submit(name, intent.at);
+          return undefined;
+        }
+        record();
+        current = await info(pool, image);
+        if (!current) throw new Error(`${pool}/${image} is missing right after rbd ${op} succeeded`);
       } else if (!st.imageId) {
-        // An image exists and we have no record of owning it.
+        // An image exists and we have no record of owning it, or only our create's (createdAt).
         let ours: boolean | undefined = false;
-        if (st.pendingCreate) {
-          const intent = st.pendingCreate;
+        const pending: PendingCreate | undefined =
+          st.pendingCreate ??
+          (createdAt ? { op: "create", at: createdAt, uid: vol.metadata.uid ?? "" } : undefined);
+        if (pending) {
+          const intent = pending;
           if (intent.op === "rename") ours = !renameId || current.id === renameId;
           else if (intent.op === "copy") {
             await stall(
@@ -369,14 +502,16 @@ export const cephVolumeController: KindController = {
             vol,
             "ImageExists",
             `image ${pool}/${image} already exists and was not created by this object; annotate ${ADOPT_ANNOTATION}=true to take it over`,
-            { pendingCreate: undefined },
+            { pendingCreate: undefined, createdAt: undefined },
           );
           return undefined;
         }
-        vol = await writeStatus(
-          vol,
-          fieldsStatus<CephVolumeStatus>(vol, { imageId: current.id, pendingCreate: undefined }),
-        );
+        // A createdAt stays the record until the final write below replaces it with the id.
+        if (!createdAt)
+          vol = await writeStatus(
+            vol,
+            fieldsStatus<CephVolumeStatus>(vol, { imageId: current.id, pendingCreate: undefined }),
+          );
       } else if (current.id !== st.imageId) {
         await stall(
           vol,
@@ -424,35 +559,67 @@ export const cephVolumeController: KindController = {
         [pvc.cephVolumeSnapshots(pool, image), ""],
       ]);
       const snapsPrefix = `${pvc.cephVolumeSnapshots(pool, image)}/`;
-      await shared.sync(desired, mirrorRoots(pool, image), (p) => p.startsWith(snapsPrefix));
-
       const observed = {
         imageId: current.id,
         sizeBytes: current.size,
         stats: current.raw,
         pendingCreate: undefined,
+        createdAt: undefined,
       };
-      if (sizeProblem) {
-        await stall(vol, "ShrinkNotAllowed", sizeProblem, observed);
-        return undefined;
-      }
-      await writeStatus(
+      const verdict = sizeProblem
+        ? stalled("ShrinkNotAllowed", sizeProblem, generation)
+        : ready("Converged", `image ${pool}/${image} (id ${current.id}), ${current.size} bytes`, generation);
+      const next = nextStatus<CephVolumeStatus>(
         vol,
-        nextStatus<CephVolumeStatus>(
-          vol,
-          observed,
-          ready("Converged", `image ${pool}/${image} (id ${current.id}), ${current.size} bytes`, generation),
+        observed,
+        withCondition(
+          verdict,
+          mirrored(
+            "True",
+            "Mirrored",
+            `PVC's keys hold rbd info of ${pool}/${image} (id ${current.id})`,
+            generation,
+          ),
         ),
       );
+      // The keys and the status that reports them are one multi: Mirrored is never claimed for
+      // keys that were not written.
+      const statusOps = statusEqual(vol.status ?? {}, next)
+        ? []
+        : [store.statusWriteOp("CephVolume", name, next)];
+      await shared.sync(desired, mirrorRoots(pool, image), (p) => p.startsWith(snapsPrefix), statusOps);
       return undefined;
     }
 
-    const controller = kindController(ctx, "CephVolume", (key) => reconcile(key));
+    // Reconciles running now: the mirror lane reads only while none runs or waits.
+    let active = 0;
+    const controller = kindController(ctx, "CephVolume", async (key) => {
+      active++;
+      try {
+        return await reconcile(key);
+      } finally {
+        active--;
+        // After the queue has taken its next key (if any), so that idle() sees it.
+        if (active === 0) setImmediate(() => lane.kick());
+      }
+    });
+    const lane: MirrorLane<RbdImageInfo | null> = new MirrorLane({
+      concurrency: LANE_CONCURRENCY,
+      maxYieldMs: LANE_MAX_YIELD_MS,
+      idle: () => active === 0 && controller.depth === 0,
+      read: (key) => {
+        const vol = informer.get(key) as unknown as CephVolume | undefined;
+        if (!vol) return Promise.reject(new Error(`CephVolume ${key} is not in the informer`));
+        return info(vol.spec.pool, vol.spec.name);
+      },
+      done: (key) => void controller.enqueue(key),
+    });
     watchSpecChanges(informer, (n) => void controller.enqueue(n));
     // A pool becoming Ready (or changing) wakes the volumes waiting for it.
     const wakePool = (p: Resource) => {
       for (const v of volumes()) {
-        if (v.spec.pool === p.metadata.name && !(v.status as CephVolumeStatus | undefined)?.imageId)
+        const st = v.status as CephVolumeStatus | undefined;
+        if (v.spec.pool === p.metadata.name && !st?.imageId && !st?.createdAt)
           void controller.enqueue(v.metadata.name);
       }
     };
@@ -505,6 +672,7 @@ export const cephVolumeController: KindController = {
       });
     });
     controller.on("stopped", () => {
+      lane.stop();
       unsubscribePoll?.();
       unsubscribePath?.();
       lastPrint.clear();

@@ -2,7 +2,9 @@
  * CephPool, CephVolume and CephSnapshot controllers on the real one-node Ceph and ZooKeeper:
  * create, pg/replication convergence, resize (grow, refused shrink), clone, snapshots, drift
  * (image removed or resized behind our back, per onExternalDelete), foreign images, pool deletion
- * protection, and PVC's mirror keys after each step.
+ * protection, and PVC's mirror keys after each step. A created volume is Ready (usable) before it
+ * is Mirrored (its id and PVC's stats key read by the mirror lane), so what needs those waits for
+ * Mirrored.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -30,6 +32,7 @@ const cond = (type: string, reason?: string) => (r: Resource | null) =>
   );
 const isReady = (r: Resource | null) =>
   r?.status?.observedGeneration === r?.metadata.generation && cond("Ready")(r);
+const isMirrored = (r: Resource | null) => isReady(r) && cond("Mirrored")(r);
 
 async function rbd(...args: string[]): Promise<string> {
   return (await execa("rbd", ["--conf", cephConf(), ...args])).stdout;
@@ -114,18 +117,51 @@ describe("Ceph kind controllers", () => {
     }
   });
 
-  test("a CephVolume is created with PVC's features and mirrored from rbd info", async () => {
-    await h.store.create(volume("v1", { size: "64M" }));
-    const ready = await h.waitFor("CephVolume", `${pool}.v1`, isReady, 30_000);
-    const info = await rbdInfo(`${pool}/v1`);
-    assert.ok(info);
-    assert.equal(info.size, 64 * MiB);
-    assert.deepEqual(info.features, ["layering", "exclusive-lock"]);
-    assert.equal(ready?.status?.imageId, info.id);
-    assert.equal(ready?.status?.sizeBytes, 64 * MiB);
+  test("a CephVolume is Ready after rbd create, then Mirrored from a real rbd info", async () => {
+    // Every status the informer delivers, in order, to see Ready come before Mirrored.
+    const seen: Array<Record<string, unknown>> = [];
+    const record = (r: Resource) => {
+      if (r.metadata.name === `${pool}.v1`) seen.push(structuredClone(r.status ?? {}));
+    };
+    const volumes = h.informer("CephVolume");
+    volumes.on("add", record);
+    volumes.on("update", record);
+    try {
+      await h.store.create(volume("v1", { size: "64M" }));
+      await h.waitFor("CephVolume", `${pool}.v1`, isMirrored, 30_000);
+    } finally {
+      volumes.off("add", record);
+      volumes.off("update", record);
+    }
+    const conditionOf = (st: Record<string, unknown>, type: string) =>
+      ((st.conditions ?? []) as Array<{ type: string; status: string; reason: string }>).find(
+        (c) => c.type === type,
+      );
+    const firstReady = seen.find((st) => conditionOf(st, "Ready")?.status === "True");
+    assert.ok(firstReady, JSON.stringify(seen));
+    // Ready first: usable and ours (createdAt), but no id and no stats claimed before rbd info.
+    assert.equal(conditionOf(firstReady, "Mirrored")?.status, "False");
+    assert.equal(conditionOf(firstReady, "Mirrored")?.reason, "Pending");
+    assert.equal(typeof firstReady.createdAt, "string");
+    assert.equal(firstReady.pendingCreate, undefined);
+    assert.equal(firstReady.sizeBytes, 64 * MiB);
+    assert.equal(firstReady.imageId, undefined);
+    assert.equal(firstReady.stats, undefined);
+
+    const mirrored = await h.store.get("CephVolume", `${pool}.v1`);
+    const raw = await rbdInfo(`${pool}/v1`);
+    assert.ok(raw);
+    assert.equal(raw.size, 64 * MiB);
+    assert.deepEqual(raw.features, ["layering", "exclusive-lock"]);
+    assert.equal(mirrored.status?.imageId, raw.id);
+    assert.equal(mirrored.status?.createdAt, undefined, "replaced by the id");
+    assert.equal(mirrored.status?.sizeBytes, 64 * MiB);
+    assert.equal(conditionOf(mirrored.status ?? {}, "Mirrored")?.reason, "Mirrored");
+    // PVC's stats key is what rbd info --format json says about this image.
     const stats = JSON.parse((await zkGet(h.pvc.cephVolumeStats(pool, "v1"))) ?? "{}");
-    assert.equal(stats.id, info.id);
-    assert.equal(stats.size, 64 * MiB);
+    for (const k of ["id", "name", "size", "block_name_prefix", "features", "format", "create_timestamp"])
+      assert.deepEqual(stats[k], raw[k], k);
+    assert.deepEqual(mirrored.status?.stats, stats, "status.stats is the same rbd info");
     assert.equal(await zkGet(h.pvc.cephVolume(pool, "v1")), "");
     assert.equal(await zkGet(h.pvc.cephVolumeSnapshots(pool, "v1")), "");
   });
@@ -214,8 +250,8 @@ describe("Ceph kind controllers", () => {
   test("an image removed behind our back is reported (report) or created again (recreate)", async () => {
     await h.store.create(volume("lost", { size: "8M" }));
     await h.store.create(volume("phoenix", { size: "8M", onExternalDelete: "recreate" }));
-    await h.waitFor("CephVolume", `${pool}.lost`, isReady, 30_000);
-    const first = await h.waitFor("CephVolume", `${pool}.phoenix`, isReady, 30_000);
+    await h.waitFor("CephVolume", `${pool}.lost`, isMirrored, 30_000);
+    const first = await h.waitFor("CephVolume", `${pool}.phoenix`, isMirrored, 30_000);
     await rbd("rm", `${pool}/lost`, "--no-progress");
     await rbd("rm", `${pool}/phoenix`, "--no-progress");
 
@@ -226,7 +262,7 @@ describe("Ceph kind controllers", () => {
     const again = await h.waitFor(
       "CephVolume",
       `${pool}.phoenix`,
-      (r) => isReady(r) && r?.status?.imageId !== first?.status?.imageId,
+      (r) => isMirrored(r) && r?.status?.imageId !== first?.status?.imageId,
       20_000,
     );
     const info = await rbdInfo(`${pool}/phoenix`);
@@ -254,7 +290,7 @@ describe("Ceph kind controllers", () => {
 
   test("rename-from: the image is renamed by id, or adopted when the rename already happened", async () => {
     await h.store.create(volume("orig", { size: "4M" }));
-    const orig = await h.waitFor("CephVolume", `${pool}.orig`, isReady, 20_000);
+    const orig = await h.waitFor("CephVolume", `${pool}.orig`, isMirrored, 20_000);
     const id = String(orig?.status?.imageId);
     // What the facade does: the old object may no longer touch the image, then the new one moves it.
     await h.store.patch("CephVolume", `${pool}.orig`, {
@@ -263,7 +299,7 @@ describe("Ceph kind controllers", () => {
     await h.store.create(
       volume("moved", { size: "4M" }, { [RENAME_FROM_ANNOTATION]: "orig", [IMAGE_ID_ANNOTATION]: id }),
     );
-    const moved = await h.waitFor("CephVolume", `${pool}.moved`, isReady, 20_000);
+    const moved = await h.waitFor("CephVolume", `${pool}.moved`, isMirrored, 20_000);
     assert.equal(moved?.status?.imageId, id);
     assert.equal((await rbdInfo(`${pool}/moved`))?.id, id);
     assert.equal(await rbdInfo(`${pool}/orig`), null);
@@ -282,7 +318,7 @@ describe("Ceph kind controllers", () => {
     await h.store.create(
       volume("again", { size: "4M" }, { [RENAME_FROM_ANNOTATION]: "moved", [IMAGE_ID_ANNOTATION]: id }),
     );
-    const again = await h.waitFor("CephVolume", `${pool}.again`, isReady, 20_000);
+    const again = await h.waitFor("CephVolume", `${pool}.again`, isMirrored, 20_000);
     assert.equal(again?.status?.imageId, id);
     const images = JSON.parse(await rbd("ls", pool, "--format", "json")) as string[];
     assert.equal(images.filter((i) => ["orig", "moved", "again"].includes(i)).join(), "again", "one image");

@@ -78,6 +78,9 @@ if (process.env.CEPH_CRASH_CHILD) {
   const isReady = (r: Resource | null) =>
     r?.status?.observedGeneration === r?.metadata.generation &&
     (r?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+  // The image id is read after Ready (the mirror lane) and recorded with Mirrored.
+  const isMirrored = (r: Resource | null) =>
+    isReady(r) && (r?.status?.conditions ?? []).some((c) => c.type === "Mirrored" && c.status === "True");
 
   describe("CephVolume controller killed mid-create", () => {
     const root = uniqueRoot("cephcrash");
@@ -167,7 +170,7 @@ if (process.env.CEPH_CRASH_CHILD) {
 
       await main.stop();
       main = await run(root, [cephPoolController, cephVolumeController]);
-      const ready = await waitFor(name, isReady);
+      const ready = await waitFor(name, isMirrored);
       assert.deepEqual(await images(), ["early"]);
       assert.equal(ready?.status?.imageId, (await ceph.rbdInfo(pool, "early")).id);
       assert.equal(ready?.status?.pendingCreate, undefined);
@@ -190,7 +193,7 @@ if (process.env.CEPH_CRASH_CHILD) {
 
       await main.stop();
       main = await run(root, [cephPoolController, cephVolumeController]);
-      const ready = await waitFor(name, isReady);
+      const ready = await waitFor(name, isMirrored);
       assert.deepEqual((await images()).sort(), ["early", "late"], "no second image");
       assert.equal(ready?.status?.imageId, made.id, "the image made before the crash is the one recorded");
       await main.stop();

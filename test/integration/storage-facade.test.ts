@@ -399,6 +399,61 @@ describe("/api/v1/storage facade", () => {
     );
   });
 
+  test("a volume POST answers once the stats are in ZooKeeper: a GET right after shows them", async () => {
+    expect(
+      await call("POST", "/storage/ceph/volume", { volume: "vnow", pool, size: "16M" }),
+      200,
+      `Created new RBD volume 'vnow' of size '16M' on pool '${pool}'.`,
+    );
+    const got = await call("GET", `/storage/ceph/volume/${pool}/vnow`);
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    const [shown] = got.body as Array<{ name: string; stats: Record<string, unknown> }>;
+    const raw = await info("vnow");
+    assert.equal(shown.name, "vnow");
+    assert.equal(shown.stats.id, raw?.id, "the stats of rbd info, not a placeholder");
+    assert.equal(shown.stats.size, "16M");
+    assert.equal(shown.stats.name, "vnow");
+    const res = await t.app.store.get("CephVolume", `${pool}.vnow`);
+    assert.equal(res.status?.imageId, raw?.id);
+
+    // A volume created declaratively is Ready before its id is read; a rename right away waits for it.
+    await t.app.store.create({
+      apiVersion: "pvc.parallelvirtualcluster.org/v1",
+      kind: "CephVolume",
+      metadata: { name: `${pool}.vdecl` },
+      spec: { pool, size: 8 * MiB },
+    });
+    await until(
+      "vdecl Ready",
+      async () =>
+        (t.app.informers.get("CephVolume")?.get(`${pool}.vdecl`)?.status?.conditions ?? []).some(
+          (c) => c.type === "Ready" && c.status === "True",
+        ),
+      20_000,
+    );
+    expect(
+      await call("PUT", `/storage/ceph/volume/${pool}/vdecl`, { name: "vdecl2" }),
+      200,
+      `Renamed RBD volume 'vdecl' to 'vdecl2' on pool '${pool}'.`,
+    );
+    assert.equal(await info("vdecl"), null);
+    const renamed = await call("GET", `/storage/ceph/volume/${pool}/vdecl2`);
+    assert.equal(renamed.status, 200);
+    assert.equal(
+      (renamed.body as Array<{ stats: Record<string, unknown> }>)[0].stats.id,
+      (await info("vdecl2"))?.id,
+    );
+
+    for (const v of ["vnow", "vdecl2"])
+      expect(
+        await call("DELETE", `/storage/ceph/volume/${pool}/${v}`),
+        200,
+        `Removed RBD volume '${v}' in pool '${pool}'.`,
+      );
+    assert.equal(await info("vnow"), null);
+    assert.equal(await zkGet(`/ceph/volumes/${pool}/vnow`), null);
+  });
+
   test("volumes: clone, resize (grow; refused shrink changes nothing), PUT with both or neither", async () => {
     expect(
       await call("POST", "/storage/ceph/volume", { volume: "v1c", pool, source_volume: "nope" }),
