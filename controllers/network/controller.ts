@@ -15,6 +15,7 @@ import type { NetworkSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
+import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { nextStatus as nextStatusOf, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
@@ -89,7 +90,7 @@ export const networkController: KindController = {
         const fresh = new TreeCache(ctx.zk, pvc.networks());
         cache = fresh;
         // A change to any key under /networks/<vni> wakes the resources that own or want that vni.
-        fresh.on("change", (path) => {
+        fresh.on("change", (path, own) => {
           const vni = vniOfPath(pvc, path);
           if (vni === undefined) return;
           if (path === pvc.network(vni)) {
@@ -97,7 +98,12 @@ export const networkController: KindController = {
             if (description === undefined) pvcDescriptions.delete(vni);
             else pvcDescriptions.set(vni, description);
           }
-          for (const owner of claims.byVni(vni)) void controller.enqueue(owner);
+          // Our own commits come back through the cache too: when the vni has a single claimant,
+          // it made them, in a reconcile that already saw to them. Changes from elsewhere (drift,
+          // leases) wake every claimant, and so do ours when others wait for that vni.
+          const claimants = claims.byVni(vni);
+          if (own && claimants.length <= 1) return;
+          for (const owner of claimants) void controller.enqueue(owner);
         });
         fresh.on("error", (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"));
         cacheReady = fresh.start();
@@ -284,7 +290,8 @@ export const networkController: KindController = {
     }
 
     const controller = kindController(ctx, "Network", (key) => reconcile(key));
-    controller.watchInformer(informer);
+    // Our status writes come back as status-only updates: nothing to do for them.
+    controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     controller.resync(() => informer.list().map((n) => n.metadata.name));
     // A change to any key under /networks/<vni> wakes the resources that own or want that vni.
     controller.on("stopped", () => {

@@ -61,16 +61,21 @@ function resolveRef(ref: string, baseId: string): { schema: JsonSchema; baseId: 
   return { schema: schema as JsonSchema, baseId: url.split("#")[0] };
 }
 
-/**
- * Returns `value` with object keys in the order of the schema's `properties` (then any others, in
- * their given order), recursively through `$ref`, `properties` and `items`. Two documents that
- * are equal after defaults then also serialize identically, whatever order the user wrote.
- */
-export function orderBySchema(
-  schema: JsonSchema,
-  value: unknown,
-  baseId = String(schema.$id ?? ""),
-): unknown {
+interface FlatSchema {
+  /** `properties` along the schema's `$ref` chain, nearest first. */
+  merged: Record<string, JsonSchema>;
+  items: JsonSchema | undefined;
+  /** The base id the properties' own `$ref`s resolve against. */
+  base: string;
+}
+
+/** Per schema node and base id: resolving `$ref` URLs on every document was a hot spot. */
+const flattened = new WeakMap<JsonSchema, Map<string, FlatSchema>>();
+
+function flatten(schema: JsonSchema, baseId: string): FlatSchema {
+  let byBase = flattened.get(schema);
+  const hit = byBase?.get(baseId);
+  if (hit) return hit;
   let current = schema;
   let base = baseId;
   const merged: Record<string, JsonSchema> = {};
@@ -84,6 +89,26 @@ export function orderBySchema(
     current = ref.schema;
     base = ref.baseId;
   }
+  const flat = { merged, items, base };
+  if (!byBase) {
+    byBase = new Map();
+    flattened.set(schema, byBase);
+  }
+  byBase.set(baseId, flat);
+  return flat;
+}
+
+/**
+ * Returns `value` with object keys in the order of the schema's `properties` (then any others, in
+ * their given order), recursively through `$ref`, `properties` and `items`. Two documents that
+ * are equal after defaults then also serialize identically, whatever order the user wrote.
+ */
+export function orderBySchema(
+  schema: JsonSchema,
+  value: unknown,
+  baseId = String(schema.$id ?? ""),
+): unknown {
+  const { merged, items, base } = flatten(schema, baseId);
   if (Array.isArray(value)) return items ? value.map((v) => orderBySchema(items, v, base)) : value;
   if (typeof value !== "object" || value === null) return value;
   const obj = value as Record<string, unknown>;

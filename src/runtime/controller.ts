@@ -144,7 +144,11 @@ export class Controller extends EventEmitter<ControllerEvents> {
    */
   watchInformer<T extends ObjectLike>(
     informer: InformerLike<T>,
-    options: { keysFor?: KeysFor<T> } = {},
+    options: {
+      keysFor?: KeysFor<T>;
+      /** Which updates enqueue (e.g. `specOrMetadataChanged`); every update when absent. */
+      updateIf?: (next: T, prev: T) => boolean;
+    } = {},
   ): () => void {
     const keysFor: KeysFor<T> = options.keysFor ?? ((obj) => obj.metadata.name);
     const enqueueFor = (obj: T | undefined) => {
@@ -157,6 +161,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
     // Both objects of an update (in either order): an owner change must wake the old owner too;
     // the queue merges the duplicates.
     const onUpdate = (a: T, b?: T) => {
+      if (options.updateIf && b && !options.updateIf(a, b)) return;
       enqueueFor(a);
       enqueueFor(b);
     };

@@ -6,9 +6,11 @@
  *
  * Recording is one ZooKeeper create in the common case: the store creates each object's event
  * folder with the object, and the recorder remembers, per object, the newest record and how many
- * there are (learned from one listing the first time it meets the object). Another replica's
- * records are not in that memory: at worst a repeat is stored as a new record, and trimming
- * catches up at the next listing.
+ * there are. The first time it meets an object it creates the record first: a sequence number of
+ * 0 means the folder never held a record (a new object: nothing to learn), otherwise one listing
+ * learns the rest. Records it has not seen (another replica's, or ours from before a restart) are
+ * not in that memory: at worst a repeat is stored as a new record, and trimming catches up at the
+ * next listing.
  */
 import { ErrorCodes, PvcError } from "../errors.ts";
 import type { ZkClient } from "../zk/client.ts";
@@ -30,6 +32,11 @@ interface Known {
   newest?: { path: string; record: EventRecord };
   /** Records believed stored (trimmed when above the bound). */
   count: number;
+}
+
+/** The counter ZooKeeper appended to a sequential node's name (its parent's child-change count). */
+function sequenceOf(path: string): number {
+  return Number(path.slice(-10));
 }
 
 /** Objects whose newest record we remember; beyond it the memory starts over (it is a cache). */
@@ -59,9 +66,9 @@ export class EventRecorder {
     const dir = this.#layout.eventsDir(plural, name);
     const key = `${plural}/${name}`;
     const now = this.#now().toISOString();
-    const known = this.#known.get(key) ?? (await this.#learn(dir));
-    const prev = known.newest?.record;
-    if (known.newest && prev && prev.type === type && prev.reason === reason && prev.message === message) {
+    const known = this.#known.get(key);
+    const prev = known?.newest?.record;
+    if (known?.newest && prev && prev.type === type && prev.reason === reason && prev.message === message) {
       const bumped: EventRecord = { ...prev, count: prev.count + 1, timestamp: now };
       try {
         await this.#zk.set(known.newest.path, JSON.stringify(bumped));
@@ -87,10 +94,12 @@ export class EventRecorder {
         mode: "persistent_sequential",
       });
     }
-    known.newest = { path, record };
-    known.count += 1;
-    if (known.count > this.#maxPerObject) known.count = await this.#trim(dir);
-    this.#remember(key, known);
+    let next: Known;
+    if (known) next = { newest: { path, record }, count: known.count + 1 };
+    else if (sequenceOf(path) === 0) next = { newest: { path, record }, count: 1 };
+    else next = { newest: { path, record }, count: (await this.#children(dir)).length };
+    if (next.count > this.#maxPerObject) next.count = await this.#trim(dir);
+    this.#remember(key, next);
   }
 
   /** Oldest first. */
@@ -104,17 +113,6 @@ export class EventRecorder {
   #remember(key: string, known: Known): void {
     if (!this.#known.has(key) && this.#known.size >= MAX_REMEMBERED) this.#known.clear();
     this.#known.set(key, known);
-  }
-
-  async #learn(dir: string): Promise<Known> {
-    const children = await this.#children(dir);
-    const last = children.at(-1);
-    if (!last) return { count: 0 };
-    const got = await this.#zk.tryGet(`${dir}/${last}`);
-    return {
-      count: children.length,
-      newest: got ? { path: `${dir}/${last}`, record: JSON.parse(got.data) as EventRecord } : undefined,
-    };
   }
 
   /** Deletes the oldest records beyond the bound; returns how many remain. */

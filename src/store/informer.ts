@@ -1,19 +1,27 @@
 /**
  * Informer: list-then-watch one kind into an in-memory cache and tell listeners what changed.
  *
- * ZooKeeper watches are one-shot and carry no data, so the informer keeps, per object, one watch
- * on its object znode and one on its status znode, plus one on the kind's folder for adds and
- * deletes. A fired watch means "read it again": the informer never trusts the event, it reads the
- * current state and compares resourceVersions (zxids), so a burst of writes may reach listeners
- * as one update, but never out of order and never missing the last state — the guarantee a
- * level-triggered reconciler needs. After a session rebuild every watch fires and everything is
- * re-read: listeners get the differences (adds, updates, deletes), and the cache is correct again.
+ * One persistent recursive watch on the kind's folder hears every object and status znode being
+ * created, changed or deleted (no watch per object, no re-listing the folder on each create). An
+ * event carries no data: it means "read that znode again". Reads are serialised per object and
+ * each part (object, status) keeps the newest zxid it has seen, so a burst of writes may reach
+ * listeners as one update, but never out of order and never missing the last state — the
+ * guarantee a level-triggered reconciler needs. After a reconnect or session rebuild (events may
+ * have been missed) the kind is listed and read again and listeners get the differences.
+ *
+ * Writes made through the same ZooKeeper client (the store's, a controller's status riding in
+ * its own multi) are written through instead of read back: the client shows this informer every
+ * multi as it is sent and as its reply arrives (`MultiObserver`). Events for the multi's paths that
+ * arrive in between are its own or older ones it supersedes (ZooKeeper orders a session's events
+ * and replies by zxid), so they are not read; the reply's zxid and the op's data are the new
+ * state. A multi that fails or times out has every path it touched read again.
  *
  * Cached objects are deep-frozen: no listener can change what another sees.
  */
 import { EventEmitter } from "node:events";
+import { ErrorCodes, isPvcError } from "../errors.ts";
 import type { Resource } from "../resources/types.ts";
-import type { WatchEvent } from "../zk/client.ts";
+import type { WatchEvent, ZkOp } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
 import { type LabelSelector, matchesSelector } from "./labels.ts";
 import type { ResourceStore } from "./store.ts";
@@ -28,27 +36,44 @@ export interface InformerEvents {
   error: [err: unknown];
 }
 
+type PartName = "body" | "status";
+
+/** One znode as last known: its parsed value and the zxid of its last change. */
+interface Part<T> {
+  value: T;
+  mzxid: bigint;
+}
+
 interface Entry {
   object?: Resource;
-  /** The object's own znode as last read (without status and resourceVersion), and its zxid. */
-  body?: { value: Resource; mzxid: string };
-  /** The status znode as last read, and its zxid. */
-  status?: { value: Record<string, unknown>; mzxid: string };
-  objectWatched: boolean;
-  statusWatched: boolean;
-  /** A refresh is running; `again` asks it to read once more when it ends. */
-  running: boolean;
+  /** The object's own znode (without status and resourceVersion). */
+  body?: Part<Resource>;
+  status?: Part<Record<string, unknown>>;
+  /** Parts an event (or a failed write of ours) says must be read again. */
+  dirty: Set<PartName>;
+  /** A read is running (settles when it ends); `again` asks it to read once more. */
+  running?: Promise<void>;
   again: boolean;
+  /** Counts write-throughs, so a read that overlapped one does not trust its "missing". */
+  writes: number;
+}
+
+function parseBody(data: string): Resource {
+  return JSON.parse(data) as Resource;
+}
+
+function parseStatus(data: string): Record<string, unknown> {
+  return data ? (JSON.parse(data) as Record<string, unknown>) : {};
 }
 
 /** The object as handed out: its znode, its status, and the later of their zxids as resourceVersion. */
-function compose(
-  body: { value: Resource; mzxid: string },
-  status: { value: Record<string, unknown>; mzxid: string },
-): Resource {
-  const rv = BigInt(body.mzxid) >= BigInt(status.mzxid) ? body.mzxid : status.mzxid;
-  const resource: Resource = { ...body.value, metadata: { ...body.value.metadata, resourceVersion: rv } };
-  if (Object.keys(status.value).length > 0) resource.status = status.value;
+function compose(body: Part<Resource>, status: Part<Record<string, unknown>> | undefined): Resource {
+  const rv = status && status.mzxid > body.mzxid ? status.mzxid : body.mzxid;
+  const resource: Resource = {
+    ...body.value,
+    metadata: { ...body.value.metadata, resourceVersion: rv.toString() },
+  };
+  if (status && Object.keys(status.value).length > 0) resource.status = status.value;
   return deepFreeze(resource);
 }
 
@@ -59,9 +84,13 @@ function rvOf(r: Resource): bigint {
 export class Informer extends EventEmitter<InformerEvents> {
   readonly kind: string;
   readonly #store: ResourceStore;
+  /** The kind's folder: `<dir>/<name>` is an object, `<dir>/<name>/status` its status. */
+  readonly #dir: string;
   readonly #entries = new Map<string, Entry>();
-  #listWatched = false;
-  #listing = false;
+  /** Paths of ours with a multi in flight → how many multis. */
+  readonly #expected = new Map<string, number>();
+  #unsubscribe: Array<() => void> = [];
+  #listing: Promise<void> | undefined;
   #listAgain = false;
   #stopped = false;
   #synced = false;
@@ -71,12 +100,22 @@ export class Informer extends EventEmitter<InformerEvents> {
   constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
     super();
     this.#store = store;
-    this.kind = store.kindInfo(kind).kind;
+    const info = store.kindInfo(kind);
+    this.kind = info.kind;
+    this.#dir = store.layout.kindDir(info.plural);
     this.#retryMs = options.retryMs ?? 500;
   }
 
-  /** Lists the kind and resolves once the cache holds it; watches keep it current afterwards. */
+  /** Watches, lists the kind, and resolves once the cache holds it. */
   async start(): Promise<void> {
+    const zk = this.#store.zk;
+    this.#unsubscribe.push(
+      zk.observeMultis(this.#dir, {
+        sending: (ops) => this.#sending(ops),
+        settled: (ops, zxid) => this.#settled(ops, zxid),
+      }),
+    );
+    this.#unsubscribe.push(await zk.watchRecursive(this.#dir, (e) => this.#onEvent(e)));
     await this.#relist();
     this.#synced = true;
     this.emit("synced");
@@ -84,6 +123,8 @@ export class Informer extends EventEmitter<InformerEvents> {
 
   stop(): void {
     this.#stopped = true;
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
     this.removeAllListeners();
   }
 
@@ -114,55 +155,113 @@ export class Informer extends EventEmitter<InformerEvents> {
     return n;
   }
 
-  async #relist(): Promise<void> {
-    if (this.#listing) {
-      this.#listAgain = true;
+  /** `<dir>/<name>` → [name, "body"], `<dir>/<name>/status` → [name, "status"], else undefined. */
+  #locate(path: string): [string, PartName] | undefined {
+    if (!path.startsWith(`${this.#dir}/`)) return undefined;
+    const rest = path.slice(this.#dir.length + 1);
+    const cut = rest.indexOf("/");
+    if (cut < 0) return [rest, "body"];
+    return rest.slice(cut + 1) === "status" ? [rest.slice(0, cut), "status"] : undefined;
+  }
+
+  #entry(name: string): Entry {
+    let entry = this.#entries.get(name);
+    if (!entry) {
+      entry = { dirty: new Set(["body", "status"]), again: false, writes: 0 };
+      this.#entries.set(name, entry);
+    }
+    return entry;
+  }
+
+  #onEvent(event: WatchEvent): void {
+    if (this.#stopped) return;
+    if (event.type === "session-rebuilt") {
+      this.#relist().catch((err) => this.#retryLater(err, () => this.#relist()));
       return;
     }
-    this.#listing = true;
-    try {
-      do {
-        this.#listAgain = false;
-        // Arm the list watch only when none is armed: a second one would fire twice. The flag is
-        // set before the read: the watch can fire before this await resumes.
-        const armWatch = !this.#listWatched;
-        if (armWatch) this.#listWatched = true;
-        let names: string[];
-        try {
-          names = await this.#store.watchNames(this.kind, armWatch ? (e) => this.#onListWatch(e) : undefined);
-        } catch (err) {
-          if (armWatch) this.#listWatched = false;
-          throw err;
-        }
-        const present = new Set(names);
-        const work: Promise<void>[] = [];
-        for (const name of names) {
-          // Known objects follow their own watches; a listing only brings in the new ones (and
-          // re-reads any whose watches are not armed, e.g. after a failed read).
-          const known = this.#entries.get(name);
-          if (known?.objectWatched && known.statusWatched) continue;
-          if (!known) {
-            this.#entries.set(name, {
-              objectWatched: false,
-              statusWatched: false,
-              running: false,
-              again: false,
-            });
-          }
-          work.push(this.#refresh(name));
-        }
-        for (const name of this.#entries.keys()) if (!present.has(name)) work.push(this.#refresh(name));
-        await Promise.all(work);
-      } while (this.#listAgain && !this.#stopped);
-    } finally {
-      this.#listing = false;
+    const at = this.#locate(event.path);
+    if (!at) return;
+    // Our own write in flight (or an older change it supersedes): its reply brings the value.
+    if (event.type !== "deleted" && this.#expected.has(event.path)) return;
+    this.#markDirty(at[0], at[1]);
+  }
+
+  #markDirty(name: string, part: PartName): void {
+    const entry = this.#entry(name);
+    entry.dirty.add(part);
+    void this.#refresh(name);
+  }
+
+  /** The ops that write one of our objects or statuses (checks write nothing). */
+  #ours(ops: readonly ZkOp[]): ZkOp[] {
+    return ops.filter((o) => o.op !== "check" && this.#locate(o.path) !== undefined);
+  }
+
+  #sending(ops: readonly ZkOp[]): void {
+    for (const o of this.#ours(ops)) this.#expected.set(o.path, (this.#expected.get(o.path) ?? 0) + 1);
+  }
+
+  #settled(ops: readonly ZkOp[], zxid: string | undefined): void {
+    const ours = this.#ours(ops);
+    if (ours.length === 0) return;
+    for (const o of ours) {
+      const n = (this.#expected.get(o.path) ?? 0) - 1;
+      if (n > 0) this.#expected.set(o.path, n);
+      else this.#expected.delete(o.path);
+    }
+    if (this.#stopped) return;
+    const written = new Set<string>();
+    for (const o of ours) {
+      const at = this.#locate(o.path) as [string, PartName];
+      if (!zxid || o.op === "delete") {
+        // Failed, unknown outcome, no zxid to order it by, or a delete: read what is there now.
+        this.#markDirty(at[0], at[1]);
+        continue;
+      }
+      const data = o.op === "create" ? (o.data ?? "") : o.op === "set" ? o.data : "";
+      const entry = this.#entry(at[0]);
+      entry.writes++;
+      const mzxid = BigInt(zxid);
+      if (at[1] === "body") {
+        if (!entry.body || mzxid > entry.body.mzxid) entry.body = { value: parseBody(data), mzxid };
+      } else if (!entry.status || mzxid > entry.status.mzxid) {
+        entry.status = { value: parseStatus(data), mzxid };
+      }
+      // Whatever made this part dirty happened before our write (events after it come later).
+      entry.dirty.delete(at[1]);
+      written.add(at[0]);
+    }
+    for (const name of written) {
+      const entry = this.#entries.get(name) as Entry;
+      if (entry.dirty.size > 0) void this.#refresh(name);
+      else if (entry.body) this.#apply(entry);
     }
   }
 
-  #onListWatch(_event: WatchEvent): void {
-    this.#listWatched = false;
-    if (this.#stopped) return;
-    this.#relist().catch((err) => this.#retryLater(err, () => this.#relist()));
+  /** Lists the folder and reads every object in it; concurrent requests merge. */
+  #relist(): Promise<void> {
+    if (this.#listing) {
+      this.#listAgain = true;
+      return this.#listing;
+    }
+    this.#listing = (async () => {
+      do {
+        this.#listAgain = false;
+        const names = new Set(await this.#store.zk.children(this.#dir));
+        for (const name of names) {
+          const entry = this.#entry(name);
+          entry.dirty.add("body");
+          entry.dirty.add("status");
+        }
+        for (const [name, entry] of this.#entries) {
+          if (!names.has(name)) entry.dirty.add("body");
+        }
+        await Promise.all([...this.#entries.keys()].map((name) => this.#refresh(name)));
+      } while (this.#listAgain && !this.#stopped);
+    })().finally(() => {
+      this.#listing = undefined;
+    });
+    return this.#listing;
   }
 
   #retryLater(err: unknown, again: () => Promise<void>): void {
@@ -174,88 +273,89 @@ export class Informer extends EventEmitter<InformerEvents> {
     }, this.#retryMs).unref();
   }
 
-  /** Reads one object (serialised per name) and emits what changed. */
-  async #refresh(name: string): Promise<void> {
+  /**
+   * Reads one object's dirty parts and emits what changed. Serialised per name: a call while a
+   * read runs asks it to go round once more and resolves when it ends.
+   */
+  #refresh(name: string): Promise<void> {
     const entry = this.#entries.get(name);
-    if (!entry) return;
+    if (!entry) return Promise.resolve();
     if (entry.running) {
       entry.again = true;
-      return;
+      return entry.running;
     }
-    entry.running = true;
+    entry.running = this.#readLoop(name, entry).finally(() => {
+      entry.running = undefined;
+      // Gone, and nothing more to learn: forget it.
+      if (!entry.body && !entry.status && entry.dirty.size === 0 && this.#entries.get(name) === entry)
+        this.#entries.delete(name);
+    });
+    return entry.running;
+  }
+
+  async #readLoop(name: string, entry: Entry): Promise<void> {
     try {
       do {
         entry.again = false;
-        // Only what changed is read: a fired watch cleared its flag. The flags are set before
-        // the read, not after: the watch armed by this read can fire (and clear its flag) before
-        // this await resumes, and setting it afterwards would lose it.
-        const readObject = !entry.objectWatched || !entry.body;
-        const readStatus = !entry.statusWatched || !entry.status;
-        if (readObject) entry.objectWatched = true;
-        if (readStatus) entry.statusWatched = true;
-        let body: Entry["body"] | null;
-        let status: Entry["status"] | null;
+        const parts = [...entry.dirty];
+        entry.dirty.clear();
+        if (parts.length === 0) break;
+        const writesBefore = entry.writes;
+        let read: Array<{ data: string; mzxid: bigint } | null>;
         try {
-          [body, status] = (await Promise.all([
-            readObject
-              ? this.#store.watchReadPart(this.kind, name, "object", () =>
-                  this.#onObjectWatch(name, "objectWatched"),
-                )
-              : entry.body,
-            readStatus
-              ? this.#store.watchReadPart(this.kind, name, "status", () =>
-                  this.#onObjectWatch(name, "statusWatched"),
-                )
-              : entry.status,
-          ])) as [Entry["body"] | null, Entry["status"] | null];
+          read = await Promise.all(parts.map((p) => this.#read(name, p)));
         } catch (err) {
-          if (readObject) entry.objectWatched = false;
-          if (readStatus) entry.statusWatched = false;
+          for (const p of parts) entry.dirty.add(p);
           throw err;
         }
-        // A watch on a missing znode is not armed.
-        if (readObject && !body) entry.objectWatched = false;
-        if (readStatus && !status) entry.statusWatched = false;
-        let current: Resource | null = null;
-        if (body && status) {
-          entry.body = body as Entry["body"];
-          entry.status = status;
-          current = compose(body as NonNullable<Entry["body"]>, status);
-        } else if (body && !status) {
-          if (!readObject) {
-            // Object and status come and go together: the status is gone, so the object is
-            // probably being deleted; read the object again to know.
-            entry.objectWatched = false;
-            entry.again = true;
-            continue;
+        parts.forEach((part, i) => {
+          const got = read[i];
+          if (!got) {
+            // Missing now; unless a write of ours landed meanwhile (its value is newer).
+            if (entry.writes !== writesBefore) entry.dirty.add(part);
+            else if (part === "body") entry.body = undefined;
+            else entry.status = undefined;
+            return;
           }
-          // Both read, the object is there without a status znode: show it with an empty status.
-          entry.body = body as Entry["body"];
-          current = compose(body as NonNullable<Entry["body"]>, { value: {}, mzxid: "0" });
+          if (part === "body") {
+            if (!entry.body || got.mzxid > entry.body.mzxid)
+              entry.body = { value: parseBody(got.data), mzxid: got.mzxid };
+          } else if (!entry.status || got.mzxid > entry.status.mzxid) {
+            entry.status = { value: parseStatus(got.data), mzxid: got.mzxid };
+          }
+        });
+        if (!entry.body && entry.status && !parts.includes("status")) {
+          // Object and status go together: the object is gone, so read the status too.
+          entry.dirty.add("status");
         }
-        this.#apply(name, entry, current);
+        if (entry.dirty.size > 0) entry.again = true;
+        else this.#apply(entry);
       } while (entry.again && !this.#stopped);
     } catch (err) {
       this.#retryLater(err, () => this.#refresh(name));
-    } finally {
-      entry.running = false;
     }
   }
 
-  #onObjectWatch(name: string, which: "objectWatched" | "statusWatched"): void {
-    const entry = this.#entries.get(name);
-    if (entry) entry[which] = false;
-    if (this.#stopped) return;
-    void this.#refresh(name);
+  async #read(name: string, part: PartName): Promise<{ data: string; mzxid: bigint } | null> {
+    const path = part === "body" ? `${this.#dir}/${name}` : `${this.#dir}/${name}/status`;
+    try {
+      const got = await this.#store.zk.get(path);
+      return { data: got.data, mzxid: BigInt(got.stat.mzxid) };
+    } catch (err) {
+      if (isPvcError(err, ErrorCodes.ZK_NO_NODE)) return null;
+      throw err;
+    }
   }
 
-  #apply(name: string, entry: Entry, current: Resource | null): void {
+  /** Composes the entry's parts and tells listeners how the object changed. */
+  #apply(entry: Entry): void {
     const old = entry.object;
-    if (!current) {
-      this.#entries.delete(name);
+    if (!entry.body) {
+      entry.object = undefined;
       if (old) this.emit("delete", old);
       return;
     }
+    const current = compose(entry.body, entry.status);
     const rv = rvOf(current);
     if (rv > this.#highestRv) this.#highestRv = rv;
     if (!old) {

@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import type { FieldError, ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
-import { type Watcher, type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
+import { type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
 import { matchesSelector, parseLabelSelector } from "./labels.ts";
 import { DEFAULT_STORE_ROOT, StoreLayout } from "./layout.ts";
@@ -50,11 +50,6 @@ export interface DeleteOptions extends WriteOptions {
 export interface StatusOptions {
   /** Extra ops for the same multi, e.g. a leader fencing check, so a stale leader's write fails. */
   guard?: ZkOp[];
-}
-
-export interface ReadWatches {
-  object?: Watcher;
-  status?: Watcher;
 }
 
 /** An object as read from ZooKeeper, with the znode versions needed to write it back safely. */
@@ -195,10 +190,10 @@ export class ResourceStore {
     }
   }
 
-  async #read(info: KindInfo, name: string, watches: ReadWatches = {}): Promise<Stored | null> {
+  async #read(info: KindInfo, name: string): Promise<Stored | null> {
     const [obj, status] = await Promise.all([
-      this.#getOrNull(this.layout.object(info.plural, name), watches.object),
-      this.#getOrNull(this.layout.status(info.plural, name), watches.status),
+      this.#getOrNull(this.layout.object(info.plural, name)),
+      this.#getOrNull(this.layout.status(info.plural, name)),
     ]);
     if (!obj) return null;
     const resource = JSON.parse(obj.data) as Resource;
@@ -208,49 +203,14 @@ export class ResourceStore {
     return { resource, objVersion: obj.stat.version, statusVersion: status?.stat.version ?? -1 };
   }
 
-  /** A get that answers null for a missing node and then leaves no watch behind. */
-  async #getOrNull(path: string, watch?: Watcher): Promise<{ data: string; stat: ZkStat } | null> {
+  /** A get that answers null for a missing node. */
+  async #getOrNull(path: string): Promise<{ data: string; stat: ZkStat } | null> {
     try {
-      return await this.zk.get(path, watch ? { watch } : {});
+      return await this.zk.get(path);
     } catch (err) {
       if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) return null;
       throw err;
     }
-  }
-
-  /**
-   * For informers: reads one object and arms the given one-shot watches on its object and status
-   * znodes (a watch on a missing znode is not armed). The result is frozen.
-   */
-  async watchRead(kind: string, name: string, watches: ReadWatches): Promise<Resource | null> {
-    const stored = await this.#read(this.kindInfo(kind), name, watches);
-    return stored ? deepFreeze(stored.resource) : null;
-  }
-
-  /**
-   * For informers: reads only the object's own znode or only its status znode (arming a one-shot
-   * watch on it), so that a status change costs one read, not two. Null when the znode is missing.
-   */
-  async watchReadPart(
-    kind: string,
-    name: string,
-    part: "object" | "status",
-    watch?: Watcher,
-  ): Promise<{ value: Record<string, unknown>; mzxid: string } | null> {
-    const info = this.kindInfo(kind);
-    const path =
-      part === "object" ? this.layout.object(info.plural, name) : this.layout.status(info.plural, name);
-    const got = await this.#getOrNull(path, watch);
-    if (!got) return null;
-    return {
-      value: got.data ? (JSON.parse(got.data) as Record<string, unknown>) : {},
-      mzxid: got.stat.mzxid,
-    };
-  }
-
-  /** For informers: the names of a kind, arming a one-shot watch on the list if one is given. */
-  async watchNames(kind: string, watch?: Watcher): Promise<string[]> {
-    return this.zk.children(this.layout.kindDir(this.kindInfo(kind).plural), watch ? { watch } : {});
   }
 
   async get(kind: string, name: string): Promise<Resource> {
@@ -533,10 +493,19 @@ export class ResourceStore {
   ): Promise<{ resource: Resource; action: "created" | "updated" | "unchanged" }> {
     const { info, resource } = this.#validated(doc);
     for (let attempt = 0; ; attempt++) {
-      // Most applies of a new object find nothing: look at the object's own znode first, and
-      // read its status only when it is there (one read for a create instead of two).
-      const there = await this.zk.exists(this.layout.object(info.plural, resource.metadata.name));
-      const current = there ? await this.#read(info, resource.metadata.name) : null;
+      // Create first: a new object costs one round trip, not a look and then a write. An existing
+      // one fails the create (nothing written) and is then read and updated. A dry run looks.
+      let current: Stored | null = null;
+      if (attempt > 0 || options.dryRun) {
+        current = await this.#read(info, resource.metadata.name);
+      } else {
+        try {
+          return { resource: await this.#create(info, resource, options), action: "created" };
+        } catch (err) {
+          if (!(err instanceof PvcError && err.code === ErrorCodes.ALREADY_EXISTS)) throw err;
+          continue;
+        }
+      }
       if (!current) {
         try {
           return { resource: await this.#create(info, resource, options), action: "created" };

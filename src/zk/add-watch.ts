@@ -41,7 +41,12 @@ export interface RawWatcherEvent {
 interface Internals {
   connectionManager: {
     queue(request: unknown, callback: (err: unknown) => void): void;
-    watcherManager: { emit(event: RawWatcherEvent): void };
+    watcherManager: {
+      emit(event: RawWatcherEvent): void;
+      dataWatchers: Record<string, unknown>;
+      childWatchers: Record<string, unknown>;
+      existenceWatchers: Record<string, unknown>;
+    };
   };
 }
 
@@ -89,6 +94,10 @@ export function tapWatchEvents(client: zookeeper.Client, tap: (event: RawWatcher
   const original = manager.emit.bind(manager);
   manager.emit = (event: RawWatcherEvent) => {
     tap(event);
-    original(event);
+    // Most events are for recursive watches only: skip the library's dispatch (which builds an
+    // event object per event) when no one-shot watch waits on the path.
+    const p = event.path;
+    if (p in manager.dataWatchers || p in manager.childWatchers || p in manager.existenceWatchers)
+      original(event);
   };
 }

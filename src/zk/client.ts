@@ -18,6 +18,7 @@ import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
 import "./batch-writes.ts";
+import "./frame-reader.ts";
 import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
@@ -71,6 +72,24 @@ export interface ZkOpResult {
   created?: string;
   /** For set: the node's new stat. */
   stat?: ZkStat;
+}
+
+/**
+ * Sees every multi this client sends, synchronously: just before it is sent, and the moment its
+ * reply is read off the socket, before any later reply or watch event is handled. Caches on the
+ * same client use it to write their own process's writes through instead of reading them back:
+ * ZooKeeper delivers a session's watch events and replies in zxid order, so an event that arrives
+ * between `sending` and `settled` for a path the multi writes is either the multi's own or an
+ * older change the multi supersedes — provided the window closes exactly at the reply.
+ */
+export interface MultiObserver {
+  /** The multi's ops at or below the observer's root (only called when there are some). */
+  sending(ops: readonly ZkOp[]): void;
+  /**
+   * The same ops, and the multi's zxid when it succeeded (undefined when it failed or timed out,
+   * and then it may or may not have been applied; "" when it succeeded without a set to reveal it).
+   */
+  settled(ops: readonly ZkOp[], zxid: string | undefined): void;
 }
 
 /** A multi that failed: `code` is the failing op's own code (e.g. ZK_BAD_VERSION); the op is named. */
@@ -165,6 +184,14 @@ export interface ZkClientEvents {
   /** A new session is usable. Re-create ephemeral nodes and relist what you cache. */
   rebuilt: [];
   state: [SessionState];
+  /** A MultiObserver threw (reported, never thrown into the socket handler). */
+  error: [err: unknown];
+}
+
+/** Whether `path` is `root` or below it (no allocation: this runs for every event and op). */
+function isAtOrUnder(path: string, root: string): boolean {
+  if (root === "/") return true;
+  return path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 47); // "/"
 }
 
 export class ZkClient extends EventEmitter<ZkClientEvents> {
@@ -181,6 +208,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #lostTimer: NodeJS.Timeout | undefined;
   /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
   readonly #recursive = new Map<string, Set<Watcher>>();
+  /** MultiObservers by the root they watch. */
+  readonly #multiObservers = new Map<string, Set<MultiObserver>>();
   #sessions = 0;
 
   private constructor(options: ZkClientOptions) {
@@ -388,8 +417,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const type = EVENT_TYPES[event.type];
     if (type === undefined || type === "children") return; // recursive watches never send children events
     for (const [root, listeners] of this.#recursive) {
-      const under = event.path === root || root === "/" || event.path.startsWith(`${root}/`);
-      if (!under) continue;
+      if (!isAtOrUnder(event.path, root)) continue;
       for (const l of [...listeners]) l({ type, path: event.path });
     }
   }
@@ -626,59 +654,114 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (ops.length === 0) return [];
     const label = ops[0].path + (ops.length > 1 ? ` (+${ops.length - 1})` : "");
     type RawResult = { type: number; err?: number; path?: string; stat?: RawStat };
-    const raw = await this.#call<RawResult[]>("multi", label, (inner, done) => {
-      const tx = inner.transaction();
-      // node-zookeeper-client's Transaction does `version = version || -1`, turning an expected
-      // version 0 into "any version" (a lost update on every znode's first change). We set the
-      // version on the queued op ourselves.
-      const queued = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
-      const pin = (version: number) => {
-        queued[queued.length - 1].version = version;
-      };
-      for (const op of ops) {
-        switch (op.op) {
-          case "create":
-            tx.create(op.path, Buffer.from(op.data ?? "", "utf8"), CREATE_MODES[op.mode ?? "persistent"]);
-            break;
-          case "set":
-            tx.setData(op.path, Buffer.from(op.data, "utf8"), op.version ?? -1);
-            pin(op.version ?? -1);
-            break;
-          case "delete":
-            tx.remove(op.path, op.version ?? -1);
-            pin(op.version ?? -1);
-            break;
-          case "check":
-            tx.check(op.path, op.version);
-            pin(op.version);
-            break;
+    const observed = this.#multiObservers.size > 0 ? this.#observersOf(ops) : [];
+    let settled = observed.length === 0;
+    const settle = (results: ZkOpResult[] | undefined) => {
+      if (settled) return;
+      settled = true;
+      const zxid = results ? (results.find((r) => r.stat)?.stat?.mzxid ?? "") : undefined;
+      for (const [o, mine] of observed) this.#notify(() => o.settled(mine, zxid));
+    };
+    for (const [o, mine] of observed) this.#notify(() => o.sending(mine));
+    try {
+      return await this.#call<ZkOpResult[]>("multi", label, (inner, done) => {
+        const tx = inner.transaction();
+        // node-zookeeper-client's Transaction does `version = version || -1`, turning an expected
+        // version 0 into "any version" (a lost update on every znode's first change). We set the
+        // version on the queued op ourselves.
+        const queued = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
+        const pin = (version: number) => {
+          queued[queued.length - 1].version = version;
+        };
+        for (const op of ops) {
+          switch (op.op) {
+            case "create":
+              tx.create(op.path, Buffer.from(op.data ?? "", "utf8"), CREATE_MODES[op.mode ?? "persistent"]);
+              break;
+            case "set":
+              tx.setData(op.path, Buffer.from(op.data, "utf8"), op.version ?? -1);
+              pin(op.version ?? -1);
+              break;
+            case "delete":
+              tx.remove(op.path, op.version ?? -1);
+              pin(op.version ?? -1);
+              break;
+            case "check":
+              tx.check(op.path, op.version);
+              pin(op.version);
+              break;
+          }
         }
-      }
-      tx.commit((err: unknown, results?: RawResult[]) => {
-        if (err && results) {
-          // The failing op carries its own code; the ops after it carry RUNTIME_INCONSISTENCY.
-          const index = results.findIndex((r) => r.err !== undefined && r.err !== ZK_WIRE_CODES.OK);
-          const failed = Math.max(index, 0);
-          done(
-            new ZkMultiError(
-              toZkError(err, ops[failed].op, ops[failed].path),
-              failed,
-              ops[failed],
-              ops.length,
-            ),
-          );
-          return;
-        }
-        done(err, results);
+        // Runs inside the library's reply handling: observers settle before the next frame.
+        tx.commit((err: unknown, raw?: RawResult[]) => {
+          if (err && raw) {
+            settle(undefined);
+            // The failing op carries its own code; the ops after it carry RUNTIME_INCONSISTENCY.
+            const index = raw.findIndex((r) => r.err !== undefined && r.err !== ZK_WIRE_CODES.OK);
+            const failed = Math.max(index, 0);
+            done(
+              new ZkMultiError(
+                toZkError(err, ops[failed].op, ops[failed].path),
+                failed,
+                ops[failed],
+                ops.length,
+              ),
+            );
+            return;
+          }
+          if (err) {
+            settle(undefined);
+            done(err);
+            return;
+          }
+          const results = ops.map((op, i) => {
+            const r = raw?.[i];
+            const result: ZkOpResult = { op: op.op, path: op.path };
+            if (op.op === "create" && r?.path) result.created = r.path;
+            if (op.op === "set" && r?.stat) result.stat = toStat(r.stat);
+            return result;
+          });
+          settle(results);
+          done(undefined, results);
+        });
       });
-    });
-    return ops.map((op, i) => {
-      const r = raw[i];
-      const result: ZkOpResult = { op: op.op, path: op.path };
-      if (op.op === "create" && r?.path) result.created = r.path;
-      if (op.op === "set" && r?.stat) result.stat = toStat(r.stat);
-      return result;
-    });
+    } catch (err) {
+      settle(undefined); // timed out or the session went: the outcome is unknown
+      throw err;
+    }
+  }
+
+  /** Registers a MultiObserver for the ops at or below `root`; returns the function that removes it. */
+  observeMultis(root: string, observer: MultiObserver): () => void {
+    let set = this.#multiObservers.get(root);
+    if (!set) {
+      set = new Set();
+      this.#multiObservers.set(root, set);
+    }
+    set.add(observer);
+    return () => {
+      set.delete(observer);
+      if (set.size === 0 && this.#multiObservers.get(root) === set) this.#multiObservers.delete(root);
+    };
+  }
+
+  /** Each observer with the ops of `ops` at or under its root. */
+  #observersOf(ops: readonly ZkOp[]): Array<[MultiObserver, ZkOp[]]> {
+    const out: Array<[MultiObserver, ZkOp[]]> = [];
+    for (const [root, observers] of this.#multiObservers) {
+      const mine = ops.filter((op) => isAtOrUnder(op.path, root));
+      if (mine.length > 0) for (const o of observers) out.push([o, mine]);
+    }
+    return out;
+  }
+
+  /** Observers run inside the socket handler: one that throws must not break the connection. */
+  #notify(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.listenerCount("error") > 0) this.emit("error", err);
+    }
   }
 
   /** Closes the session (ephemeral nodes go at once) and rejects whatever is still in flight. */

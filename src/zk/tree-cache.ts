@@ -6,7 +6,8 @@
  *   are handled one after the other, so a slow get can never land after a later delete.
  * - A get result older (by mzxid) than what the cache holds is dropped: writers that know the
  *   zxid of their own write (`noteWrite`) make the cache current at once, and a stale read can
- *   not undo that.
+ *   not undo that. Multis sent on the same client are written through that way on their own
+ *   (the client shows them to the cache as they are sent and as their reply arrives).
  * - After a reconnect or session rebuild (events may have been missed) the whole tree is read
  *   again and the differences are reported like events.
  * Listeners hear `change(path)` for every path whose cached value changed, appeared or went.
@@ -22,7 +23,8 @@ export interface CachedNode {
 }
 
 export interface TreeCacheEvents {
-  change: [path: string];
+  /** `own`: the change is a write of this client, written through (not seen from outside). */
+  change: [path: string, own: boolean];
   /** The whole tree was (re)loaded. */
   loaded: [];
   error: [err: unknown];
@@ -41,8 +43,11 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   /** Per-path chain of pending event handling. */
   readonly #chains = new Map<string, Promise<void>>();
   #unsubscribe: (() => void) | undefined;
-  /** Events our own in-flight writes will cause (path → count), so we need not read them back. */
+  /** Paths with a multi of this client in flight (path → how many): their events are not read. */
   readonly #expected = new Map<string, number>();
+  /** Ops of `commit(…, {quiet})` calls: written through without change events. */
+  readonly #quiet = new WeakSet<ZkOp>();
+  #unobserve: (() => void) | undefined;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
   #stopped = false;
@@ -56,6 +61,10 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   /** Watches, then loads the whole subtree; resolves when the cache holds it. */
   async start(): Promise<void> {
     await this.#zk.mkdirp(this.root);
+    this.#unobserve = this.#zk.observeMultis(this.root, {
+      sending: (ops) => this.#sending(ops),
+      settled: (ops, zxid) => this.#settled(ops, zxid),
+    });
     this.#unsubscribe = await this.#zk.watchRecursive(this.root, (e) => this.#onEvent(e));
     await this.#reload();
   }
@@ -63,6 +72,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   stop(): void {
     this.#stopped = true;
     this.#unsubscribe?.();
+    this.#unobserve?.();
     this.removeAllListeners();
   }
 
@@ -128,16 +138,14 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   }
 
   /**
-   * Writes `ops` as one multi through the cache: the events they cause are not read back (their
-   * values are known), and the cache holds the result as soon as the multi returns. Events are
-   * delivered in zxid order, before the writer's own reply, so an event consumed in place of ours
-   * can only be an older change that our write superseded. A failed multi causes no events.
-   * Creates return no stat, so when the ops have no set, a set of the last created path (same
-   * data) rides along to learn the transaction's zxid. `quiet` writes through without `change`
-   * events for what the writer itself wrote.
+   * Writes `ops` as one multi; the cache holds the result as soon as the multi returns. Any multi
+   * on this client that touches the tree is written through the same way (see `#settled`); this
+   * one adds what makes it cheap: creates return no stat, so when the ops have no set, a set of the
+   * last created path (same data) rides along to learn the transaction's zxid. Ops outside the
+   * tree may ride along (e.g. a status write); the cache ignores them. `quiet` writes through
+   * without `change` events for what the writer itself wrote.
    */
   async commit(ops: ZkOp[], options: { quiet?: boolean } = {}): Promise<ZkOpResult[]> {
-    // Ops outside the mirrored tree may ride along (e.g. a status write); the cache ignores them.
     const written = ops.filter((o) => o.op !== "check" && this.#inTree(o.path));
     const lastCreate = [...written].reverse().find((o) => o.op === "create");
     const needsZxid = !ops.some((o) => o.op === "set") && lastCreate !== undefined;
@@ -148,35 +156,47 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
             { op: "set", path: lastCreate.path, data: "data" in lastCreate ? (lastCreate.data ?? "") : "" },
           ]
         : ops;
-    const paths = all.filter((o) => o.op !== "check" && this.#inTree(o.path)).map((o) => o.path);
-    for (const p of paths) this.#expected.set(p, (this.#expected.get(p) ?? 0) + 1);
-    const release = () => {
-      for (const p of paths) {
-        const n = (this.#expected.get(p) ?? 0) - 1;
-        if (n > 0) this.#expected.set(p, n);
-        else this.#expected.delete(p);
-      }
-    };
-    let results: ZkOpResult[];
-    try {
-      results = await this.#zk.multi(all);
-    } catch (err) {
-      release();
-      throw err;
-    }
-    // Whatever events are still unconsumed (none should be) must not swallow later ones.
-    release();
-    const zxid = [...results].reverse().find((r) => r.stat)?.stat?.mzxid;
-    const notes = written.map((o) =>
-      o.op === "delete"
-        ? { path: o.path, deleted: true }
-        : { path: o.path, data: "data" in o ? (o.data ?? "") : "" },
-    );
-    if (zxid) this.noteWrite(zxid, notes, options);
-    else
-      for (const o of written)
-        this.#onEvent({ type: o.op === "delete" ? "deleted" : "changed", path: o.path });
+    if (options.quiet) for (const o of all) this.#quiet.add(o);
+    const results = await this.#zk.multi(all);
     return results.slice(0, ops.length);
+  }
+
+  /** A multi touching the tree is about to be sent: its events need not be read back. */
+  #sending(ops: readonly ZkOp[]): void {
+    for (const o of ops) {
+      if (o.op !== "check") this.#expected.set(o.path, (this.#expected.get(o.path) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * Its reply arrived (called before any later event is handled). Events consumed meanwhile were
+   * its own or older ones it supersedes (a session's events and replies come in zxid order), so
+   * with its zxid the ops' values are the new state. Without one (it failed, timed out, or had no
+   * set) the paths are read again: a consumed event may have been someone else's.
+   */
+  #settled(ops: readonly ZkOp[], zxid: string | undefined): void {
+    const written = ops.filter((o) => o.op !== "check");
+    for (const o of written) {
+      const n = (this.#expected.get(o.path) ?? 0) - 1;
+      if (n > 0) this.#expected.set(o.path, n);
+      else this.#expected.delete(o.path);
+    }
+    if (this.#stopped) return;
+    if (zxid) {
+      const notes = written.map((o) =>
+        o.op === "delete"
+          ? { path: o.path, deleted: true }
+          : { path: o.path, data: "data" in o ? (o.data ?? "") : "" },
+      );
+      this.noteWrite(zxid, notes, { quiet: written.some((o) => this.#quiet.has(o)) });
+      return;
+    }
+    // Failed (zxid undefined): nothing is known to have changed, so every path is read again (a
+    // delete that did happen still sends its event: deletes are never consumed). Succeeded
+    // without a zxid: its deletes happened; what it created or set is read.
+    const failed = zxid === undefined;
+    for (const o of written)
+      this.#onEvent({ type: o.op === "delete" && !failed ? "deleted" : "changed", path: o.path });
   }
 
   /**
@@ -191,26 +211,26 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     const quiet = options.quiet === true;
     for (const w of written) {
       if (w.deleted) {
-        this.#removeTree(w.path, quiet);
+        this.#removeTree(w.path, quiet, true);
         continue;
       }
       const cur = this.#nodes.get(w.path);
       if (cur && !newer(zxid, cur.mzxid)) continue;
-      this.#set(w.path, { data: w.data ?? "", mzxid: zxid }, quiet);
+      this.#set(w.path, { data: w.data ?? "", mzxid: zxid }, quiet, true);
     }
   }
 
-  #set(path: string, node: CachedNode, quiet = false): void {
+  #set(path: string, node: CachedNode, quiet = false, own = false): void {
     const cur = this.#nodes.get(path);
     this.#nodes.set(path, node);
     if (!cur) this.#link(path);
-    if (!quiet && (!cur || cur.data !== node.data)) this.emit("change", path);
+    if (!quiet && (!cur || cur.data !== node.data)) this.emit("change", path, own);
   }
 
-  #removeTree(path: string, quiet = false): void {
+  #removeTree(path: string, quiet = false, own = false): void {
     for (const p of [...this.subtree(path).keys()].reverse()) {
       this.#drop(p);
-      if (!quiet) this.emit("change", p);
+      if (!quiet) this.emit("change", p, own);
     }
   }
 
@@ -221,13 +241,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       return;
     }
     const path = event.path;
-    const expected = this.#expected.get(path);
-    if (expected !== undefined && event.type !== "deleted") {
-      // Our own write (or an older one it supersedes): the value comes with the reply.
-      if (expected > 1) this.#expected.set(path, expected - 1);
-      else this.#expected.delete(path);
-      return;
-    }
+    // A multi of ours in flight on the path (its own event, or an older one it supersedes): the
+    // value comes with its reply.
+    if (event.type !== "deleted" && this.#expected.has(path)) return;
     const previous = this.#chains.get(path) ?? Promise.resolve();
     const next = previous
       .then(() => this.#handle(event))
@@ -244,7 +260,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   async #handle(event: WatchEvent): Promise<void> {
     if (event.type === "deleted") {
       // A delete in ZooKeeper is of a leaf: its descendants were deleted before it.
-      if (this.#drop(event.path)) this.emit("change", event.path);
+      if (this.#drop(event.path)) this.emit("change", event.path, false);
       return;
     }
     await this.#refresh(event.path);
@@ -291,7 +307,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
           if (!cur || newer(entry[1].mzxid, cur.mzxid)) this.#set(entry[0], entry[1]);
         }
         for (const p of [...this.#nodes.keys()]) {
-          if (!seen.has(p) && this.#drop(p)) this.emit("change", p);
+          if (!seen.has(p) && this.#drop(p)) this.emit("change", p, false);
         }
       } while (this.#reloadAgain && !this.#stopped);
       this.emit("loaded");

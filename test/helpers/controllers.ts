@@ -45,6 +45,8 @@ export async function startHarness(
     kinds: KINDS,
     validate: validateResource,
     validateUpdate: checkImmutable,
+    // As the app does: the finalizers the controllers declare are added on create.
+    defaultFinalizers: Object.fromEntries(kindControllers.map((k) => [k.kind, k.finalizers ?? []])),
   });
   await store.init();
   const pvc = new PvcKeys(`${root}/pvc`);
