@@ -17,6 +17,7 @@ import { EventEmitter } from "node:events";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
+import { PrefixIndex } from "./prefix-index.ts";
 import "./batch-writes.ts";
 import "./frame-reader.ts";
 import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
@@ -188,12 +189,6 @@ export interface ZkClientEvents {
   error: [err: unknown];
 }
 
-/** Whether `path` is `root` or below it (no allocation: this runs for every event and op). */
-function isAtOrUnder(path: string, root: string): boolean {
-  if (root === "/") return true;
-  return path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 47); // "/"
-}
-
 export class ZkClient extends EventEmitter<ZkClientEvents> {
   readonly connectString: string;
   readonly #sessionTimeoutMs: number;
@@ -207,9 +202,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #pendingWatches = new Set<PendingWatch>();
   #lostTimer: NodeJS.Timeout | undefined;
   /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
-  readonly #recursive = new Map<string, Set<Watcher>>();
+  readonly #recursive = new PrefixIndex<Set<Watcher>>();
   /** MultiObservers by the root they watch. */
-  readonly #multiObservers = new Map<string, Set<MultiObserver>>();
+  readonly #multiObservers = new PrefixIndex<Set<MultiObserver>>();
   #sessions = 0;
 
   private constructor(options: ZkClientOptions) {
@@ -416,14 +411,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.#recursive.size === 0) return;
     const type = EVENT_TYPES[event.type];
     if (type === undefined || type === "children") return; // recursive watches never send children events
-    for (const [root, listeners] of this.#recursive) {
-      if (!isAtOrUnder(event.path, root)) continue;
+    for (const [, listeners] of this.#recursive.matching(event.path)) {
       for (const l of [...listeners]) l({ type, path: event.path });
     }
   }
 
   #readdRecursiveWatches(): void {
-    for (const [root, listeners] of this.#recursive) {
+    for (const [root, listeners] of this.#recursive.entries()) {
       this.#call("addWatch", root, (inner, done) => sendAddWatch(inner, root, (err) => done(err))).then(
         () => {
           for (const l of [...listeners]) l({ type: "session-rebuilt", path: root });
@@ -747,12 +741,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Each observer with the ops of `ops` at or under its root. */
   #observersOf(ops: readonly ZkOp[]): Array<[MultiObserver, ZkOp[]]> {
-    const out: Array<[MultiObserver, ZkOp[]]> = [];
-    for (const [root, observers] of this.#multiObservers) {
-      const mine = ops.filter((op) => isAtOrUnder(op.path, root));
-      if (mine.length > 0) for (const o of observers) out.push([o, mine]);
+    const mine = new Map<MultiObserver, ZkOp[]>();
+    for (const op of ops) {
+      for (const [, observers] of this.#multiObservers.matching(op.path)) {
+        for (const o of observers) {
+          const list = mine.get(o);
+          if (list) list.push(op);
+          else mine.set(o, [op]);
+        }
+      }
     }
-    return out;
+    return [...mine];
   }
 
   /** Observers run inside the socket handler: one that throws must not break the connection. */
