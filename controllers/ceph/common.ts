@@ -19,7 +19,6 @@ import type { RbdLsEntry } from "../../src/ceph/types.ts";
 import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
-import { statusEqual } from "../../src/runtime/conditions.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { ControllerContext } from "../types.ts";
@@ -269,31 +268,6 @@ export class CephShared {
 }
 
 const sharedByCtx = new WeakMap<ControllerContext, CephShared>();
-
-/** Enqueue on add/delete and on updates that are not status-only (our own status writes). */
-export function watchSpecChanges(
-  informer: {
-    on(e: "add" | "delete", l: (o: Resource) => void): unknown;
-    on(e: "update", l: (o: Resource, old: Resource) => void): unknown;
-  },
-  enqueue: (name: string) => void,
-): void {
-  informer.on("add", (o) => enqueue(o.metadata.name));
-  informer.on("delete", (o) => enqueue(o.metadata.name));
-  informer.on("update", (o, old) => {
-    const a = o.metadata;
-    const b = old.metadata;
-    if (
-      a.generation !== b.generation ||
-      a.deletionTimestamp !== b.deletionTimestamp ||
-      !statusEqual(a.annotations ?? {}, b.annotations ?? {}) ||
-      !statusEqual(a.finalizers ?? [], b.finalizers ?? []) ||
-      a.uid !== b.uid
-    ) {
-      enqueue(o.metadata.name);
-    }
-  });
-}
 
 export function isReadyStatus(res: Resource<unknown> | undefined): boolean {
   return (res?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");

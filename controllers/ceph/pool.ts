@@ -21,6 +21,7 @@ import type { CephPoolSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { deletionBlocked, ready, stalled } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
+import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
@@ -36,7 +37,6 @@ import {
   nextStatus,
   type PendingCreate,
   POOL_FINALIZER,
-  watchSpecChanges,
 } from "./common.ts";
 
 type CephPool = Resource<CephPoolSpec>;
@@ -400,7 +400,8 @@ export const cephPoolController: KindController = {
     };
 
     const controller = kindController(ctx, "CephPool", (key) => reconcile(key));
-    watchSpecChanges(informer, (name) => void controller.enqueue(name));
+    // Our own status writes come back as status-only updates: nothing to do for them.
+    controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A volume going away may unblock its pool's deletion.
     volumes.on("delete", (v) => {
       const pool = String((v.spec as { pool?: string }).pool ?? "");

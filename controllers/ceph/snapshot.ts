@@ -14,6 +14,7 @@ import type { CephSnapshotSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { ready, reconciling, stalled } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
+import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
@@ -31,7 +32,6 @@ import {
   nextStatus,
   type PendingCreate,
   SNAPSHOT_FINALIZER,
-  watchSpecChanges,
 } from "./common.ts";
 
 type CephSnapshot = Resource<CephSnapshotSpec>;
@@ -220,7 +220,8 @@ export const cephSnapshotController: KindController = {
     }
 
     const controller = kindController(ctx, "CephSnapshot", (key) => reconcile(key));
-    watchSpecChanges(informer, (n) => void controller.enqueue(n));
+    // Our own status writes come back as status-only updates: nothing to do for them.
+    controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A volume becoming Ready and Mirrored wakes the snapshots waiting for it.
     const wakeVolume = (v: Resource) => {
       for (const s of snapshots()) {

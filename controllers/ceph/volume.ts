@@ -54,6 +54,7 @@ import {
   statusEqual,
 } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
+import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
@@ -75,7 +76,6 @@ import {
   type PendingCreate,
   RENAME_FROM_ANNOTATION,
   VOLUME_FINALIZER,
-  watchSpecChanges,
 } from "./common.ts";
 import { MirrorLane } from "./mirror-lane.ts";
 
@@ -614,7 +614,8 @@ export const cephVolumeController: KindController = {
       },
       done: (key) => void controller.enqueue(key),
     });
-    watchSpecChanges(informer, (n) => void controller.enqueue(n));
+    // Our own status writes come back as status-only updates: nothing to do for them.
+    controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A pool becoming Ready (or changing) wakes the volumes waiting for it.
     const wakePool = (p: Resource) => {
       for (const v of volumes()) {
