@@ -10,6 +10,12 @@ export interface TcpProxy {
   readonly address: string;
   /** Drops every connection and refuses new ones until `restore()`. */
   cut(): void;
+  /**
+   * Holds back what the server sends (replies and watch events) until `release()`, in order;
+   * what the client sends still goes through. Lets a test put events and replies in a chosen order.
+   */
+  hold(): void;
+  release(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -18,6 +24,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host, portText] = target.split(",")[0].split("/")[0].split(":");
   const targetPort = Number(portText);
   const sockets = new Set<net.Socket>();
+  const links = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
 
   const server = net.createServer((client) => {
@@ -38,6 +45,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     upstream.on("error", drop).on("close", drop);
     client.pipe(upstream);
     upstream.pipe(client);
+    const link = { client, upstream };
+    links.add(link);
+    upstream.on("close", () => links.delete(link));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -51,6 +61,15 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     restore() {
       isCut = false;
+    },
+    hold() {
+      for (const { client, upstream } of links) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+    },
+    release() {
+      for (const { client, upstream } of links) upstream.pipe(client);
     },
     async close() {
       for (const s of sockets) s.destroy();
