@@ -367,6 +367,27 @@ export const cephVolumeController: KindController = {
         } else if (spec.source) {
           op = "copy";
         }
+        if (op === "copy" && spec.source) {
+          // A source that is one of ours and not yet created (e.g. applied in the same batch):
+          // wait for it, woken when it turns Ready, instead of failing the copy on a race.
+          const { pool: sourcePool, volume: sourceVolume } = spec.source;
+          const source = volumes().find((v) => v.spec.pool === sourcePool && v.spec.name === sourceVolume);
+          if (source && (!isReadyStatus(source) || source.metadata.deletionTimestamp)) {
+            await writeStatus(
+              vol,
+              nextStatus<CephVolumeStatus>(
+                vol,
+                {},
+                reconciling(
+                  "WaitingForSource",
+                  `waiting for CephVolume ${source.metadata.name} (${sourcePool}/${sourceVolume}) to be Ready before copying it`,
+                  generation,
+                ),
+              ),
+            );
+            return undefined;
+          }
+        }
         if (op === "rename") {
           const old = await info(pool, renameFrom as string);
           if (!old || (renameId && old.id !== renameId)) {
@@ -419,7 +440,8 @@ export const cephVolumeController: KindController = {
               `cannot copy ${spec.source?.pool}/${spec.source?.volume}: ${errorMessage(err)}`,
               { pendingCreate: undefined },
             );
-            return undefined;
+            // The image may still appear (made outside, or by a CephVolume applied later).
+            return { requeueAfter: ctx.settings.cephPollIntervalMs };
           }
           throw err; // the intent stays; the retry checks Ceph first
         }
@@ -626,6 +648,22 @@ export const cephVolumeController: KindController = {
     };
     poolInformer.on("add", wakePool);
     poolInformer.on("update", wakePool);
+    // A volume appearing or turning Ready wakes the copies waiting for it as their source.
+    const wakeCopies = (v: Resource, old?: Resource) => {
+      if (old && (!isReadyStatus(v) || isReadyStatus(old))) return;
+      for (const w of volumes()) {
+        const st = w.status as CephVolumeStatus | undefined;
+        if (
+          w.spec.source?.pool === v.spec.pool &&
+          w.spec.source?.volume === v.spec.name &&
+          !st?.imageId &&
+          !st?.createdAt
+        )
+          void controller.enqueue(w.metadata.name);
+      }
+    };
+    informer.on("add", (v) => wakeCopies(v));
+    informer.on("update", wakeCopies);
     controller.resync(() => informer.list().map((v) => v.metadata.name));
 
     const lastPrint = new Map<string, string>();

@@ -206,6 +206,33 @@ describe("Ceph kind controllers", () => {
     assert.equal(ready?.status?.imageId, info?.id);
   });
 
+  test("a clone whose source comes later copies it once it is there (applied in one batch, any order)", async () => {
+    // The clone first: no image and no CephVolume for its source yet.
+    await h.store.create(volume("early-clone", { source: { volume: "late-source" } }));
+    await h.waitFor("CephVolume", `${pool}.early-clone`, cond("Stalled", "SourceNotFound"), 10_000);
+    // The source's object appears: the clone waits for it to be Ready, then copies it.
+    await h.store.create(volume("late-source", { size: 16 * MiB }));
+    await h.waitFor("CephVolume", `${pool}.early-clone`, isReady, 30_000);
+    assert.equal((await rbdInfo(`${pool}/early-clone`))?.size, 16 * MiB);
+  });
+
+  test("a clone whose source is one of ours but not yet Ready reports WaitingForSource", async () => {
+    // The pool the source needs does not exist, so the source stays not Ready.
+    await h.store.create({
+      apiVersion: API,
+      kind: "CephVolume",
+      metadata: { name: `nopool${process.pid}.src` },
+      spec: { pool: `nopool${process.pid}`, size: 16 * MiB },
+    });
+    await h.store.create(
+      volume("waiting-clone", { source: { pool: `nopool${process.pid}`, volume: "src" } }),
+    );
+    await h.waitFor("CephVolume", `${pool}.waiting-clone`, cond("Reconciling", "WaitingForSource"), 10_000);
+    assert.equal(await rbdInfo(`${pool}/waiting-clone`), null, "nothing copied");
+    await h.store.delete("CephVolume", `${pool}.waiting-clone`);
+    await h.store.delete("CephVolume", `nopool${process.pid}.src`);
+  });
+
   test("snapshots: taken once, mirrored, reported when removed behind our back, removed on delete", async () => {
     const name = `${pool}.v1@s1`;
     await h.store.create({
