@@ -16,20 +16,11 @@
  *
  *   eval "$(npx pvcctl stack up)" && node --import tsx bench/ceph-volumes.ts [count] [in-flight]
  */
-import pino from "pino";
 import { cephPoolController } from "../controllers/ceph/pool.ts";
 import { cephVolumeController } from "../controllers/ceph/volume.ts";
-import type { ControllerContext } from "../controllers/types.ts";
 import { CephClient } from "../src/ceph/client.ts";
-import { PvcKeys } from "../src/pvc/keys.ts";
-import { KINDS } from "../src/resources/kinds.ts";
 import type { Resource } from "../src/resources/types.ts";
-import { validateResource } from "../src/resources/validate.ts";
-import { RuntimeMetrics } from "../src/runtime/metrics.ts";
-import { EventRecorder } from "../src/store/events.ts";
-import { Informer } from "../src/store/informer.ts";
-import { ResourceStore } from "../src/store/store.ts";
-import { ZkClient } from "../src/zk/client.ts";
+import { startHarness } from "../test/helpers/controllers.ts";
 import { benchZkConnect, report, runConcurrent } from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 50);
@@ -45,7 +36,7 @@ const ready = (r: Resource | undefined) => holds(r, "Ready");
 const mirrored = (r: Resource | undefined) => holds(r, "Ready") && holds(r, "Mirrored");
 
 async function main() {
-  const connect = benchZkConnect();
+  benchZkConnect();
   if (!process.env.CEPH_CONF) {
     console.error("CEPH_CONF is not set: start a stack (npx pvcctl stack up) and eval its exports first");
     process.exit(2);
@@ -60,38 +51,16 @@ async function main() {
       calls.set(k, c);
     },
   });
-  const zk = await ZkClient.connect({ connectString: connect });
-  const root = `/bench-ceph-volumes-${process.pid}`;
   const pool = `benchvol${process.pid}`;
-  const store = new ResourceStore(zk, {
-    root: `${root}/store`,
-    kinds: KINDS,
-    validate: validateResource,
-    defaultFinalizers: {
-      CephPool: cephPoolController.finalizers ?? [],
-      CephVolume: cephVolumeController.finalizers ?? [],
-    },
-  });
-  await store.init();
-  const informers = new Map(KINDS.map((k) => [k.kind, new Informer(store, k.kind)]));
-  await Promise.all([...informers.values()].map((i) => i.start()));
-  const ctx: ControllerContext = {
-    zk,
-    store,
-    informer: (kind) => informers.get(store.kindInfo(kind).kind) as Informer,
-    events: new EventRecorder(zk, store.layout),
-    pvc: new PvcKeys(`${root}/pvc`),
-    metrics: new RuntimeMetrics({ processMetrics: false }),
-    logger: pino({ level: "warn" }),
+  const h = await startHarness("bench-ceph-volumes", [cephPoolController, cephVolumeController], {
     // The drift poller and the pool stats loop cost the same per interval whatever the number of
     // volumes (a `ceph df`, `rados df`, `rbd ls -l`: ~1.5 s of CPU here); at 10 s they fell into
     // the timed window in some runs and not others, so they are kept out of it.
-    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 60_000, concurrency: IN_FLIGHT },
+    settings: { cephPollIntervalMs: 60_000, concurrency: IN_FLIGHT },
     services: { ceph },
-  };
-  const controllers = [cephPoolController, cephVolumeController].map((k) => k.create(ctx));
-  await Promise.all(controllers.map((c) => c.start()));
-  const volumes = informers.get("CephVolume") as Informer;
+  });
+  const { store, zk } = h;
+  const volumes = h.informer("CephVolume");
 
   try {
     await store.create({
@@ -100,7 +69,7 @@ async function main() {
       metadata: { name: pool },
       spec: { pgs: 8, replication: { copies: 1, minCopies: 1 } },
     });
-    const pools = informers.get("CephPool") as Informer;
+    const pools = h.informer("CephPool");
     while (!ready(pools.get(pool))) await new Promise((r) => setTimeout(r, 20));
     // Warm up both paths once (first librbd connection, first pool objects).
     await ceph.rbdCreate(pool, "warm", SIZE);
@@ -144,7 +113,7 @@ async function main() {
     if (ids.size !== 3 * COUNT) throw new Error(`expected ${3 * COUNT} images, found ${ids.size}`);
     // Mirrored means real stats in PVC's key: each one must name its image's id.
     for (let i = 0; i < COUNT; i++) {
-      const stats = JSON.parse((await zk.tryGet(ctx.pvc.cephVolumeStats(pool, `ours${i}`)))?.data ?? "{}");
+      const stats = JSON.parse((await zk.tryGet(h.pvc.cephVolumeStats(pool, `ours${i}`)))?.data ?? "{}");
       if (stats.id !== ids.get(`ours${i}`)) throw new Error(`ours${i}: stats ${JSON.stringify(stats)}`);
     }
     report(`${COUNT} volumes created → Ready`, baselineMs, readyMs, "ms");
@@ -153,11 +122,8 @@ async function main() {
       `Ceph calls of ours: ${spent}\nper volume: bare create ${(baselineMs / COUNT).toFixed(1)} ms, ours to Ready ${(readyMs / COUNT).toFixed(1)} ms, to mirrored ${(mirroredMs / COUNT).toFixed(1)} ms (wall time / count)`,
     );
   } finally {
-    await Promise.all(controllers.map((c) => c.stop()));
-    for (const i of informers.values()) i.stop();
     await ceph.poolRm(pool).catch(() => undefined);
-    await zk.deleteRecursive(root).catch(() => undefined);
-    zk.close();
+    await h.close();
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * Runs kind controllers against the real ZooKeeper without the HTTP server or leader election:
- * a store under a unique root, informers for every kind, and the controllers given.
+ * a store under a unique root (or a given one), informers for every kind, and the controllers
+ * given. Tests and benchmarks share it, so they all wire a controller the way the app does.
  */
 import pino from "pino";
-import type { ControllerContext, KindController } from "../../controllers/types.ts";
+import type { ControllerContext, ControllerSettings, KindController } from "../../controllers/types.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
 import type { Resource } from "../../src/resources/types.ts";
@@ -30,16 +31,27 @@ export interface Harness {
     cond: (r: Resource | null) => boolean,
     ms?: number,
   ): Promise<Resource | null>;
+  /** Stops controllers and informers, removes the root (unless `keepRoot`), closes the client. */
   close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Services for the controllers (e.g. `{ ceph }`). */
+  services?: Record<string, unknown>;
+  /** Run on this root instead of a unique one (e.g. to share it with another process). */
+  root?: string;
+  /** `close()` leaves the root in ZooKeeper (for a later harness on the same root). */
+  keepRoot?: boolean;
+  settings?: Partial<ControllerSettings>;
 }
 
 export async function startHarness(
   label: string,
   kindControllers: KindController[],
-  services: Record<string, unknown> = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const zk = await ZkClient.connect({ connectString: zkConnect() });
-  const root = uniqueRoot(label);
+  const root = options.root ?? uniqueRoot(label);
   const store = new ResourceStore(zk, {
     root: `${root}/store`,
     kinds: KINDS,
@@ -66,8 +78,8 @@ export async function startHarness(
     pvc,
     metrics: new RuntimeMetrics(),
     logger,
-    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 16 },
-    services,
+    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 16, ...options.settings },
+    services: options.services ?? {},
   };
   const controllers = kindControllers.map((k) => k.create(ctx));
   await Promise.all(controllers.map((c) => c.start()));
@@ -93,7 +105,7 @@ export async function startHarness(
     async close() {
       await Promise.all(controllers.map((c) => c.stop()));
       for (const i of informers.values()) i.stop();
-      await zk.deleteRecursive(root).catch(() => undefined);
+      if (!options.keepRoot) await zk.deleteRecursive(root).catch(() => undefined);
       zk.close();
     },
   };

@@ -72,7 +72,7 @@ describe("Ceph kind controllers", () => {
   before(async () => {
     ceph = new CephClient({ conf: cephConf() });
     h = await startHarness("cephctl", [cephPoolController, cephVolumeController, cephSnapshotController], {
-      ceph,
+      services: { ceph },
     });
   });
   after(async () => {

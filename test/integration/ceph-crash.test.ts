@@ -10,60 +10,25 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { execa, type ResultPromise } from "execa";
-import pino from "pino";
 import type { CephTestHooks } from "../../controllers/ceph/common.ts";
 import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
-import type { ControllerContext, KindController } from "../../controllers/types.ts";
+import type { KindController } from "../../controllers/types.ts";
 import { CephClient } from "../../src/ceph/client.ts";
-import { PvcKeys } from "../../src/pvc/keys.ts";
-import { KINDS } from "../../src/resources/kinds.ts";
 import type { Resource } from "../../src/resources/types.ts";
-import { validateResource } from "../../src/resources/validate.ts";
-import { RuntimeMetrics } from "../../src/runtime/metrics.ts";
-import { EventRecorder } from "../../src/store/events.ts";
-import { Informer } from "../../src/store/informer.ts";
-import { ResourceStore } from "../../src/store/store.ts";
-import { ZkClient } from "../../src/zk/client.ts";
-import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
+import { type Harness, startHarness } from "../helpers/controllers.ts";
+import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
 const API = "pvc.parallelvirtualcluster.org/v1";
 
-interface Running {
-  zk: ZkClient;
-  store: ResourceStore;
-  stop(): Promise<void>;
-}
-
-/** Store, informers and controllers on `root` (like test/helpers/controllers.ts, on a given root). */
-async function run(root: string, kinds: KindController[], hooks?: CephTestHooks): Promise<Running> {
-  const zk = await ZkClient.connect({ connectString: zkConnect() });
-  const store = new ResourceStore(zk, { root: `${root}/store`, kinds: KINDS, validate: validateResource });
-  await store.init();
-  const informers = new Map(KINDS.map((k) => [k.kind, new Informer(store, k.kind)]));
-  await Promise.all([...informers.values()].map((i) => i.start()));
-  const ctx: ControllerContext = {
-    zk,
-    store,
-    informer: (kind) => informers.get(store.kindInfo(kind).kind) as Informer,
-    events: new EventRecorder(zk, store.layout),
-    pvc: new PvcKeys(`${root}/pvc`),
-    metrics: new RuntimeMetrics(),
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-    settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 4 },
+/** Store, informers and controllers on `root`, shared with the child process, which it outlives. */
+function run(root: string, kinds: KindController[], hooks?: CephTestHooks): Promise<Harness> {
+  return startHarness("cephcrash", kinds, {
+    root,
+    keepRoot: true,
+    settings: { concurrency: 4 },
     services: { ceph: new CephClient({ conf: cephConf() }), ...(hooks ? { cephTestHooks: hooks } : {}) },
-  };
-  const controllers = kinds.map((k) => k.create(ctx));
-  await Promise.all(controllers.map((c) => c.start()));
-  return {
-    zk,
-    store,
-    async stop() {
-      await Promise.all(controllers.map((c) => c.stop()));
-      for (const i of informers.values()) i.stop();
-      zk.close();
-    },
-  };
+  });
 }
 
 if (process.env.CEPH_CRASH_CHILD) {
@@ -86,17 +51,9 @@ if (process.env.CEPH_CRASH_CHILD) {
     const root = uniqueRoot("cephcrash");
     const pool = `crash${process.pid}`;
     const ceph = new CephClient({ conf: cephConf() });
-    let main: Running;
-
-    async function waitFor(name: string, cond: (r: Resource | null) => boolean, ms = 30_000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const r = await main.store.tryGet("CephVolume", name);
-        if (cond(r)) return r;
-        if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(r?.status)}`);
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    }
+    let main: Harness;
+    const waitFor = (name: string, cond: (r: Resource | null) => boolean, ms = 30_000) =>
+      main.waitFor("CephVolume", name, cond, ms);
 
     /** Starts the child, creates `doc` through the store, waits for HOOK, SIGKILLs the child. */
     async function crashDuring(at: "afterIntent" | "afterCreate", doc: Resource): Promise<void> {
@@ -135,20 +92,14 @@ if (process.env.CEPH_CRASH_CHILD) {
         metadata: { name: pool },
         spec: { pgs: 8, replication: { copies: 1, minCopies: 1 } },
       });
-      const deadline = Date.now() + 30_000;
-      while (!isReady(await main.store.tryGet("CephPool", pool))) {
-        if (Date.now() > deadline) throw new Error("pool not ready");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await main.stop();
+      await main.waitFor("CephPool", pool, isReady, 30_000);
+      await main.close();
       main = await run(root, []); // a store only, for the test's own reads and writes
     });
     after(async () => {
-      await main.stop();
       await ceph.poolRm(pool).catch(() => undefined);
-      const zk = await ZkClient.connect({ connectString: zkConnect() });
-      await zk.deleteRecursive(root).catch(() => undefined);
-      zk.close();
+      await main.zk.deleteRecursive(root).catch(() => undefined);
+      await main.close();
     });
 
     test("killed after the intent, before rbd create: created once after restart", async () => {
@@ -168,13 +119,13 @@ if (process.env.CEPH_CRASH_CHILD) {
       assert.equal(dead.status?.imageId, undefined);
       assert.deepEqual(await images(), [], "the child died before rbd create");
 
-      await main.stop();
+      await main.close();
       main = await run(root, [cephPoolController, cephVolumeController]);
       const ready = await waitFor(name, isMirrored);
       assert.deepEqual(await images(), ["early"]);
       assert.equal(ready?.status?.imageId, (await ceph.rbdInfo(pool, "early")).id);
       assert.equal(ready?.status?.pendingCreate, undefined);
-      await main.stop();
+      await main.close();
       main = await run(root, []);
     });
 
@@ -191,12 +142,12 @@ if (process.env.CEPH_CRASH_CHILD) {
       assert.equal(dead.status?.imageId, undefined, "the outcome was never recorded");
       const made = await ceph.rbdInfo(pool, "late");
 
-      await main.stop();
+      await main.close();
       main = await run(root, [cephPoolController, cephVolumeController]);
       const ready = await waitFor(name, isMirrored);
       assert.deepEqual((await images()).sort(), ["early", "late"], "no second image");
       assert.equal(ready?.status?.imageId, made.id, "the image made before the crash is the one recorded");
-      await main.stop();
+      await main.close();
       main = await run(root, []);
     });
 
@@ -208,7 +159,7 @@ if (process.env.CEPH_CRASH_CHILD) {
         metadata: { name },
         spec: { pool, source: { volume: "early" } },
       });
-      await main.stop();
+      await main.close();
       main = await run(root, [cephPoolController, cephVolumeController]);
       const stalled = await waitFor(name, (r) =>
         (r?.status?.conditions ?? []).some(
