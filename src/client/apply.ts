@@ -9,6 +9,7 @@
  * Validation happens before this (the caller applies nothing unless every document is valid).
  */
 import { isDeepStrictEqual } from "node:util";
+import { mapLimit } from "../map-limit.ts";
 import { KINDS, lookupKind, sortForDelete } from "../resources/kinds.ts";
 import type { Resource } from "../resources/types.ts";
 import type { ApiClient, ApplyAction } from "./api.ts";
@@ -86,18 +87,6 @@ export interface ApplyOutcome {
   results: ApplyResult[];
   pruned: string[];
   failures: number;
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 const VERB: Record<ApplyAction, string> = {

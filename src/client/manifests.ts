@@ -11,7 +11,7 @@ import { join, relative, sep } from "node:path";
 import { loadAll, YAMLException } from "js-yaml";
 import { lookupKind } from "../resources/kinds.ts";
 import type { FieldError, Resource } from "../resources/types.ts";
-import { checkResource, validateResource } from "../resources/validate.ts";
+import { checkResource, shortValue, validateResource } from "../resources/validate.ts";
 import { type DocumentPositions, LineIndex, offsetOf, yamlPositions } from "./yaml-positions.ts";
 
 /** One valid document: as written, and as validated (defaults filled in). */
@@ -54,18 +54,6 @@ export function resourceKey(r: { kind: string; metadata: { name: string } }): st
   return `${r.kind}/${r.metadata.name}`;
 }
 
-const MAX_VALUE_TEXT = 60;
-
-function short(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT - 1)}…` : text;
-}
-
 /**
  * One line: `networks.yaml:21: document 2 (Network "lan"): /spec/ipv4/gateway: must be … (got "x")`.
  */
@@ -82,7 +70,7 @@ export function formatProblem(p: ManifestProblem): string {
     .filter(Boolean)
     .join(" ");
   const field = p.pointer === undefined ? "" : `${p.pointer || "(document)"}: `;
-  const got = p.value === undefined ? "" : ` (got ${short(p.value)})`;
+  const got = p.value === undefined ? "" : ` (got ${shortValue(p.value)})`;
   return `${where}: ${what ? `${what}: ` : ""}${field}${p.message}${got}`;
 }
 

@@ -202,7 +202,8 @@ export function checkResource(doc: unknown): CheckResult {
 
 const MAX_VALUE_TEXT = 60;
 
-function short(value: unknown): string {
+/** A value as shown in an error message: JSON, cut to 60 characters. */
+export function shortValue(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
@@ -217,7 +218,7 @@ export function formatFieldErrors(fields: readonly FieldError[]): string {
   return fields
     .map(
       (f) =>
-        `  ${f.pointer || "(document)"}: ${f.message}${f.value === undefined ? "" : ` (got ${short(f.value)})`}`,
+        `  ${f.pointer || "(document)"}: ${f.message}${f.value === undefined ? "" : ` (got ${shortValue(f.value)})`}`,
     )
     .join("\n");
 }
@@ -277,7 +278,7 @@ export function checkImmutable(current: Resource, next: Resource): FieldError[] 
       out.push({
         pointer: at,
         value: after,
-        message: `is immutable (was ${before === undefined ? "unset" : short(before)}); delete and recreate the object to change it`,
+        message: `is immutable (was ${before === undefined ? "unset" : shortValue(before)}); delete and recreate the object to change it`,
       });
     }
   }
