@@ -116,6 +116,8 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
         logger: log,
         force,
       });
+      // Caught mid-write: nothing was done; the write's own event syncs again, and so does this.
+      if (result.unsettled) return { requeueAfter: debounceMs };
       last = result;
       emitter.emit("synced", result);
       return undefined;

@@ -1,8 +1,9 @@
 /**
  * One sync of a GitOps folder: converge the store to the folder, safely.
  *
- *  1. Read the folder's settings and every manifest file; validate every document (whole folder
- *     first, nothing written yet). A file with any problem is *held*: none of its objects is
+ *  1. Read the folder's settings and every manifest file, twice a moment apart (a folder that
+ *     changed in between, e.g. a file caught half-written, is not acted on: the next sync is);
+ *     validate every document (whole folder first, nothing written yet). A file with any problem is *held*: none of its objects is
  *     applied, and none of the objects it owned is pruned — they stay as they are until the file
  *     is fixed. Other files go on.
  *  2. Plan against the store: kinds the cluster creates (Node) may only be changed, not created;
@@ -25,9 +26,10 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { type ManifestDoc, type ManifestProblem, resourceKey } from "../client/manifests.ts";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { mapLimit } from "../map-limit.ts";
 import { lookupKind, sortForDelete } from "../resources/kinds.ts";
 import type { Condition, Resource, ResourceStatus } from "../resources/types.ts";
-import { checkImmutable } from "../resources/validate.ts";
+import { checkImmutable, shortValue } from "../resources/validate.ts";
 import { applyConditions, ready, stalled, statusEqual } from "../runtime/conditions.ts";
 import type { EventRecorder } from "../store/events.ts";
 import type { ResourceStore } from "../store/store.ts";
@@ -75,6 +77,8 @@ export interface SyncResult {
   desired: Map<string, Resource>;
   /** False when the status already said all this (nothing was written for it). */
   statusWritten: boolean;
+  /** The folder changed while it was read: nothing was done; sync again. */
+  unsettled?: boolean;
 }
 
 export interface SyncDeps {
@@ -90,7 +94,12 @@ export interface SyncDeps {
   now?: () => Date;
   /** The guard of the next sync only: prune past it once (`pvcctl` has no verb for it yet). */
   force?: boolean;
+  /** Pause between the two reads of the folder that must agree before anything is done. */
+  settleMs?: number;
 }
+
+/** Long enough for a writer's truncate and write to both land; short next to the debounce. */
+const DEFAULT_SETTLE_MS = 20;
 
 function problemToError(p: ManifestProblem): SyncError {
   const e: SyncError = { file: p.file, message: p.message };
@@ -99,10 +108,7 @@ function problemToError(p: ManifestProblem): SyncError {
   if (p.kind) e.kind = p.kind;
   if (p.name !== undefined) e.name = p.name;
   if (p.pointer !== undefined) e.field = p.pointer;
-  if (p.value !== undefined) {
-    const text = JSON.stringify(p.value) ?? String(p.value);
-    e.message += ` (got ${text.length > 60 ? `${text.slice(0, 59)}…` : text})`;
-  }
+  if (p.value !== undefined) e.message += ` (got ${shortValue(p.value)})`;
   return e;
 }
 
@@ -111,18 +117,6 @@ export function formatSyncError(e: SyncError): string {
   const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ""}: ` : "";
   const what = e.kind ? `${e.kind}${e.name !== undefined ? ` ${JSON.stringify(e.name)}` : ""}: ` : "";
   return `${where}${what}${e.field ? `${e.field || "(document)"}: ` : ""}${e.message}`;
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 const emptyIsAbsent = (m: Record<string, string> | undefined) =>
@@ -193,9 +187,27 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   let settings: GitOpsSettings;
   let snapshot: FolderSnapshot;
   try {
-    const folder = await readFolderSettings(dir);
-    settings = mergeSettings(deps.base, deps.server ?? {}, folder.settings);
-    snapshot = await readFolder(dir, settings.ignore);
+    const read = async () => {
+      const folder = await readFolderSettings(dir);
+      const merged = mergeSettings(deps.base, deps.server ?? {}, folder.settings);
+      return { text: folder.text, settings: merged, snapshot: await readFolder(dir, merged.ignore) };
+    };
+    const first = await read();
+    // A file being written while we read it (writeFile truncates, then writes) looks empty or
+    // cut, and acting on it would prune or release what it declares. Act only on a folder that
+    // read the same twice, `settleMs` apart; otherwise the write's own event brings a new sync.
+    const settleMs = deps.settleMs ?? DEFAULT_SETTLE_MS;
+    if (settleMs > 0) {
+      await new Promise((r) => setTimeout(r, settleMs));
+      const again = await read();
+      if (again.snapshot.revision !== first.snapshot.revision || again.text !== first.text) {
+        result.unsettled = true;
+        log?.info({ dir }, "gitops: the folder changed while it was read; syncing again");
+        return result;
+      }
+    }
+    settings = first.settings;
+    snapshot = first.snapshot;
   } catch (err) {
     const message = (err as Error).message;
     result.errors.push({ file: (err as PvcError).details?.file as string | undefined, message });
