@@ -2,6 +2,7 @@
  * Starting the real app (src/app.ts) for API tests: the test ZooKeeper, a store root of its own,
  * a free port, logs kept in memory (tests read them back, e.g. to check that no token leaks).
  */
+import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { createLogger } from "../../api/logging.ts";
 import type { KindController } from "../../controllers/types.ts";
@@ -172,4 +173,16 @@ export async function v1Call(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A /api/v1 call that must answer 200 (a test's setup step); fails naming the call and the reply. */
+export async function v1Ok(
+  baseUrl: string,
+  method: string,
+  path: string,
+  values: Record<string, string | string[]> = {},
+): Promise<V1Reply> {
+  const r = await v1Call(baseUrl, method, path, values);
+  assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
+  return r;
 }

@@ -13,7 +13,7 @@ import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { CephClient } from "../../src/ceph/client.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig, v1Call } from "../helpers/api-app.ts";
+import { removeRoot, startTestApp, type TestApp, testConfig, v1Ok } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -35,10 +35,8 @@ describe("pvcctl import of Ceph objects", () => {
       c.reconciler.facadeWaitTimeoutMs = 30_000;
     });
 
-  async function v1(method: string, path: string, values: Record<string, string>): Promise<void> {
-    const r = await v1Call(t?.app.url ?? "", method, path, values);
-    assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
-  }
+  const v1 = (method: string, path: string, values: Record<string, string>) =>
+    v1Ok(t?.app.url ?? "", method, path, values);
 
   /** What Ceph holds of our pool: any create, resize, recreate or delete changes it. */
   async function cephState(): Promise<Record<string, unknown>> {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig, v1Call } from "../helpers/api-app.ts";
+import { removeRoot, startTestApp, type TestApp, testConfig, v1Ok } from "../helpers/api-app.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -26,10 +26,8 @@ describe("pvcctl import", () => {
       c.reconciler.facadeWaitTimeoutMs = 15_000;
     });
 
-  async function v1(method: string, path: string, values: Record<string, string>): Promise<void> {
-    const r = await v1Call(t?.app.url ?? "", method, path, values);
-    assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
-  }
+  const v1 = (method: string, path: string, values: Record<string, string>) =>
+    v1Ok(t?.app.url ?? "", method, path, values);
 
   /** Every znode under /networks with its versions: any write changes one. */
   async function pvcKeys(): Promise<Map<string, string>> {
