@@ -22,6 +22,7 @@ import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
 import type { Resource } from "../resources/types.ts";
 import type { WatchEvent, ZkOp } from "../zk/client.ts";
+import { InFlightPaths } from "../zk/in-flight-paths.ts";
 import { deepFreeze } from "./freeze.ts";
 import { type LabelSelector, matchesSelector } from "./labels.ts";
 import type { ResourceStore } from "./store.ts";
@@ -87,8 +88,8 @@ export class Informer extends EventEmitter<InformerEvents> {
   /** The kind's folder: `<dir>/<name>` is an object, `<dir>/<name>/status` its status. */
   readonly #dir: string;
   readonly #entries = new Map<string, Entry>();
-  /** Paths of ours with a multi in flight → how many multis. */
-  readonly #expected = new Map<string, number>();
+  /** Our objects' and statuses' paths that a multi of this client is writing right now. */
+  readonly #inFlight = new InFlightPaths();
   #unsubscribe: Array<() => void> = [];
   #listing: Promise<void> | undefined;
   #listAgain = false;
@@ -182,7 +183,7 @@ export class Informer extends EventEmitter<InformerEvents> {
     const at = this.#locate(event.path);
     if (!at) return;
     // Our own write in flight (or an older change it supersedes): its reply brings the value.
-    if (event.type !== "deleted" && this.#expected.has(event.path)) return;
+    if (this.#inFlight.covers(event)) return;
     this.#markDirty(at[0], at[1]);
   }
 
@@ -198,17 +199,13 @@ export class Informer extends EventEmitter<InformerEvents> {
   }
 
   #sending(ops: readonly ZkOp[]): void {
-    for (const o of this.#ours(ops)) this.#expected.set(o.path, (this.#expected.get(o.path) ?? 0) + 1);
+    this.#inFlight.add(this.#ours(ops));
   }
 
   #settled(ops: readonly ZkOp[], zxid: string | undefined): void {
     const ours = this.#ours(ops);
     if (ours.length === 0) return;
-    for (const o of ours) {
-      const n = (this.#expected.get(o.path) ?? 0) - 1;
-      if (n > 0) this.#expected.set(o.path, n);
-      else this.#expected.delete(o.path);
-    }
+    this.#inFlight.release(ours);
     if (this.#stopped) return;
     const written = new Set<string>();
     for (const o of ours) {

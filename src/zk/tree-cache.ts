@@ -15,6 +15,7 @@
 import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
 import type { WatchEvent, ZkClient, ZkOp, ZkOpResult } from "./client.ts";
+import { InFlightPaths } from "./in-flight-paths.ts";
 
 export interface CachedNode {
   data: string;
@@ -43,8 +44,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   /** Per-path chain of pending event handling. */
   readonly #chains = new Map<string, Promise<void>>();
   #unsubscribe: (() => void) | undefined;
-  /** Paths with a multi of this client in flight (path → how many): their events are not read. */
-  readonly #expected = new Map<string, number>();
+  /** Paths a multi of this client is writing right now: their events are not read. */
+  readonly #inFlight = new InFlightPaths();
   /** Ops of `commit(…, {quiet})` calls: written through without change events. */
   readonly #quiet = new WeakSet<ZkOp>();
   #unobserve: (() => void) | undefined;
@@ -163,9 +164,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** A multi touching the tree is about to be sent: its events need not be read back. */
   #sending(ops: readonly ZkOp[]): void {
-    for (const o of ops) {
-      if (o.op !== "check") this.#expected.set(o.path, (this.#expected.get(o.path) ?? 0) + 1);
-    }
+    this.#inFlight.add(ops);
   }
 
   /**
@@ -175,12 +174,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
    * set) the paths are read again: a consumed event may have been someone else's.
    */
   #settled(ops: readonly ZkOp[], zxid: string | undefined): void {
+    this.#inFlight.release(ops);
     const written = ops.filter((o) => o.op !== "check");
-    for (const o of written) {
-      const n = (this.#expected.get(o.path) ?? 0) - 1;
-      if (n > 0) this.#expected.set(o.path, n);
-      else this.#expected.delete(o.path);
-    }
     if (this.#stopped) return;
     if (zxid) {
       const notes = written.map((o) =>
@@ -243,7 +238,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     const path = event.path;
     // A multi of ours in flight on the path (its own event, or an older one it supersedes): the
     // value comes with its reply.
-    if (event.type !== "deleted" && this.#expected.has(path)) return;
+    if (this.#inFlight.covers(event)) return;
     const previous = this.#chains.get(path) ?? Promise.resolve();
     const next = previous
       .then(() => this.#handle(event))
