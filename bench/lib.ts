@@ -21,6 +21,36 @@ export async function runConcurrent(
   return performance.now() - started;
 }
 
+/**
+ * Runs every side once per round, alternating who goes first, after `warmUp` rounds that are run
+ * the same way and thrown away. Why: the first run of code both sides share (the ZooKeeper
+ * library's encoding, say) pays the JIT's compile time, and a machine's load drifts; either would
+ * otherwise land on one side only and decide the ratio. `run` returns the side's measure for that
+ * round; the result has each side's measures in round order.
+ */
+export async function alternatingRounds<S extends string>(
+  sides: readonly S[],
+  rounds: number,
+  run: (side: S, round: number) => Promise<number>,
+  warmUp = 0,
+): Promise<Record<S, number[]>> {
+  const kept = Object.fromEntries(sides.map((s) => [s, [] as number[]])) as Record<S, number[]>;
+  for (let round = -warmUp; round < rounds; round++) {
+    const order = round % 2 === 0 ? [...sides] : [...sides].reverse();
+    for (const side of order) {
+      const value = await run(side, round);
+      if (round >= 0) kept[side].push(value);
+    }
+  }
+  return kept;
+}
+
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export function perSecond(count: number, ms: number): number {
   return Math.round((count / ms) * 1000);
 }

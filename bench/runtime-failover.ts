@@ -9,7 +9,7 @@
 import { LeaderElector } from "../src/runtime/leader.ts";
 import { OwnedWatch } from "../src/runtime/owned-watch.ts";
 import { ZkClient } from "../src/zk/client.ts";
-import { benchZkConnect, percentile, report } from "./lib.ts";
+import { benchZkConnect, median, percentile, report } from "./lib.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 
@@ -70,13 +70,6 @@ async function watchLatency(connect: string, root: string): Promise<{ bare: numb
   watcher.close();
   writer.close();
   return { bare, ours };
-}
-
-function median(xs: number[]): number {
-  return percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 }
 
 async function main() {

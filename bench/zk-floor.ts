@@ -10,7 +10,7 @@
  */
 import zookeeper from "node-zookeeper-client";
 import { ZkClient } from "../src/zk/client.ts";
-import { benchZkConnect, perSecond, report, runConcurrent } from "./lib.ts";
+import { alternatingRounds, benchZkConnect, perSecond, report, runConcurrent } from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const IN_FLIGHT = 32;
@@ -32,19 +32,11 @@ type Op = (round: number, i: number) => Promise<unknown>;
 
 /** Best ops/s of each side over ROUNDS rounds, alternating who goes first. */
 async function measure(baseline: Op, ours: Op): Promise<{ baseline: number; ours: number }> {
-  let best = { baseline: 0, ours: 0 };
-  for (let round = 0; round < ROUNDS; round++) {
-    const order: Array<["baseline" | "ours", Op]> = [
-      ["baseline", baseline],
-      ["ours", ours],
-    ];
-    if (round % 2 === 1) order.reverse();
-    for (const [side, op] of order) {
-      const ms = await runConcurrent(COUNT, IN_FLIGHT, (i) => op(round, i));
-      best = { ...best, [side]: Math.max(best[side], perSecond(COUNT, ms)) };
-    }
-  }
-  return best;
+  const ops = { baseline, ours };
+  const perSec = await alternatingRounds(["baseline", "ours"] as const, ROUNDS, async (side, round) =>
+    perSecond(COUNT, await runConcurrent(COUNT, IN_FLIGHT, (i) => ops[side](round, i))),
+  );
+  return { baseline: Math.max(...perSec.baseline), ours: Math.max(...perSec.ours) };
 }
 
 async function main() {
