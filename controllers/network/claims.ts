@@ -8,15 +8,15 @@ import type { Resource } from "../../src/resources/types.ts";
 
 type Network = Resource<NetworkSpec>;
 
-function add<K>(map: Map<K, Set<string>>, key: K, name: string): void {
+function add<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
-  if (set) set.add(name);
-  else map.set(key, new Set([name]));
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
 }
 
-function remove<K>(map: Map<K, Set<string>>, key: K, name: string): void {
+function remove<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
-  set?.delete(name);
+  set?.delete(value);
   if (set && set.size === 0) map.delete(key);
 }
 
@@ -50,5 +50,35 @@ export class NetworkClaims {
 
   byDescription(description: string): string[] {
     return [...(this.#byDescription.get(description) ?? [])];
+  }
+}
+
+/**
+ * The descriptions of the PVC networks under /networks (vni → description), and the vnis that
+ * carry each description: "is this description taken by a PVC network no resource declares?"
+ * looks at those vnis only, not at every network (that walk made a thousand creates quadratic).
+ */
+export class PvcDescriptions {
+  readonly #byVni = new Map<number, string>();
+  readonly #vnis = new Map<string, Set<number>>();
+
+  /** Records `/networks/<vni>`'s description (undefined: the znode is gone); returns the previous one. */
+  set(vni: number, description: string | undefined): string | undefined {
+    const old = this.#byVni.get(vni);
+    if (old === description) return old;
+    if (old !== undefined) {
+      remove(this.#vnis, old, vni);
+      this.#byVni.delete(vni);
+    }
+    if (description !== undefined) {
+      this.#byVni.set(vni, description);
+      add(this.#vnis, description, vni);
+    }
+    return old;
+  }
+
+  /** The vnis whose PVC network carries `description`. */
+  vnisOf(description: string): number[] {
+    return [...(this.#vnis.get(description) ?? [])];
   }
 }

@@ -20,7 +20,7 @@ import { nextStatus as nextStatusOf, writeStatusIfChanged } from "../../src/runt
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
-import { NetworkClaims } from "./claims.ts";
+import { NetworkClaims, PvcDescriptions } from "./claims.ts";
 import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
 
 export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
@@ -94,9 +94,14 @@ export const networkController: KindController = {
           const vni = vniOfPath(pvc, path);
           if (vni === undefined) return;
           if (path === pvc.network(vni)) {
-            const description = fresh.get(path)?.data;
-            if (description === undefined) pvcDescriptions.delete(vni);
-            else pvcDescriptions.set(vni, description);
+            const now = fresh.get(path)?.data;
+            const was = pvcDescriptions.set(vni, now);
+            // A PVC network renamed or removed behind our back may free a description a resource
+            // is Stalled on (DescriptionInUse), or take one: those resources look again.
+            if (!own && was !== now) {
+              const affected = [was, now].flatMap((d) => (d === undefined ? [] : claims.byDescription(d)));
+              for (const name of affected) void controller.enqueue(name);
+            }
           }
           // Our own commits come back through the cache too: when the vni has a single claimant,
           // it made them, in a reconcile that already saw to them. Changes from elsewhere (drift,
@@ -130,8 +135,8 @@ export const networkController: KindController = {
         .map(get)
         .filter((n): n is Network => isLive(n) && n.spec.vni === vni);
 
-    /** Descriptions of PVC networks in the mirror: vni → description, kept from change events. */
-    const pvcDescriptions = new Map<number, string>();
+    /** Descriptions of PVC networks in the mirror, both ways, kept from change events. */
+    const pvcDescriptions = new PvcDescriptions();
 
     /** Why this network may not take its vni or description, or undefined when it may. */
     function claimProblem(cache: TreeCache, net: Network): { reason: string; message: string } | undefined {
@@ -156,13 +161,8 @@ export const networkController: KindController = {
         }
       }
       // A PVC network that no resource declares, with our description under another vni.
-      for (const [vni, description] of pvcDescriptions) {
-        if (
-          description !== spec.description ||
-          vni === spec.vni ||
-          vni === (net.status as NetworkStatus | undefined)?.vni
-        )
-          continue;
+      for (const vni of pvcDescriptions.vnisOf(spec.description)) {
+        if (vni === spec.vni || vni === (net.status as NetworkStatus | undefined)?.vni) continue;
         if (claims.byVni(vni).some((n) => isLive(get(n)))) continue;
         if (cache.get(pvc.network(vni))?.data === spec.description) {
           return {

@@ -207,6 +207,25 @@ describe("Network controller", () => {
     assert.equal(await h.zk.exists(h.pvc.network(301)), null);
   });
 
+  test("a description a PVC network no resource declares holds: Stalled, then Ready once that network goes", async () => {
+    // A network made by PVC's own tools, outside any resource.
+    await h.zk.mkdirp(h.pvc.network(320));
+    await h.zk.set(h.pvc.network(320), "legacy");
+    await h.store.create(network("wants-legacy", { vni: 321, type: "bridged", description: "legacy" }));
+    const r = await h.waitFor("Network", "wants-legacy", stalledWith("DescriptionInUse"));
+    assert.match(
+      String(r?.status?.conditions?.find((c) => c.type === "Stalled")?.message),
+      /PVC network 320, which no resource manages/,
+    );
+    assert.equal(await h.zk.exists(h.pvc.network(321)), null, "nothing written while Stalled");
+    // Removing it out of band wakes the resource (no resync runs in this harness).
+    await h.zk.deleteRecursive(h.pvc.network(320));
+    await h.waitFor("Network", "wants-legacy", isReady);
+    assert.equal((await h.zk.get(h.pvc.network(321))).data, "legacy");
+    await h.store.delete("Network", "wants-legacy");
+    await h.waitFor("Network", "wants-legacy", (x) => x === null);
+  });
+
   test("deleting a network removes its subtree, then the object", async () => {
     await h.store.delete("Network", "dup-vni");
     await h.store.delete("Network", "dup-desc");
