@@ -13,8 +13,17 @@ export interface TreeSyncPlan {
 
 function depth(path: string): number {
   let n = 0;
-  for (const ch of path) if (ch === "/") n++;
+  for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) n++;
   return n;
+}
+
+/** Sorts by depth, computing each path's depth once (a sort compares each path many times). */
+function byDepth<T>(items: T[], pathOf: (item: T) => string, deepestFirst: boolean): T[] {
+  const sign = deepestFirst ? -1 : 1;
+  return items
+    .map((item) => ({ item, depth: depth(pathOf(item)) }))
+    .sort((a, b) => sign * (a.depth - b.depth))
+    .map((d) => d.item);
 }
 
 /**
@@ -47,10 +56,12 @@ export function planTreeSync(
       changed.push(path);
     }
   }
-  creates.sort((a, b) => depth(a.path) - depth(b.path));
-  deletes.sort((a, b) => depth(b) - depth(a));
   return {
-    ops: [...deletes.map((path) => ({ op: "delete", path }) as ZkOp), ...creates, ...sets],
+    ops: [
+      ...byDepth(deletes, (p) => p, true).map((path) => ({ op: "delete", path }) as ZkOp),
+      ...byDepth(creates, (o) => o.path, false),
+      ...sets,
+    ],
     changed,
   };
 }
