@@ -14,17 +14,21 @@
  * the `rbd info`s once the creates are done (controllers/ceph/volume.ts), instead of a second
  * process per volume inside each reconcile (which measured 2.0–2.3× to Ready).
  *
- *   eval "$(npx pvcctl stack up)" && node --import tsx bench/ceph-volumes.ts [count] [in-flight]
+ * Each side runs once per round, alternating who goes first, after a warm-up round that is thrown
+ * away (the first run of our code pays the JIT, the pool's first images cost more); medians.
+ *
+ *   eval "$(npx pvcctl stack up)" && node --import tsx bench/ceph-volumes.ts [count] [in-flight] [rounds]
  */
 import { cephPoolController } from "../controllers/ceph/pool.ts";
 import { cephVolumeController } from "../controllers/ceph/volume.ts";
 import { CephClient } from "../src/ceph/client.ts";
 import type { Resource } from "../src/resources/types.ts";
 import { startHarness } from "../test/helpers/controllers.ts";
-import { benchZkConnect, report, runConcurrent } from "./lib.ts";
+import { alternatingRounds, benchZkConnect, median, report, runConcurrent } from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 50);
 const IN_FLIGHT = Number(process.argv[3] ?? 8);
+const ROUNDS = Number(process.argv[4] ?? 3);
 const API = "pvc.parallelvirtualcluster.org/v1";
 const SIZE = 64 * 1024 * 1024;
 
@@ -75,51 +79,83 @@ async function main() {
     await ceph.rbdCreate(pool, "warm", SIZE);
     await ceph.rbdRm(pool, "warm");
 
-    console.log(`ceph-volumes: ${COUNT} volumes of 64 MiB, ${IN_FLIGHT} in flight, pool ${pool}`);
-    const baselineMs = await runConcurrent(COUNT, IN_FLIGHT, (i) => ceph.rbdCreate(pool, `bare${i}`, SIZE));
-    // What PVC's node daemon ran per volume: rbd create, then rbd info for the stats key.
-    const pvcMs = await runConcurrent(COUNT, IN_FLIGHT, async (i) => {
-      await ceph.rbdCreate(pool, `pvc${i}`, SIZE);
-      await ceph.rbdInfo(pool, `pvc${i}`);
-    });
-
-    calls.clear();
-    const started = performance.now();
-    const all = (done: (r: Resource | undefined) => boolean) =>
-      new Promise<number>((resolve) => {
-        const check = () => {
-          for (let i = 0; i < COUNT; i++) if (!done(volumes.get(`${pool}.ours${i}`))) return;
-          volumes.off("update", check);
-          resolve(performance.now() - started);
-        };
-        volumes.on("update", check);
-      });
-    const allReady = all(ready);
-    const allMirrored = all(mirrored);
-    await runConcurrent(COUNT, IN_FLIGHT, (i) =>
-      store.create({
-        apiVersion: API,
-        kind: "CephVolume",
-        metadata: { name: `${pool}.ours${i}` },
-        spec: { pool, size: SIZE },
-      }),
-    );
-    const readyMs = await allReady;
-    const mirroredMs = await allMirrored;
-
-    const spent = [...calls].map(([k, c]) => `${k} ×${c.n} (avg ${(c.ms / c.n).toFixed(0)} ms)`).join(", ");
-    const listing = await ceph.rbdLs(pool);
-    const ids = new Map(listing.filter((e) => e.snapshot === undefined).map((e) => [e.image, e.raw.id]));
-    if (ids.size !== 3 * COUNT) throw new Error(`expected ${3 * COUNT} images, found ${ids.size}`);
-    // Mirrored means real stats in PVC's key: each one must name its image's id.
-    for (let i = 0; i < COUNT; i++) {
-      const stats = JSON.parse((await zk.tryGet(h.pvc.cephVolumeStats(pool, `ours${i}`)))?.data ?? "{}");
-      if (stats.id !== ids.get(`ours${i}`)) throw new Error(`ours${i}: stats ${JSON.stringify(stats)}`);
-    }
-    report(`${COUNT} volumes created → Ready`, baselineMs, readyMs, "ms");
-    report("  → mirrored, vs create + info (PVC)", pvcMs, mirroredMs, "ms");
     console.log(
-      `Ceph calls of ours: ${spent}\nper volume: bare create ${(baselineMs / COUNT).toFixed(1)} ms, ours to Ready ${(readyMs / COUNT).toFixed(1)} ms, to mirrored ${(mirroredMs / COUNT).toFixed(1)} ms (wall time / count)`,
+      `ceph-volumes: ${COUNT} volumes of 64 MiB, ${IN_FLIGHT} in flight, pool ${pool}, median of ${ROUNDS} rounds after a warm-up`,
+    );
+    // Image names carry the round (r-1 is the warm-up): every round creates new images.
+    const name = (side: string, round: number, i: number) => `${side}r${round + 1}i${i}`;
+    const mirroredMs: number[] = [];
+    let spent = "";
+
+    /** Ours: the volumes created through the store; timed to Ready, and (kept aside) to mirrored. */
+    async function ours(round: number): Promise<number> {
+      calls.clear();
+      const started = performance.now();
+      const all = (done: (r: Resource | undefined) => boolean) =>
+        new Promise<number>((resolve) => {
+          const check = () => {
+            for (let i = 0; i < COUNT; i++)
+              if (!done(volumes.get(`${pool}.${name("ours", round, i)}`))) return;
+            volumes.off("update", check);
+            resolve(performance.now() - started);
+          };
+          volumes.on("update", check);
+        });
+      const allReady = all(ready);
+      const allMirrored = all(mirrored);
+      await runConcurrent(COUNT, IN_FLIGHT, (i) =>
+        store.create({
+          apiVersion: API,
+          kind: "CephVolume",
+          metadata: { name: `${pool}.${name("ours", round, i)}` },
+          spec: { pool, size: SIZE },
+        }),
+      );
+      const readyMs = await allReady;
+      const toMirrored = await allMirrored;
+      if (round >= 0) mirroredMs.push(toMirrored);
+      spent = [...calls].map(([k, c]) => `${k} ×${c.n} (avg ${(c.ms / c.n).toFixed(0)} ms)`).join(", ");
+      // Mirrored means real stats in PVC's key: each one must name its image's id.
+      const listing = await ceph.rbdLs(pool);
+      const ids = new Map(listing.filter((e) => e.snapshot === undefined).map((e) => [e.image, e.raw.id]));
+      for (let i = 0; i < COUNT; i++) {
+        const image = name("ours", round, i);
+        const stats = JSON.parse((await zk.tryGet(h.pvc.cephVolumeStats(pool, image)))?.data ?? "{}");
+        if (stats.id === undefined || stats.id !== ids.get(image))
+          throw new Error(`${image}: stats ${JSON.stringify(stats)}`);
+      }
+      return readyMs;
+    }
+
+    const run = {
+      bare: (round: number) =>
+        runConcurrent(COUNT, IN_FLIGHT, (i) => ceph.rbdCreate(pool, name("bare", round, i), SIZE)),
+      // What PVC's node daemon ran per volume: rbd create, then rbd info for the stats key.
+      pvc: (round: number) =>
+        runConcurrent(COUNT, IN_FLIGHT, async (i) => {
+          await ceph.rbdCreate(pool, name("pvc", round, i), SIZE);
+          await ceph.rbdInfo(pool, name("pvc", round, i));
+        }),
+      ours,
+    };
+    const ms = await alternatingRounds(
+      ["bare", "pvc", "ours"] as const,
+      ROUNDS,
+      (side, round) => run[side](round),
+      1,
+    );
+    const images = (await ceph.rbdLs(pool)).filter((e) => e.snapshot === undefined).length;
+    if (images !== 3 * COUNT * (ROUNDS + 1))
+      throw new Error(`expected ${3 * COUNT * (ROUNDS + 1)} images, found ${images}`);
+    const show = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
+    console.log(
+      `  rounds (ms): bare create ${show(ms.bare)}; create + info ${show(ms.pvc)}; ours to Ready ${show(ms.ours)}, to mirrored ${show(mirroredMs)}`,
+    );
+    const readyMs = median(ms.ours);
+    report(`${COUNT} volumes created → Ready`, median(ms.bare), readyMs, "ms");
+    report("  → mirrored, vs create + info (PVC)", median(ms.pvc), median(mirroredMs), "ms");
+    console.log(
+      `Ceph calls of ours (last round): ${spent}\nper volume: bare create ${(median(ms.bare) / COUNT).toFixed(1)} ms, ours to Ready ${(readyMs / COUNT).toFixed(1)} ms, to mirrored ${(median(mirroredMs) / COUNT).toFixed(1)} ms (wall time / count)`,
     );
   } finally {
     await ceph.poolRm(pool).catch(() => undefined);
