@@ -56,6 +56,7 @@ import {
 import type { Controller } from "../../src/runtime/controller.ts";
 import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { type Indexer, indexInformer } from "../../src/store/indexer.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import {
@@ -137,6 +138,24 @@ export const cephVolumeController: KindController = {
     const ceph = cephOf(ctx);
     const hooks = hooksOf(ctx);
     const volumes = (): CephVolume[] => informer.list() as unknown as CephVolume[];
+    // Indexes kept from the informer (before the controller watches it): wake-ups and the source
+    // lookup ask them, not a walk over every volume per event.
+    const imageKey = (pool: string, image: string) => `${pool}/${image}`;
+    const specOf = (v: Resource) => v.spec as unknown as CephVolumeSpec;
+    const byPool = indexInformer(informer, (v) => [specOf(v).pool]);
+    const byImage = indexInformer(informer, (v) => [imageKey(specOf(v).pool, specOf(v).name)]);
+    const bySource = indexInformer(informer, (v) => {
+      const source = specOf(v).source;
+      return source ? [imageKey(source.pool, source.volume)] : [];
+    });
+    const volumesIn = (index: Indexer<Resource, string>, key: string): CephVolume[] =>
+      index
+        .get(key)
+        .sort()
+        .flatMap((name) => {
+          const v = informer.get(name);
+          return v ? [v as unknown as CephVolume] : [];
+        });
 
     const writeStatus = (vol: CephVolume, status: CephVolumeStatus): Promise<CephVolume> =>
       writeStatusIfChanged(store, vol, status);
@@ -371,7 +390,7 @@ export const cephVolumeController: KindController = {
           // A source that is one of ours and not yet created (e.g. applied in the same batch):
           // wait for it, woken when it turns Ready, instead of failing the copy on a race.
           const { pool: sourcePool, volume: sourceVolume } = spec.source;
-          const source = volumes().find((v) => v.spec.pool === sourcePool && v.spec.name === sourceVolume);
+          const source = volumesIn(byImage, imageKey(sourcePool, sourceVolume))[0];
           if (source && (!isReadyStatus(source) || source.metadata.deletionTimestamp)) {
             await writeStatus(
               vol,
@@ -640,10 +659,9 @@ export const cephVolumeController: KindController = {
     controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A pool becoming Ready (or changing) wakes the volumes waiting for it.
     const wakePool = (p: Resource) => {
-      for (const v of volumes()) {
+      for (const v of volumesIn(byPool, p.metadata.name)) {
         const st = v.status as CephVolumeStatus | undefined;
-        if (v.spec.pool === p.metadata.name && !st?.imageId && !st?.createdAt)
-          void controller.enqueue(v.metadata.name);
+        if (!st?.imageId && !st?.createdAt) void controller.enqueue(v.metadata.name);
       }
     };
     poolInformer.on("add", wakePool);
@@ -651,15 +669,9 @@ export const cephVolumeController: KindController = {
     // A volume appearing or turning Ready wakes the copies waiting for it as their source.
     const wakeCopies = (v: Resource, old?: Resource) => {
       if (old && (!isReadyStatus(v) || isReadyStatus(old))) return;
-      for (const w of volumes()) {
+      for (const w of volumesIn(bySource, imageKey(specOf(v).pool, specOf(v).name))) {
         const st = w.status as CephVolumeStatus | undefined;
-        if (
-          w.spec.source?.pool === v.spec.pool &&
-          w.spec.source?.volume === v.spec.name &&
-          !st?.imageId &&
-          !st?.createdAt
-        )
-          void controller.enqueue(w.metadata.name);
+        if (!st?.imageId && !st?.createdAt) void controller.enqueue(w.metadata.name);
       }
     };
     informer.on("add", (v) => wakeCopies(v));

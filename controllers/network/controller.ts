@@ -17,10 +17,11 @@ import { ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
 import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { nextStatus as nextStatusOf, writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { Indexer } from "../../src/store/indexer.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
-import { NetworkClaims, PvcDescriptions } from "./claims.ts";
+import { NetworkClaims } from "./claims.ts";
 import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
 
 export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
@@ -95,7 +96,8 @@ export const networkController: KindController = {
           if (vni === undefined) return;
           if (path === pvc.network(vni)) {
             const now = fresh.get(path)?.data;
-            const was = pvcDescriptions.set(vni, now);
+            const was = pvcDescriptions.keysOf(vni)[0];
+            pvcDescriptions.set(vni, now);
             // A PVC network renamed or removed behind our back may free a description a resource
             // is Stalled on (DescriptionInUse), or take one: those resources look again.
             if (!own && was !== now) {
@@ -120,11 +122,7 @@ export const networkController: KindController = {
 
     // The informer holds validated Network documents; this is the one place that says so.
     const get = (name: string) => informer.get(name) as unknown as Network | undefined;
-    const claims = new NetworkClaims();
-    for (const n of informer.list()) claims.set(n.metadata.name, n as unknown as Network);
-    informer.on("add", (n) => claims.set(n.metadata.name, n as unknown as Network));
-    informer.on("update", (n) => claims.set(n.metadata.name, n as unknown as Network));
-    informer.on("delete", (n) => claims.set(n.metadata.name, undefined));
+    const claims = new NetworkClaims(informer);
 
     const isLive = (n: Network | undefined): n is Network => n !== undefined && !n.metadata.deletionTimestamp;
     /** Live networks, other than `self`, whose spec asks for `vni`. */
@@ -135,8 +133,12 @@ export const networkController: KindController = {
         .map(get)
         .filter((n): n is Network => isLive(n) && n.spec.vni === vni);
 
-    /** Descriptions of PVC networks in the mirror, both ways, kept from change events. */
-    const pvcDescriptions = new PvcDescriptions();
+    /**
+     * The description of each PVC network in the mirror (vni → description, and the vnis that carry
+     * a description), kept from change events: "is this description taken by a PVC network no
+     * resource declares?" looks at those vnis only, not at every network.
+     */
+    const pvcDescriptions = new Indexer<string, string, number>((description) => [description]);
 
     /** Why this network may not take its vni or description, or undefined when it may. */
     function claimProblem(cache: TreeCache, net: Network): { reason: string; message: string } | undefined {
@@ -161,7 +163,7 @@ export const networkController: KindController = {
         }
       }
       // A PVC network that no resource declares, with our description under another vni.
-      for (const vni of pvcDescriptions.vnisOf(spec.description)) {
+      for (const vni of pvcDescriptions.get(spec.description)) {
         if (vni === spec.vni || vni === (net.status as NetworkStatus | undefined)?.vni) continue;
         if (claims.byVni(vni).some((n) => isLive(get(n)))) continue;
         if (cache.get(pvc.network(vni))?.data === spec.description) {
