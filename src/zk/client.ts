@@ -17,6 +17,7 @@ import { EventEmitter } from "node:events";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
+import { type MultiOp, sendMulti } from "./multi-request.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 import "./batch-writes.ts";
 import "./frame-reader.ts";
@@ -659,35 +660,25 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     for (const [o, mine] of observed) this.#notify(() => o.sending(mine));
     try {
       return await this.#call<ZkOpResult[]>("multi", label, (inner, done) => {
-        const tx = inner.transaction();
-        // node-zookeeper-client's Transaction does `version = version || -1`, turning an expected
-        // version 0 into "any version" (a lost update on every znode's first change). We set the
-        // version on the queued op ourselves.
-        const queued = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
-        const pin = (version: number) => {
-          queued[queued.length - 1].version = version;
-        };
-        for (const op of ops) {
+        const wire: MultiOp[] = ops.map((op) => {
           switch (op.op) {
             case "create":
-              tx.create(op.path, Buffer.from(op.data ?? "", "utf8"), CREATE_MODES[op.mode ?? "persistent"]);
-              break;
+              return {
+                type: "create",
+                path: op.path,
+                data: op.data ?? "",
+                flags: CREATE_MODES[op.mode ?? "persistent"],
+              };
             case "set":
-              tx.setData(op.path, Buffer.from(op.data, "utf8"), op.version ?? -1);
-              pin(op.version ?? -1);
-              break;
+              return { type: "setData", path: op.path, data: op.data, version: op.version ?? -1 };
             case "delete":
-              tx.remove(op.path, op.version ?? -1);
-              pin(op.version ?? -1);
-              break;
+              return { type: "delete", path: op.path, version: op.version ?? -1 };
             case "check":
-              tx.check(op.path, op.version);
-              pin(op.version);
-              break;
+              return { type: "check", path: op.path, version: op.version };
           }
-        }
+        });
         // Runs inside the library's reply handling: observers settle before the next frame.
-        tx.commit((err: unknown, raw?: RawResult[]) => {
+        sendMulti(inner, wire, (err: unknown, raw?: RawResult[]) => {
           if (err && raw) {
             settle(undefined);
             // The failing op carries its own code; the ops after it carry RUNTIME_INCONSISTENCY.
