@@ -35,6 +35,20 @@ const CREATE_MODES: Record<CreateMode, number> = {
   ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
 };
 
+/** A ZkOp as the multi request encodes it (versions -1: any). */
+function wireOp(op: ZkOp): MultiOp {
+  if (op.op === "create")
+    return {
+      type: "create",
+      path: op.path,
+      data: op.data ?? "",
+      flags: CREATE_MODES[op.mode ?? "persistent"],
+    };
+  if (op.op === "set") return { type: "setData", path: op.path, data: op.data, version: op.version ?? -1 };
+  if (op.op === "delete") return { type: "delete", path: op.path, version: op.version ?? -1 };
+  return { type: "check", path: op.path, version: op.version };
+}
+
 export interface ZkStat {
   /** Data version: the expected version for set/delete/check. */
   version: number;
@@ -660,23 +674,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     for (const [o, mine] of observed) this.#notify(() => o.sending(mine));
     try {
       return await this.#call<ZkOpResult[]>("multi", label, (inner, done) => {
-        const wire: MultiOp[] = ops.map((op) => {
-          switch (op.op) {
-            case "create":
-              return {
-                type: "create",
-                path: op.path,
-                data: op.data ?? "",
-                flags: CREATE_MODES[op.mode ?? "persistent"],
-              };
-            case "set":
-              return { type: "setData", path: op.path, data: op.data, version: op.version ?? -1 };
-            case "delete":
-              return { type: "delete", path: op.path, version: op.version ?? -1 };
-            case "check":
-              return { type: "check", path: op.path, version: op.version };
-          }
-        });
+        const wire = ops.map(wireOp);
         // Runs inside the library's reply handling: observers settle before the next frame.
         sendMulti(inner, wire, (err: unknown, raw?: RawResult[]) => {
           if (err && raw) {

@@ -14,27 +14,23 @@ const ACL = require("node-zookeeper-client/lib/ACL.js");
 /** The library's bytes for the same ops, as its Transaction.commit would queue them. */
 function libraryBytes(ops: MultiOp[], xid: number, chroot = ""): Buffer {
   const libOps = ops.map((op) => {
-    switch (op.type) {
-      case "create":
-        return {
-          type: jute.OP_CODES.CREATE,
-          path: op.path,
-          data: Buffer.from(op.data, "utf8"),
-          acls: ACL.OPEN_ACL_UNSAFE,
-          mode: op.flags,
-        };
-      case "setData":
-        return {
-          type: jute.OP_CODES.SET_DATA,
-          path: op.path,
-          data: Buffer.from(op.data, "utf8"),
-          version: op.version,
-        };
-      case "delete":
-        return { type: jute.OP_CODES.DELETE, path: op.path, version: op.version };
-      case "check":
-        return { type: jute.OP_CODES.CHECK, path: op.path, version: op.version };
-    }
+    if (op.type === "create")
+      return {
+        type: jute.OP_CODES.CREATE,
+        path: op.path,
+        data: Buffer.from(op.data, "utf8"),
+        acls: ACL.OPEN_ACL_UNSAFE,
+        mode: op.flags,
+      };
+    if (op.type === "setData")
+      return {
+        type: jute.OP_CODES.SET_DATA,
+        path: op.path,
+        data: Buffer.from(op.data, "utf8"),
+        version: op.version,
+      };
+    const type = op.type === "delete" ? jute.OP_CODES.DELETE : jute.OP_CODES.CHECK;
+    return { type, path: op.path, version: op.version };
   });
   const header = new jute.protocol.RequestHeader();
   header.type = jute.OP_CODES.MULTI;
