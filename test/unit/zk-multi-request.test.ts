@@ -11,26 +11,21 @@ const require = createRequire(import.meta.url);
 const jute = require("node-zookeeper-client/lib/jute/index.js");
 const ACL = require("node-zookeeper-client/lib/ACL.js");
 
+const LIBRARY_TYPES: Record<MultiOp["type"], number> = {
+  create: jute.OP_CODES.CREATE,
+  setData: jute.OP_CODES.SET_DATA,
+  delete: jute.OP_CODES.DELETE,
+  check: jute.OP_CODES.CHECK,
+};
+
 /** The library's bytes for the same ops, as its Transaction.commit would queue them. */
 function libraryBytes(ops: MultiOp[], xid: number, chroot = ""): Buffer {
   const libOps = ops.map((op) => {
+    const base = { type: LIBRARY_TYPES[op.type], path: op.path };
     if (op.type === "create")
-      return {
-        type: jute.OP_CODES.CREATE,
-        path: op.path,
-        data: Buffer.from(op.data, "utf8"),
-        acls: ACL.OPEN_ACL_UNSAFE,
-        mode: op.flags,
-      };
-    if (op.type === "setData")
-      return {
-        type: jute.OP_CODES.SET_DATA,
-        path: op.path,
-        data: Buffer.from(op.data, "utf8"),
-        version: op.version,
-      };
-    const type = op.type === "delete" ? jute.OP_CODES.DELETE : jute.OP_CODES.CHECK;
-    return { type, path: op.path, version: op.version };
+      return { ...base, data: Buffer.from(op.data, "utf8"), acls: ACL.OPEN_ACL_UNSAFE, mode: op.flags };
+    if (op.type === "setData") return { ...base, data: Buffer.from(op.data, "utf8"), version: op.version };
+    return { ...base, version: op.version };
   });
   const header = new jute.protocol.RequestHeader();
   header.type = jute.OP_CODES.MULTI;
