@@ -59,16 +59,16 @@ interface Internals {
 /** The request object the library's connection queues: a header it numbers, and the bytes. */
 class MultiRequest {
   readonly header = new jute.protocol.RequestHeader();
-  readonly payload: { setChrootPath(chroot: string): void };
+  /** The connection tells the payload its chroot (a connect string like `host:2181/app`). */
+  readonly payload = {
+    setChrootPath: (chroot: string) => {
+      this.#chroot = chroot ?? "";
+    },
+  };
   #chroot = "";
 
   constructor(readonly ops: readonly MultiOp[]) {
     this.header.type = OP.multi;
-    this.payload = { setChrootPath: (chroot: string) => this.#setChroot(chroot) };
-  }
-
-  #setChroot(chroot: string): void {
-    this.#chroot = chroot ?? "";
   }
 
   #path(path: string): string {

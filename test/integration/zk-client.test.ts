@@ -160,6 +160,26 @@ describe("ZkClient on the real ZooKeeper", () => {
     assert.equal(await zk.exists(`${base}/fresh`), null);
   });
 
+  test("multi under a chrooted connect string: paths are the chroot's, sequential names come back, bad paths throw", async () => {
+    const chroot = `${root}/chroot`;
+    await zk.mkdirp(chroot);
+    const inner = await ZkClient.connect({ connectString: `${zkConnect()}${chroot}` });
+    try {
+      const results = await inner.multi([
+        { op: "create", path: "/app", data: "né" },
+        { op: "create", path: "/app/e-", data: "1", mode: "persistent_sequential" },
+        { op: "set", path: "/app", data: "été", version: 0 },
+      ]);
+      assert.match(String(results[1].created), /^\/app\/e-\d{10}$/, "created path without the chroot");
+      assert.equal((await zk.get(`${chroot}/app`)).data, "été", "written under the chroot");
+      assert.equal((await zk.children(`${chroot}/app`)).length, 1);
+      await inner.multi([{ op: "check", path: "/", version: -1 }]); // the chroot itself
+      await rejectsWithCode(inner.multi([{ op: "create", path: "app/no-slash" }]), ErrorCodes.ZK_OTHER);
+    } finally {
+      inner.close();
+    }
+  });
+
   test("deleteRecursive removes a whole subtree in one multi; a missing tree is fine", async () => {
     const base = `${root}/tree`;
     await zk.mkdirp(`${base}/a/b/c`);
