@@ -175,6 +175,14 @@ export async function v1Call(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Asserts a /api/v1 reply's status and its `message` (exactly, or matching a pattern). */
+export function expectV1(r: V1Reply, status: number, message: string | RegExp): void {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  const got = (r.body as { message?: string } | undefined)?.message ?? "";
+  if (typeof message === "string") assert.equal(got, message);
+  else assert.match(got, message);
+}
+
 /** A /api/v1 call that must answer 200 (a test's setup step); fails naming the call and the reply. */
 export async function v1Ok(
   baseUrl: string,

@@ -9,13 +9,13 @@ import { isDeepStrictEqual } from "node:util";
 import { networkController } from "../../controllers/network/controller.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
 import {
+  expectV1,
   GROUP_PATH,
   removeRoot,
   startTestApp,
   type TestApp,
   testConfig,
   until,
-  type V1Reply,
   v1Call,
 } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
@@ -46,13 +46,6 @@ describe("/api/v1/network facade", () => {
     const res = await fetch(`${t.app.url}${GROUP_PATH}/networks`);
     const list = (await res.json()) as { items: Array<{ metadata: { name: string } }> };
     return list.items.map((i) => i.metadata.name).sort();
-  }
-
-  function expectFailure(r: V1Reply, status: number, message: RegExp | string): void {
-    assert.equal(r.status, status, JSON.stringify(r.body));
-    const m = (r.body as { message: string }).message;
-    if (typeof message === "string") assert.equal(m, message);
-    else assert.match(m, message);
   }
 
   before(async () => {
@@ -119,9 +112,9 @@ describe("/api/v1/network facade", () => {
       [{ ...good, ip6_network: "fd00::/200" }, /ipv6\/network .*\(got "fd00::\/200"\)/],
     ];
     for (const [values, message] of cases) {
-      expectFailure(await call("POST", "/network", values), 510, message);
+      expectV1(await call("POST", "/network", values), 510, message);
       // Form bodies are read the same way as query values.
-      expectFailure(await call("POST", "/network", values, true), 510, message);
+      expectV1(await call("POST", "/network", values, true), 510, message);
     }
     assert.deepEqual(await keys(), {}, "no PVC key written by a refused request");
     assert.deepEqual(await networkNames(), [], "no resource left behind");
@@ -161,12 +154,12 @@ describe("/api/v1/network facade", () => {
 
   test("POST refuses a duplicate vni or description", async () => {
     const before = await keys();
-    expectFailure(
+    expectV1(
       await call("POST", "/network", { vni: "100", description: "other", nettype: "managed" }),
       510,
       "ERROR: A network with VNI '100' already exists!",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network", { vni: "101", description: "prod", nettype: "managed" }),
       510,
       "ERROR: A network with description 'prod' already exists!",
@@ -212,15 +205,15 @@ describe("/api/v1/network facade", () => {
       ((await call("GET", "/network", { limit: "^20" })).body as Array<{ vni: string }>).map((n) => n.vni),
       ["200"],
     );
-    expectFailure(await call("GET", "/network", { limit: "^nothing$" }), 404, "Network not found.");
-    expectFailure(
+    expectV1(await call("GET", "/network", { limit: "^nothing$" }), 404, "Network not found.");
+    expectV1(
       await call("GET", "/network", { limit: "(" }),
       400,
       /^Regex Error: limit "\(" is not a valid regular expression/,
     );
     assert.equal(((await call("GET", "/network/100")).body as unknown[]).length, 1);
     assert.equal(((await call("GET", "/network/prod")).body as Array<{ vni: string }>)[0].vni, "100");
-    expectFailure(await call("GET", "/network/pro"), 404, "Network not found."); // exact, not fuzzy
+    expectV1(await call("GET", "/network/pro"), 404, "Network not found."); // exact, not fuzzy
   });
 
   test("PUT changes only the values given; bad values and unknown networks are refused", async () => {
@@ -230,12 +223,12 @@ describe("/api/v1/network facade", () => {
     await until("domain", async () => (await keys())["/100/domain"] === "new.example.org");
     assert.equal((await keys())["/100/ip4_gateway"], "10.1.0.1", "untouched values stay");
     const before = await keys();
-    expectFailure(
+    expectV1(
       await call("PUT", "/network/100", { ip4_gateway: "10.2.0.1" }),
       510,
       /ipv4\/gateway must be a host address inside 10.1.0.0\/24/,
     );
-    expectFailure(
+    expectV1(
       await call("PUT", "/network/nope", { domain: "x.org" }),
       510,
       "ERROR: Could not find network 'nope' in the cluster!",
@@ -260,37 +253,37 @@ describe("/api/v1/network facade", () => {
     assert.deepEqual(added.body, { message: "DHCP reservation '52:54:00:aa:00:01' added successfully!" });
     assert.equal((await keys())["/100/dhcp4_reservations/52:54:00:aa:00:01/ipaddr"], "10.1.0.10");
     const before = await keys();
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { ipaddress: "10.1.0.11" }),
       510,
       "ERROR: A MAC address must be specified for the lease.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { macaddress: "52:54:00:aa:00:02" }),
       510,
       "ERROR: An IP address must be specified for the lease.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { macaddress: "52-54-00-aa-00-02", ipaddress: "10.1.0.11" }),
       510,
       "ERROR: MAC address '52-54-00-aa-00-02' is not valid! Always use ':' as a separator.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { macaddress: "52:54:00:aa:00:02", ipaddress: "10.1.0.999" }),
       510,
       "ERROR: IP address '10.1.0.999' is not valid!",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { macaddress: "52:54:00:aa:00:02", ipaddress: "10.9.0.11" }),
       510,
       /dhcpReservations\/1\/ip must be a host address inside 10.1.0.0\/24 \(got "10.9.0.11"\)/,
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/lease", { macaddress: "52:54:00:aa:00:01", ipaddress: "10.1.0.12" }),
       510,
       "ERROR: A reservation with MAC '52:54:00:aa:00:01' already exists!",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/nope/lease", { macaddress: "52:54:00:aa:00:02", ipaddress: "10.1.0.11" }),
       510,
       "ERROR: Could not find network 'nope' in the cluster!",
@@ -319,12 +312,12 @@ describe("/api/v1/network facade", () => {
     );
     assert.equal(((await call("GET", "/network/100/lease", { static: "" })).body as unknown[]).length, 1);
     assert.equal(((await call("GET", "/network/100/lease", { limit: "bb" })).body as unknown[]).length, 1);
-    expectFailure(await call("GET", "/network/100/lease", { limit: "[" }), 400, /Regex Error/);
+    expectV1(await call("GET", "/network/100/lease", { limit: "[" }), 400, /Regex Error/);
     assert.equal(((await call("GET", "/network/100/lease/52:54:00:aa:00:01")).body as unknown[]).length, 1);
     assert.equal(((await call("GET", "/network/prod/dhcp/52:54:00:bb:00:01")).body as unknown[]).length, 1);
-    expectFailure(await call("GET", "/network/100/lease/52:54:00:ff:ff:ff"), 404, "Lease not found.");
+    expectV1(await call("GET", "/network/100/lease/52:54:00:ff:ff:ff"), 404, "Lease not found.");
 
-    expectFailure(
+    expectV1(
       await call("DELETE", "/network/100/lease/52:54:00:ff:ff:ff"),
       510,
       "ERROR: No DHCP reservation exists matching '52:54:00:ff:ff:ff'!",
@@ -364,32 +357,32 @@ describe("/api/v1/network facade", () => {
       ["0", "1", "2"],
     );
     const before = await keys();
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/acl", { direction: "in", rule: "x" }),
       510,
       "ERROR: A description must be provided.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/acl", { description: "y", rule: "x" }),
       510,
       "ERROR: A direction must be specified for the ACL.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/acl", { description: "y", direction: "sideways", rule: "x" }),
       510,
       "ERROR: Direction must be either 'in' or 'out'.",
     );
-    expectFailure(
+    expectV1(
       await call("POST", "/network/100/acl", { description: "y", direction: "in" }),
       510,
       "ERROR: A valid NFT rule line must be specified for the ACL.",
     );
-    expectFailure(
+    expectV1(
       await add("ssh", "tcp dport 22 counter drop"),
       510,
       "ERROR: A rule with description 'ssh' already exists!",
     );
-    expectFailure(await add("bad desc", "counter"), 510, /acls\/in\/3\/description .*\(got "bad desc"\)/);
+    expectV1(await add("bad desc", "counter"), 510, /acls\/in\/3\/description .*\(got "bad desc"\)/);
     assert.deepEqual(await keys(), before, "refused ACL requests write nothing");
 
     assert.deepEqual((await call("GET", "/network/100/acl", { direction: "in" })).body, [
@@ -399,7 +392,7 @@ describe("/api/v1/network facade", () => {
     ]);
     assert.equal(((await call("GET", "/network/100/acl")).body as unknown[]).length, 4);
     assert.equal(((await call("GET", "/network/100/acl", { limit: "^ht" })).body as unknown[]).length, 1);
-    expectFailure(
+    expectV1(
       await call("GET", "/network/100/acl", { direction: "up" }),
       400,
       "ERROR: Direction must be either 'in' or 'out'; for both, do not specify a direction.",
@@ -413,12 +406,12 @@ describe("/api/v1/network facade", () => {
       "an unknown ACL is an empty document",
     );
 
-    expectFailure(
+    expectV1(
       await call("DELETE", "/network/100/acl/ssh"),
       510,
       "ERROR: A direction must be specified for the ACL.",
     );
-    expectFailure(
+    expectV1(
       await call("DELETE", "/network/100/acl/nope", { direction: "in" }),
       510,
       "ERROR: No firewall rule exists matching description 'nope'!",
@@ -469,13 +462,13 @@ describe("/api/v1/network facade", () => {
     assert.deepEqual((await call("DELETE", "/network/200")).body, {
       message: "Network 'vlan200' removed successfully!",
     });
-    expectFailure(
+    expectV1(
       await call("DELETE", "/network/prod"),
       510,
       "ERROR: Could not find network 'prod' in the cluster!",
     );
     assert.deepEqual(await keys(), {});
     assert.deepEqual(await networkNames(), []);
-    expectFailure(await call("GET", "/network"), 404, "Network not found.");
+    expectV1(await call("GET", "/network"), 404, "Network not found.");
   });
 });

@@ -14,12 +14,12 @@ import { cephClusterController } from "../../controllers/ceph-cluster.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
 import {
+  expectV1,
   removeRoot,
   startTestApp,
   type TestApp,
   testConfig,
   until,
-  type V1Reply,
   v1Call,
 } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
@@ -37,12 +37,6 @@ describe("/api/v1/storage facade", () => {
   const call = (method: string, path: string, values: Record<string, string> = {}, asForm = false) =>
     v1Call(t.app.url, method, path, values, asForm);
 
-  const message = (r: V1Reply) => (r.body as { message?: string }).message ?? "";
-  function expect(r: V1Reply, status: number, m: string | RegExp): void {
-    assert.equal(r.status, status, JSON.stringify(r.body));
-    if (typeof m === "string") assert.equal(message(r), m);
-    else assert.match(message(r), m);
-  }
   const zkGet = async (p: string) => (await zk.tryGet(`${pvcRoot}${p}`))?.data ?? null;
   const info = async (volume: string) => ceph.rbdInfo(pool, volume).catch(() => null);
   const detail = async () => (await ceph.poolLsDetail()).find((p) => p.name === pool);
@@ -94,33 +88,33 @@ describe("/api/v1/storage facade", () => {
   });
 
   test("cluster-option: validation, then set and unset noout in Ceph", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { option: "noout" }),
       510,
       "ERROR: An action must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { action: "flip", option: "noout" }),
       510,
       "ERROR: Action must be one of: set, unset",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { action: "set" }),
       510,
       "ERROR: An option must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { action: "set", option: "nosuch;rm" }),
       510,
       /Option 'nosuch;rm' is not valid/,
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { action: "set", option: "noout" }, true),
       200,
       "Set OSD property noout on the cluster.",
     );
     assert.ok((await ceph.osdDump()).flags.includes("noout"));
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/cluster-option", { action: "unset", option: "noout" }),
       200,
       "Unset OSD property noout on the cluster.",
@@ -155,25 +149,25 @@ describe("/api/v1/storage facade", () => {
     assert.equal(await zkGet("/ceph/osds/0/node"), osd0.stats.node);
     assert.ok(((await zkGet("/ceph/osds/0/device")) ?? "") !== "", "device from ceph osd metadata");
     assert.equal((await call("GET", "/storage/ceph/osd", { limit: "^0$" })).status, 200);
-    expect(await call("GET", "/storage/ceph/osd", { limit: "^99$" }), 404, "OSD not found.");
-    expect(await call("GET", "/storage/ceph/osd/99"), 404, "OSD not found.");
+    expectV1(await call("GET", "/storage/ceph/osd", { limit: "^99$" }), 404, "OSD not found.");
+    expectV1(await call("GET", "/storage/ceph/osd/99"), 404, "OSD not found.");
     assert.equal(((await call("GET", "/storage/ceph/osd/0")).body as unknown[]).length, 1);
     assert.deepEqual((await call("GET", "/storage/ceph/osd/0/state")).body, { id: "0", in: 1, up: 1 });
-    expect(await call("GET", "/storage/ceph/osd/99/state"), 404, "OSD not found.");
+    expectV1(await call("GET", "/storage/ceph/osd/99/state"), 404, "OSD not found.");
 
-    expect(await call("POST", "/storage/ceph/osd/0/state"), 510, "ERROR: A state must be specified.");
-    expect(
+    expectV1(await call("POST", "/storage/ceph/osd/0/state"), 510, "ERROR: A state must be specified.");
+    expectV1(
       await call("POST", "/storage/ceph/osd/0/state", { state: "sideways" }),
       510,
       "ERROR: State must be one of: in, out.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd/99/state", { state: "in" }),
       510,
       "ERROR: No OSD with ID '99' is present in the cluster.",
     );
     try {
-      expect(
+      expectV1(
         await call("POST", "/storage/ceph/osd/0/state", { state: "out" }),
         200,
         "Set OSD 0 offline in the cluster.",
@@ -181,7 +175,7 @@ describe("/api/v1/storage facade", () => {
       assert.equal((await ceph.osdDump()).osds[0].in, false);
       assert.equal(((await call("GET", "/storage/ceph/osd/0/state")).body as { in: number }).in, 0);
     } finally {
-      expect(
+      expectV1(
         await call("POST", "/storage/ceph/osd/0/state", { state: "in" }),
         200,
         "Set OSD 0 online in the cluster.",
@@ -202,33 +196,33 @@ describe("/api/v1/storage facade", () => {
 
   test("OSD add and remove: the manual's validation, and a 510 naming the command that cannot run", async () => {
     const node = hostname();
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { device: "/dev/sdz", weight: "1.0" }),
       510,
       "ERROR: A node must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node, weight: "1.0" }),
       510,
       "ERROR: A block device must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node, device: "/dev/sdz" }),
       510,
       "ERROR: An OSD weight must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node, device: "/dev/sdz", weight: "-1" }),
       510,
       /Weight '-1' is not valid/,
     );
     for (const device of ["sdz", "/dev/../etc/passwd", "/dev/sdz;reboot"])
-      expect(
+      expectV1(
         await call("POST", "/storage/ceph/osd", { node, device, weight: "1.0" }),
         510,
         /is not valid: give a device path/,
       );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node: "nosuchnode", device: "/dev/sdz", weight: "1.0" }),
       510,
       "ERROR: No node named 'nosuchnode' is present in the cluster.",
@@ -239,57 +233,57 @@ describe("/api/v1/storage facade", () => {
       { op: "create", path: `${pvcRoot}/ceph/osds/77/node`, data: node },
       { op: "create", path: `${pvcRoot}/ceph/osds/77/device`, data: "/dev/sdy" },
     ]);
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node, device: "/dev/sdy", weight: "1.0" }),
       510,
       `ERROR: Block device '/dev/sdy' on node '${node}' is used by OSD '77'`,
     );
     await zk.deleteRecursive(`${pvcRoot}/ceph/osds/77`);
     const before = (await ceph.osdLs()).length;
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/osd", { node, device: "/dev/pvc-test-no-such-disk", weight: "1.0" }),
       510,
       /^ERROR: Failed to create new OSD: `ceph-volume lvm zap --destroy \/dev\/pvc-test-no-such-disk` cannot run: .*; nothing was run\.$/,
     );
     assert.equal((await ceph.osdLs()).length, before, "no OSD id was allocated");
 
-    expect(
+    expectV1(
       await call("DELETE", "/storage/ceph/osd/0"),
       510,
       /resend with the argument 'yes_i_really_mean_it'/,
     );
-    expect(
+    expectV1(
       await call("DELETE", "/storage/ceph/osd/99", { yes_i_really_mean_it: "" }),
       510,
       "ERROR: No OSD with ID '99' is present in the cluster.",
     );
     const removal = await call("DELETE", "/storage/ceph/osd/0", { yes_i_really_mean_it: "yes" });
-    expect(removal, 510, /^ERROR: Failed to remove OSD 0: `.+` cannot run: .*; nothing was run\.$/);
+    expectV1(removal, 510, /^ERROR: Failed to remove OSD 0: `.+` cannot run: .*; nothing was run\.$/);
     assert.equal((await ceph.osdDump()).osds[0].in, true, "the OSD was not touched");
   });
 
   test("pools: refused inputs, create, list, element", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/pool", { pgs: "8" }),
       510,
       "ERROR: A pool name must be specified.",
     );
-    expect(await call("POST", "/storage/ceph/pool", { pool }), 510, /pgs\) must be specified/);
+    expectV1(await call("POST", "/storage/ceph/pool", { pool }), 510, /pgs\) must be specified/);
     for (const bad of ["a.b", "-x", "a;b", "a/b"])
-      expect(await call("POST", "/storage/ceph/pool", { pool: bad, pgs: "8" }), 510, /invalid pool name/);
-    expect(
+      expectV1(await call("POST", "/storage/ceph/pool", { pool: bad, pgs: "8" }), 510, /invalid pool name/);
+    expectV1(
       await call("POST", "/storage/ceph/pool", { pool, pgs: "eight" }),
       510,
       /PG count 'eight' is not valid/,
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/pool", { pool, pgs: "8", replcfg: "copies=x" }),
       510,
       /Replication configuration/,
     );
     assert.equal(await detail(), undefined, "nothing was created");
 
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/pool", { pool, pgs: "8", replcfg: "copies=1,mincopies=1" }, true),
       200,
       `Created new RBD pool '${pool}' with '8' PGs and replication configuration copies=1,mincopies=1.`,
@@ -301,7 +295,7 @@ describe("/api/v1/storage facade", () => {
     assert.equal(await zkGet(`/ceph/pools/${pool}/pgs`), "8");
     assert.equal(await zkGet(`/ceph/volumes/${pool}`), "");
     assert.equal(await zkGet(`/ceph/snapshots/${pool}`), "");
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/pool", { pool, pgs: "8" }),
       510,
       `ERROR: A pool named '${pool}' already exists in the cluster.`,
@@ -315,47 +309,47 @@ describe("/api/v1/storage facade", () => {
     );
     assert.equal(typeof (list.body as Array<{ stats: unknown }>)[0].stats, "object");
     assert.deepEqual((await call("GET", `/storage/ceph/pool/${pool}`)).body, list.body);
-    expect(await call("GET", `/storage/ceph/pool/${pool.slice(1)}`), 404, "Pool not found.");
-    expect(await call("GET", "/storage/ceph/pool", { limit: "^nosuchpool$" }), 404, "Pool not found.");
+    expectV1(await call("GET", `/storage/ceph/pool/${pool.slice(1)}`), 404, "Pool not found.");
+    expectV1(await call("GET", "/storage/ceph/pool", { limit: "^nosuchpool$" }), 404, "Pool not found.");
   });
 
   test("volumes: refused inputs, create, list and element", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { pool, size: "1G" }),
       510,
       "ERROR: A volume name must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", size: "1G" }),
       510,
       "ERROR: A pool name must be spcified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", pool }),
       510,
       "ERROR: A volume size in bytes (or with an M/G/T suffix) must be specified.",
     );
     for (const size of ["12Q", "1.5G", "-4M", "lots"])
-      expect(await call("POST", "/storage/ceph/volume", { volume: "v1", pool, size }), 510, /invalid size/);
-    expect(
+      expectV1(await call("POST", "/storage/ceph/volume", { volume: "v1", pool, size }), 510, /invalid size/);
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", pool, size: "1000" }),
       510,
       /multiple of 512/,
     );
     for (const volume of ["-v1", "v;1", "v/1", "v@1"])
-      expect(
+      expectV1(
         await call("POST", "/storage/ceph/volume", { volume, pool, size: "4M" }),
         510,
         /invalid volume name/,
       );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", pool: "nosuchpool", size: "4M" }),
       510,
       "ERROR: No pool with name 'nosuchpool' is present in the cluster.",
     );
     assert.deepEqual((await ceph.rbdLs(pool)).length, 0, "nothing was created");
 
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", pool, size: "64M" }, true),
       200,
       `Created new RBD volume 'v1' of size '64M' on pool '${pool}'.`,
@@ -364,12 +358,12 @@ describe("/api/v1/storage facade", () => {
     assert.equal(v1?.size, 64 * MiB);
     assert.deepEqual(v1?.features, ["layering", "exclusive-lock"]);
     assert.equal(JSON.parse((await zkGet(`/ceph/volumes/${pool}/v1/stats`)) ?? "{}").id, v1?.id);
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1", pool, size: "4M" }),
       510,
       `ERROR: A volume named 'v1' already exists in pool '${pool}'.`,
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v2", pool, size: String(8 * MiB) }),
       200,
       /Created new RBD volume 'v2'/,
@@ -391,8 +385,8 @@ describe("/api/v1/storage facade", () => {
       ["v2"],
     );
     assert.deepEqual((await call("GET", `/storage/ceph/volume/${pool}/v1`)).body, [shaped[0]]);
-    expect(await call("GET", `/storage/ceph/volume/${pool}/nope`), 404, "Volume not found.");
-    expect(
+    expectV1(await call("GET", `/storage/ceph/volume/${pool}/nope`), 404, "Volume not found.");
+    expectV1(
       await call("GET", "/storage/ceph/volume", { pool: "nosuchpool" }),
       404,
       /No pool with name 'nosuchpool'/,
@@ -400,7 +394,7 @@ describe("/api/v1/storage facade", () => {
   });
 
   test("a volume POST answers once the stats are in ZooKeeper: a GET right after shows them", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "vnow", pool, size: "16M" }),
       200,
       `Created new RBD volume 'vnow' of size '16M' on pool '${pool}'.`,
@@ -431,7 +425,7 @@ describe("/api/v1/storage facade", () => {
         ),
       20_000,
     );
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/vdecl`, { name: "vdecl2" }),
       200,
       `Renamed RBD volume 'vdecl' to 'vdecl2' on pool '${pool}'.`,
@@ -445,7 +439,7 @@ describe("/api/v1/storage facade", () => {
     );
 
     for (const v of ["vnow", "vdecl2"])
-      expect(
+      expectV1(
         await call("DELETE", `/storage/ceph/volume/${pool}/${v}`),
         200,
         `Removed RBD volume '${v}' in pool '${pool}'.`,
@@ -455,70 +449,70 @@ describe("/api/v1/storage facade", () => {
   });
 
   test("volumes: clone, resize (grow; refused shrink changes nothing), PUT with both or neither", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1c", pool, source_volume: "nope" }),
       510,
       /No volume with name 'nope'/,
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume", { volume: "v1c", pool, source_volume: "v1", size: "1G" }),
       200,
       `Cloned RBD volume 'v1' to 'v1c' on pool '${pool}'.`,
     );
     assert.equal((await info("v1c"))?.size, 64 * MiB, "size is ignored when cloning");
 
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/v1`),
       510,
       "ERROR: No name or size specified, or both specified; not changing anything.",
     );
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/v1`, { name: "x", size: "1G" }),
       510,
       "ERROR: No name or size specified, or both specified; not changing anything.",
     );
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/nope`, { size: "1G" }),
       510,
       `ERROR: No volume with name 'nope' is present in pool ${pool}.`,
     );
-    expect(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { size: "1.5G" }), 510, /invalid size/);
+    expectV1(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { size: "1.5G" }), 510, /invalid size/);
 
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/v1`, { size: "128M" }, true),
       200,
       `Resized RBD volume 'v1' to size '128M' on pool '${pool}'.`,
     );
     assert.equal((await info("v1"))?.size, 128 * MiB);
     assert.equal(JSON.parse((await zkGet(`/ceph/volumes/${pool}/v1/stats`)) ?? "{}").size, 128 * MiB);
-    expect(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { size: "32M" }), 510, /allowShrink/);
+    expectV1(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { size: "32M" }), 510, /allowShrink/);
     assert.equal((await info("v1"))?.size, 128 * MiB, "not shrunk");
     const spec = (await t.app.store.get("CephVolume", `${pool}.v1`)).spec as { size: number };
     assert.equal(spec.size, 128 * MiB, "the refused size was rolled back");
   });
 
   test("snapshots: refused inputs, create, combinable filters, element, delete", async () => {
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { volume: "v1", pool }),
       510,
       "ERROR: A snapshot name must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { snapshot: "s1", pool }),
       510,
       "ERROR: A volume name must be specified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { snapshot: "s1", volume: "v1" }),
       510,
       "ERROR: A pool name must be spcified.",
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { snapshot: "s;1", volume: "v1", pool }),
       510,
       /invalid snapshot name/,
     );
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { snapshot: "s1", volume: "nope", pool }),
       510,
       `ERROR: No volume with name 'nope' is present in pool ${pool}.`,
@@ -528,13 +522,13 @@ describe("/api/v1/storage facade", () => {
       ["v1", "s2"],
       ["v2", "s1"],
     ]) {
-      expect(
+      expectV1(
         await call("POST", "/storage/ceph/volume/snapshot", { snapshot, volume, pool }, true),
         200,
         `Created new RBD snapshot '${snapshot}' of volume '${volume}' on pool '${pool}'.`,
       );
     }
-    expect(
+    expectV1(
       await call("POST", "/storage/ceph/volume/snapshot", { snapshot: "s1", volume: "v1", pool }),
       510,
       /already exists/,
@@ -549,7 +543,7 @@ describe("/api/v1/storage facade", () => {
     assert.deepEqual(await list({ volume: "v1" }), [`${pool}/v1@s1`, `${pool}/v1@s2`]);
     assert.deepEqual(await list({ pool, limit: "s1" }), [`${pool}/v1@s1`, `${pool}/v2@s1`]);
     assert.deepEqual(await list({ volume: "v2", limit: "^s" }), [`${pool}/v2@s1`]);
-    expect(
+    expectV1(
       await call("GET", "/storage/ceph/volume/snapshot", { volume: "v2", limit: "s2" }),
       404,
       "Volume snapshot not found.",
@@ -557,18 +551,18 @@ describe("/api/v1/storage facade", () => {
     assert.deepEqual((await call("GET", `/storage/ceph/volume/snapshot/${pool}/v1/s2`)).body, [
       `${pool}/v1@s2`,
     ]);
-    expect(
+    expectV1(
       await call("GET", `/storage/ceph/volume/snapshot/${pool}/v1/s9`),
       404,
       "Volume snapshot not found.",
     );
 
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/snapshot/${pool}/v1/s9`),
       510,
       `ERROR: No snapshot with name 's9' is present of volume v1 on pool ${pool}.`,
     );
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/snapshot/${pool}/v1/s2`),
       200,
       `Removed RBD snapshot 's2' of volume 'v1' in pool '${pool}'.`,
@@ -582,13 +576,13 @@ describe("/api/v1/storage facade", () => {
 
   test("rename moves the image (same id), its snapshots and the mirror, and the resource", async () => {
     const before = await info("v1");
-    expect(
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/v1`, { name: "bad/name" }),
       510,
       /invalid volume name/,
     );
-    expect(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { name: "v2" }), 510, /already exists/);
-    expect(
+    expectV1(await call("PUT", `/storage/ceph/volume/${pool}/v1`, { name: "v2" }), 510, /already exists/);
+    expectV1(
       await call("PUT", `/storage/ceph/volume/${pool}/v1`, { name: "v1renamed" }, true),
       200,
       `Renamed RBD volume 'v1' to 'v1renamed' on pool '${pool}'.`,
@@ -607,32 +601,32 @@ describe("/api/v1/storage facade", () => {
     assert.equal(await t.app.store.tryGet("CephSnapshot", `${pool}.v1@s1`), null);
     const moved = await t.app.store.get("CephVolume", `${pool}.v1renamed`);
     assert.equal(moved.status?.imageId, before?.id);
-    expect(await call("GET", `/storage/ceph/volume/${pool}/v1`), 404, "Volume not found.");
+    expectV1(await call("GET", `/storage/ceph/volume/${pool}/v1`), 404, "Volume not found.");
     assert.equal((await call("GET", `/storage/ceph/volume/${pool}/v1renamed`)).status, 200);
   });
 
   test("delete: a volume with snapshots is refused; volume delete; pool delete needs the confirmation", async () => {
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/${pool}/nope`),
       510,
       `ERROR: No volume with name 'nope' is present in pool ${pool}.`,
     );
-    expect(await call("DELETE", `/storage/ceph/volume/${pool}/v2`), 510, /snapshots: s1/);
+    expectV1(await call("DELETE", `/storage/ceph/volume/${pool}/v2`), 510, /snapshots: s1/);
     assert.ok(await info("v2"), "still there");
     assert.equal((await t.app.store.get("CephVolume", `${pool}.v2`)).metadata.deletionTimestamp, undefined);
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/snapshot/${pool}/v2/s1`),
       200,
       /Removed RBD snapshot 's1'/,
     );
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/${pool}/v2`),
       200,
       `Removed RBD volume 'v2' in pool '${pool}'.`,
     );
     assert.equal(await info("v2"), null);
     assert.equal(await zkGet(`/ceph/volumes/${pool}/v2`), null);
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/volume/${pool}/v1c`),
       200,
       `Removed RBD volume 'v1c' in pool '${pool}'.`,
@@ -640,18 +634,18 @@ describe("/api/v1/storage facade", () => {
     assert.equal(await info("v1c"), null);
     assert.equal(await zkGet(`/ceph/volumes/${pool}/v1c`), null);
 
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/pool/${pool}`),
       510,
       /resend with the argument 'yes_i_really_mean_it'/,
     );
-    expect(
+    expectV1(
       await call("DELETE", "/storage/ceph/pool/nosuchpool", { yes_i_really_mean_it: "" }),
       510,
       "ERROR: No pool with name 'nosuchpool' is present in the cluster.",
     );
     assert.ok(await detail(), "still there");
-    expect(
+    expectV1(
       await call("DELETE", `/storage/ceph/pool/${pool}`, { yes_i_really_mean_it: "" }),
       200,
       `Removed RBD pool '${pool}' and all volumes.`,
