@@ -2,6 +2,7 @@
  * Running `pvcctl` as a user does (`node bin/pvcctl.js …`, a child process) against a test server,
  * with an environment of its own: no context file of the developer's, no token unless given.
  */
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -49,4 +50,15 @@ export function pvcctl(
 /** A readable failure message for an unexpected run. */
 export function show(r: Run): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** Asserts that an `apply` sent nothing: every line it printed says "unchanged". */
+export function assertAllUnchanged(r: Run): void {
+  assert.ok(
+    r.stdout
+      .trim()
+      .split("\n")
+      .every((l) => l.endsWith(" unchanged")),
+    show(r),
+  );
 }

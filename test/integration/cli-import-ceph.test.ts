@@ -15,7 +15,7 @@ import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import { removeRoot, startTestApp, type TestApp, testConfig, v1Ok } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
-import { pvcctl, show } from "./cli-helpers.ts";
+import { assertAllUnchanged, pvcctl, show } from "./cli-helpers.ts";
 
 const CONTROLLERS = [cephPoolController, cephVolumeController, cephSnapshotController];
 
@@ -105,12 +105,6 @@ describe("pvcctl import of Ceph objects", () => {
       "the pool's PVC keys are kept",
     );
     const again = await pvcctl(["apply", "-f", dir], env);
-    assert.ok(
-      again.stdout
-        .trim()
-        .split("\n")
-        .every((l) => l.endsWith(" unchanged")),
-      show(again),
-    );
+    assertAllUnchanged(again);
   });
 });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
 import { removeRoot, startTestApp, type TestApp, testConfig, v1Ok } from "../helpers/api-app.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
-import { pvcctl, show } from "./cli-helpers.ts";
+import { assertAllUnchanged, pvcctl, show } from "./cli-helpers.ts";
 
 describe("pvcctl import", () => {
   const root = uniqueRoot("cliimport");
@@ -116,13 +116,7 @@ describe("pvcctl import", () => {
     const diff = await pvcctl(["diff", "-f", dir, "--exit-code"], env);
     assert.equal(diff.code, 0, show(diff));
     const again = await pvcctl(["apply", "-f", dir], env);
-    assert.ok(
-      again.stdout
-        .trim()
-        .split("\n")
-        .every((l) => l.endsWith(" unchanged")),
-      show(again),
-    );
+    assertAllUnchanged(again);
     assert.deepEqual(await pvcKeys(), before);
   });
 });

@@ -15,7 +15,7 @@ import { networkController } from "../../controllers/network/controller.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
 import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
-import { pvcctl, show } from "./cli-helpers.ts";
+import { assertAllUnchanged, pvcctl, show } from "./cli-helpers.ts";
 
 const API = "apiVersion: pvc.parallelvirtualcluster.org/v1";
 
@@ -222,13 +222,7 @@ describe("pvcctl against a running server", () => {
     const before = await storeVersions();
     const r = await run("apply", "-f", file);
     assert.equal(r.code, 0, show(r));
-    assert.ok(
-      r.stdout
-        .trim()
-        .split("\n")
-        .every((l) => l.endsWith(" unchanged")),
-      show(r),
-    );
+    assertAllUnchanged(r);
     assert.deepEqual(await storeVersions(), before, "not one znode changed (objects, status, PVC keys)");
   });
 
