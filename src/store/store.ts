@@ -495,17 +495,8 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       // Create first: a new object costs one round trip, not a look and then a write. An existing
       // one fails the create (nothing written) and is then read and updated. A dry run looks.
-      let current: Stored | null = null;
-      if (attempt > 0 || options.dryRun) {
-        current = await this.#read(info, resource.metadata.name);
-      } else {
-        try {
-          return { resource: await this.#create(info, resource, options), action: "created" };
-        } catch (err) {
-          if (!(err instanceof PvcError && err.code === ErrorCodes.ALREADY_EXISTS)) throw err;
-          continue;
-        }
-      }
+      const current =
+        attempt === 0 && !options.dryRun ? null : await this.#read(info, resource.metadata.name);
       if (!current) {
         try {
           return { resource: await this.#create(info, resource, options), action: "created" };
