@@ -17,38 +17,12 @@
  * Persistent watches do not survive a reconnect here (the library's SetWatches does not carry
  * them): the owner re-adds them on every (re)connect and treats the gap as "re-read everything".
  */
-import { createRequire } from "node:module";
 import type zookeeper from "node-zookeeper-client";
-
-const require = createRequire(import.meta.url);
-// The library's internal protocol module: not a public API, pinned by package-lock.
-const jute = require("node-zookeeper-client/lib/jute/index.js") as {
-  OP_CODES: Record<string, number>;
-  protocol: { RequestHeader: new () => { type: number; xid: number } };
-  Request: new (header: unknown, payload: unknown) => { toBuffer(): Buffer; header: { type: number } };
-};
+import { connectionOf, jute, type RawWatcherEvent, underChroot } from "./library-internals.ts";
 
 const OP_ADD_WATCH = 106;
 /** AddWatchMode.PERSISTENT_RECURSIVE */
 const MODE_PERSISTENT_RECURSIVE = 1;
-
-export interface RawWatcherEvent {
-  type: number;
-  state: number;
-  path: string;
-}
-
-interface Internals {
-  connectionManager: {
-    queue(request: unknown, callback: (err: unknown) => void): void;
-    watcherManager: {
-      emit(event: RawWatcherEvent): void;
-      dataWatchers: Record<string, unknown>;
-      childWatchers: Record<string, unknown>;
-      existenceWatchers: Record<string, unknown>;
-    };
-  };
-}
 
 /** The AddWatchRequest record: a path (jute ustring) and a mode (int). */
 class AddWatchPayload {
@@ -59,7 +33,7 @@ class AddWatchPayload {
     this.mode = mode;
   }
   setChrootPath(chroot: string): void {
-    if (chroot) this.path = this.path === "/" ? chroot : `${chroot}${this.path}`;
+    this.path = underChroot(chroot, this.path);
   }
   byteLength(): number {
     return 4 + Buffer.byteLength(this.path, "utf8") + 4;
@@ -75,7 +49,6 @@ class AddWatchPayload {
 
 /** Sends addWatch(path, PERSISTENT_RECURSIVE) on the library client's current connection. */
 export function sendAddWatch(client: zookeeper.Client, path: string, callback: (err: unknown) => void): void {
-  const internals = client as unknown as Internals;
   const header = new jute.protocol.RequestHeader();
   header.type = OP_ADD_WATCH;
   const request = new jute.Request(header, new AddWatchPayload(path, MODE_PERSISTENT_RECURSIVE));
@@ -85,12 +58,12 @@ export function sendAddWatch(client: zookeeper.Client, path: string, callback: (
     header.type = jute.OP_CODES.SET_WATCHES; // see the module comment
     return buffer;
   };
-  internals.connectionManager.queue(request, callback);
+  connectionOf(client).queue(request, callback);
 }
 
 /** Routes every watch event of the library client through `tap` before the library's own dispatch. */
 export function tapWatchEvents(client: zookeeper.Client, tap: (event: RawWatcherEvent) => void): void {
-  const manager = (client as unknown as Internals).connectionManager.watcherManager;
+  const manager = connectionOf(client).watcherManager;
   const original = manager.emit.bind(manager);
   manager.emit = (event: RawWatcherEvent) => {
     tap(event);

@@ -8,18 +8,12 @@
  * Applied once, on import, to the library's ConnectionManager prototype (before any client is
  * created: each connection binds the method when it is constructed).
  */
-import { createRequire } from "node:module";
-import type { Socket } from "node:net";
+import { type Connection, connectionPrototype } from "./library-internals.ts";
 
-const require = createRequire(import.meta.url);
-const ConnectionManager = require("node-zookeeper-client/lib/ConnectionManager.js") as {
-  prototype: { onPacketQueueReadable(this: { socket?: Socket }): void; __pvcBatched?: boolean };
-};
-
-const proto = ConnectionManager.prototype;
+const proto = connectionPrototype;
 if (!proto.__pvcBatched) {
   const original = proto.onPacketQueueReadable;
-  proto.onPacketQueueReadable = function (this: { socket?: Socket }) {
+  proto.onPacketQueueReadable = function (this: Connection) {
     const socket = this.socket;
     if (socket?.writable && socket.writableCorked === 0) {
       socket.cork();

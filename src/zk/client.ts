@@ -16,12 +16,13 @@
 import { EventEmitter } from "node:events";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
-import { type RawWatcherEvent, sendAddWatch, tapWatchEvents } from "./add-watch.ts";
+import { sendAddWatch, tapWatchEvents } from "./add-watch.ts";
+import type { RawWatcherEvent } from "./library-internals.ts";
 import { type MultiOp, sendMulti } from "./multi-request.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 import "./batch-writes.ts";
 import "./frame-reader.ts";
-import { toZkError, ZK_WIRE_CODES } from "./errors.ts";
+import { toZkError } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
 export const MAX_MULTI_OPS = 1000;
@@ -662,7 +663,6 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async multi(ops: ZkOp[]): Promise<ZkOpResult[]> {
     if (ops.length === 0) return [];
     const label = ops[0].path + (ops.length > 1 ? ` (+${ops.length - 1})` : "");
-    type RawResult = { type: number; err?: number; path?: string; stat?: RawStat };
     const observed = this.#multiObservers.size > 0 ? this.#observersOf(ops) : [];
     let settled = observed.length === 0;
     const settle = (results: ZkOpResult[] | undefined) => {
@@ -676,12 +676,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return await this.#call<ZkOpResult[]>("multi", label, (inner, done) => {
         const wire = ops.map(wireOp);
         // Runs inside the library's reply handling: observers settle before the next frame.
-        sendMulti(inner, wire, (err: unknown, raw?: RawResult[]) => {
-          if (err && raw) {
+        sendMulti<RawStat>(inner, wire, (err, raw, failed) => {
+          if (err && failed !== undefined) {
             settle(undefined);
             // The failing op carries its own code; the ops after it carry RUNTIME_INCONSISTENCY.
-            const index = raw.findIndex((r) => r.err !== undefined && r.err !== ZK_WIRE_CODES.OK);
-            const failed = Math.max(index, 0);
             done(
               new ZkMultiError(
                 toZkError(err, ops[failed].op, ops[failed].path),

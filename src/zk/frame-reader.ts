@@ -22,22 +22,8 @@
  * created: each socket binds the handler when it is opened). State is kept per socket, so a
  * reconnect starts clean.
  */
-import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-
-const require = createRequire(import.meta.url);
-
-type Handler = (this: ConnectionManagerLike, chunk: Buffer) => void;
-interface ConnectionManagerLike {
-  socket?: Socket;
-  state: number;
-  chrootPath?: string;
-  watcherManager: { emit(event: { type: number; state: number; path: string }): void };
-}
-
-const ConnectionManager = require("node-zookeeper-client/lib/ConnectionManager.js") as {
-  prototype: { onSocketData: Handler; __pvcFramed?: boolean };
-};
+import { type Connection, connectionPrototype, type RawWatcherEvent } from "./library-internals.ts";
 
 /** The library's CONNECTING state: the first frame then is the connect response. */
 const STATE_CONNECTING = 1;
@@ -53,7 +39,7 @@ export function decodeNotification(
   start = 0,
   end = data.length,
   chroot?: string,
-): { type: number; state: number; path: string } | undefined {
+): RawWatcherEvent | undefined {
   if (end - start < 32 || data.readInt32BE(start + 4) !== XID_NOTIFICATION) return undefined;
   const type = data.readInt32BE(start + 20);
   const state = data.readInt32BE(start + 24);
@@ -115,11 +101,11 @@ export function splitFrames(
   if (offset < data.length) partial.push(data.subarray(offset));
 }
 
-const proto = ConnectionManager.prototype;
+const proto = connectionPrototype;
 if (!proto.__pvcFramed) {
   const original = proto.onSocketData;
   const partials = new WeakMap<Socket, PartialFrame>();
-  proto.onSocketData = function (this: ConnectionManagerLike, chunk: Buffer) {
+  proto.onSocketData = function (this: Connection, chunk: Buffer) {
     const socket = this.socket;
     if (!socket) return original.call(this, chunk);
     let partial = partials.get(socket);

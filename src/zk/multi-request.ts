@@ -6,26 +6,15 @@
  * each serialized field by field from a specification, every ACL as records, set data copied
  * once more) and walks them twice (size, then bytes). Profiled, that was the largest single cost
  * of every ZooKeeper-heavy path here: ~270 ms of ~1.2 s of CPU applying 1,000 Networks.
- * The bytes are the library's (test/unit/zk-multi-request.test.ts compares them op by op).
+ * The bytes are the library's (test/unit/zk-multi-request.test.ts compares them op by op), but
+ * an expected version 0 stays 0: the library's Transaction turned it into -1, "any version".
  *
  * Wire format (ZooKeeper's jute): int32 frame length, RequestHeader {int xid, int type}, then per
  * op a MultiHeader {int type, bool done=false, int err=-1} and its record, and a closing
  * MultiHeader {-1, true, -1}. Strings and data are an int32 length and the bytes.
  */
-import { createRequire } from "node:module";
 import type zookeeper from "node-zookeeper-client";
-
-const require = createRequire(import.meta.url);
-// The library's internals, pinned by package-lock (as in add-watch.ts and frame-reader.ts).
-const jute = require("node-zookeeper-client/lib/jute/index.js") as {
-  OP_CODES: Record<string, number>;
-  protocol: { RequestHeader: new () => { type: number; xid: number } };
-};
-const Path = require("node-zookeeper-client/lib/Path.js") as { validate(path: string): void };
-const Exception = require("node-zookeeper-client/lib/Exception.js") as {
-  OK: number;
-  create(code: number): Error;
-};
+import { connectionOf, Exception, jute, Path, underChroot } from "./library-internals.ts";
 
 const OP = { create: 1, delete: 2, setData: 5, check: 13, multi: 14, error: -1 } as const;
 /** ZooKeeper's OPEN_ACL_UNSAFE (perms ALL = 31, world:anyone), the ACL of every node we create. */
@@ -47,15 +36,6 @@ export interface RawOpResult<S = unknown> {
   stat?: S;
 }
 
-interface Internals {
-  connectionManager: {
-    queue(
-      request: unknown,
-      callback: (err: unknown, response?: { payload: { results: RawOpResult<never>[] } }) => void,
-    ): void;
-  };
-}
-
 /** The request object the library's connection queues: a header it numbers, and the bytes. */
 class MultiRequest {
   readonly header = new jute.protocol.RequestHeader();
@@ -71,14 +51,9 @@ class MultiRequest {
     this.header.type = OP.multi;
   }
 
-  #path(path: string): string {
-    if (!this.#chroot) return path;
-    return path === "/" ? this.#chroot : this.#chroot + path;
-  }
-
   /** Called by the connection when it sends the request (after it set header.xid). */
   toBuffer(): Buffer {
-    const paths = this.ops.map((op) => this.#path(op.path));
+    const paths = this.ops.map((op) => underChroot(this.#chroot, op.path));
     let size = 8 + 9; // request header; closing multi header
     this.ops.forEach((op, i) => {
       size += 9 + 4 + Buffer.byteLength(paths[i], "utf8");
@@ -128,23 +103,25 @@ class MultiRequest {
 
 /**
  * Sends `ops` as one multi on the library client's connection. The callback gets what the
- * library's Transaction.commit gives: the first failing op's exception and the raw results, or
- * a connection error alone. Throws synchronously on an invalid path, as the library does.
+ * library's Transaction.commit gives, the first failing op's exception and the raw results, plus
+ * that op's index; or a connection error alone. Throws synchronously on an invalid path, as the
+ * library does.
  */
 export function sendMulti<S>(
   client: zookeeper.Client,
   ops: readonly MultiOp[],
-  callback: (err: unknown, results?: RawOpResult<S>[]) => void,
+  callback: (err: unknown, results?: RawOpResult<S>[], failedIndex?: number) => void,
 ): void {
   for (const op of ops) Path.validate(op.path);
-  (client as unknown as Internals).connectionManager.queue(new MultiRequest(ops), (err, response) => {
+  connectionOf(client).queue(new MultiRequest(ops), (err, response) => {
     if (err || !response) {
       callback(err ?? new Error("multi: no response"));
       return;
     }
-    const results = response.payload.results;
-    const failed = results.find((r) => r.type === OP.error && r.err !== Exception.OK);
-    callback(failed ? Exception.create(failed.err as number) : undefined, results);
+    const results = (response as { payload: { results: RawOpResult<S>[] } }).payload.results;
+    const failed = results.findIndex((r) => r.type === OP.error && r.err !== Exception.OK);
+    if (failed < 0) callback(undefined, results);
+    else callback(Exception.create(results[failed].err as number), results, failed);
   });
 }
 
