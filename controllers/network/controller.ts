@@ -141,7 +141,7 @@ export const networkController: KindController = {
     const pvcDescriptions = new Indexer<string, string, number>((description) => [description]);
 
     /** Why this network may not take its vni or description, or undefined when it may. */
-    function claimProblem(cache: TreeCache, net: Network): { reason: string; message: string } | undefined {
+    function claimProblem(net: Network): { reason: string; message: string } | undefined {
       const spec = net.spec;
       for (const other of othersWantingVni(spec.vni, net.metadata.name)) {
         if (holder(net, other) !== net) {
@@ -166,12 +166,10 @@ export const networkController: KindController = {
       for (const vni of pvcDescriptions.get(spec.description)) {
         if (vni === spec.vni || vni === (net.status as NetworkStatus | undefined)?.vni) continue;
         if (claims.byVni(vni).some((n) => isLive(get(n)))) continue;
-        if (cache.get(pvc.network(vni))?.data === spec.description) {
-          return {
-            reason: "DescriptionInUse",
-            message: `description ${spec.description} is already used by PVC network ${vni}, which no resource manages`,
-          };
-        }
+        return {
+          reason: "DescriptionInUse",
+          message: `description ${spec.description} is already used by PVC network ${vni}, which no resource manages`,
+        };
       }
       return undefined;
     }
@@ -220,7 +218,7 @@ export const networkController: KindController = {
         net = (await store.addFinalizer("Network", name, NETWORK_FINALIZER)) as unknown as Network;
       }
       const spec = net.spec;
-      const problem = claimProblem(cache, net);
+      const problem = claimProblem(net);
       if (problem) {
         await writeStatus(
           net,
