@@ -23,7 +23,7 @@ import type { Resource } from "../src/resources/types.ts";
 import { validateResource } from "../src/resources/validate.ts";
 import { ZkClient } from "../src/zk/client.ts";
 import { startHarness } from "../test/helpers/controllers.ts";
-import { alternatingRounds, benchZkConnect, median, report, runConcurrent } from "./lib.ts";
+import { alternatingRounds, benchZkConnect, median, report, roundsText, runConcurrent } from "./lib.ts";
 
 /** CPU time (user + system) this process spent since `start`, in ms. */
 function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -168,9 +168,10 @@ async function main() {
     (side, round) => run[side](round),
     1,
   );
-  const show = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
   for (const side of ["floor", "twoWrites", "ours"] as const)
-    console.log(`  ${side.padEnd(9)} rounds ${show(ms[side])} ms; this process's CPU ${show(cpu[side])} ms`);
+    console.log(
+      `  ${side.padEnd(9)} rounds ${roundsText(ms[side])} ms; this process's CPU ${roundsText(cpu[side])} ms`,
+    );
   console.log("  (ZooKeeper's own CPU, on the same two cores, is not counted)");
   const floorMs = median(ms.floor);
   const oursMs = median(ms.ours);

@@ -24,7 +24,7 @@ import { cephVolumeController } from "../controllers/ceph/volume.ts";
 import { CephClient } from "../src/ceph/client.ts";
 import type { Resource } from "../src/resources/types.ts";
 import { startHarness } from "../test/helpers/controllers.ts";
-import { alternatingRounds, benchZkConnect, median, report, runConcurrent } from "./lib.ts";
+import { alternatingRounds, benchZkConnect, median, report, roundsText, runConcurrent } from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 50);
 const IN_FLIGHT = Number(process.argv[3] ?? 8);
@@ -147,9 +147,8 @@ async function main() {
     const images = (await ceph.rbdLs(pool)).filter((e) => e.snapshot === undefined).length;
     if (images !== 3 * COUNT * (ROUNDS + 1))
       throw new Error(`expected ${3 * COUNT * (ROUNDS + 1)} images, found ${images}`);
-    const show = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
     console.log(
-      `  rounds (ms): bare create ${show(ms.bare)}; create + info ${show(ms.pvc)}; ours to Ready ${show(ms.ours)}, to mirrored ${show(mirroredMs)}`,
+      `  rounds (ms): bare create ${roundsText(ms.bare)}; create + info ${roundsText(ms.pvc)}; ours to Ready ${roundsText(ms.ours)}, to mirrored ${roundsText(mirroredMs)}`,
     );
     const readyMs = median(ms.ours);
     report(`${COUNT} volumes created → Ready`, median(ms.bare), readyMs, "ms");

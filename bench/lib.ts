@@ -45,6 +45,11 @@ export async function alternatingRounds<S extends string>(
   return kept;
 }
 
+/** Each round's measure, rounded, in round order: "412, 398, 405". */
+export function roundsText(xs: readonly number[]): string {
+  return xs.map((x) => x.toFixed(0)).join(", ");
+}
+
 export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
