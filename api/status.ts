@@ -23,6 +23,7 @@ export interface StatusDoc {
 const HTTP: Partial<Record<ErrorCode, [number, string]>> = {
   [ErrorCodes.BAD_REQUEST]: [400, "BadRequest"],
   [ErrorCodes.AUTH_REQUIRED]: [401, "Unauthorized"],
+  [ErrorCodes.AUTH_THROTTLED]: [429, "TooManyRequests"],
   [ErrorCodes.FORBIDDEN]: [403, "Forbidden"],
   [ErrorCodes.NOT_FOUND]: [404, "NotFound"],
   [ErrorCodes.ALREADY_EXISTS]: [409, "AlreadyExists"],

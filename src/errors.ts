@@ -47,6 +47,8 @@ export const ErrorCodes = {
   // HTTP API (api/)
   /** No valid session cookie or X-Api-Key token (HTTP 401). */
   AUTH_REQUIRED: "AUTH_REQUIRED",
+  /** Too many failed authentications from this client lately: refused until its window ends (HTTP 429). */
+  AUTH_THROTTLED: "AUTH_THROTTLED",
   /** Understood but not allowed, e.g. creating a kind only the cluster creates (HTTP 403). */
   FORBIDDEN: "FORBIDDEN",
   /** A malformed request: unparsable body, a bad query value, an invalid `limit` regex (HTTP 400). */
