@@ -165,7 +165,17 @@ export class CephShared {
       // The parents PVC creates at cluster bootstrap; pools and volumes are created under them.
       this.#cacheReady = Promise.all(
         [pvc.cephPools(), pvc.cephVolumes(), pvc.cephSnapshots(), pvc.cephOsds()].map((p) => zk.mkdirp(p)),
-      ).then(() => fresh.start());
+      )
+        .then(() => fresh.start())
+        .catch((err: unknown) => {
+          // Not kept when it fails (the session went meanwhile): the next call builds anew.
+          fresh.stop();
+          if (this.#cache === fresh) {
+            this.#cache = undefined;
+            this.#cacheReady = undefined;
+          }
+          throw err;
+        });
     }
     const cache = this.#cache;
     await this.#cacheReady;
@@ -232,7 +242,9 @@ export class CephShared {
     if (this.#pollTimer || this.#pollers.size === 0) return;
     this.#pollTimer = setTimeout(() => {
       this.#pollTimer = undefined;
-      void this.pollNow().finally(() => this.#schedulePoll());
+      this.pollNow()
+        .catch((err) => this.#ctx.logger.warn({ err }, "ceph poll failed; trying again next interval"))
+        .finally(() => this.#schedulePoll());
     }, this.#ctx.settings.cephPollIntervalMs);
     this.#pollTimer.unref();
   }

@@ -113,7 +113,15 @@ export const networkController: KindController = {
           for (const owner of claimants) void controller.enqueue(owner);
         });
         fresh.on("error", (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"));
-        cacheReady = fresh.start();
+        // A start that fails (the session went meanwhile) is not kept: the next call builds anew.
+        cacheReady = fresh.start().catch((err: unknown) => {
+          fresh.stop();
+          if (cache === fresh) {
+            cache = undefined;
+            cacheReady = undefined;
+          }
+          throw err;
+        });
       }
       const current = cache;
       await cacheReady;

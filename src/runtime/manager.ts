@@ -99,13 +99,15 @@ export class Manager extends EventEmitter<ManagerEvents> {
   }
 
   #enqueueTransition(lead: boolean): void {
-    void this.#serially(async () => {
+    // A failed transition is logged by #serially; nobody awaits this one, so its rejection is
+    // handled here (an unhandled rejection would end the process).
+    this.#serially(async () => {
       if (this.#stopped) return;
       // Decide on the state now, not on the event: a revoke may have followed the election.
       const shouldLead = lead && (this.#elector ? this.#elector.isLeader : true);
       if (shouldLead) await this.#startAll();
       else await this.#stopAll();
-    });
+    }).catch(() => undefined);
   }
 
   async #startAll(): Promise<void> {

@@ -10,14 +10,21 @@
  *   pending one-shot watches fire with `session-rebuilt` so their owners re-read (what they
  *   watched may have changed while no session was there to notice). Subscribers hear `lost` at
  *   once (a leader must stop acting) and `rebuilt` once the new session is usable (relist).
+ * - A silent server is noticed. The library pings only when the socket is idle and never times a
+ *   reply out, so a server that stops answering (SIGSTOP, a hung JVM, a dead link that TCP has not
+ *   noticed) left the client "connected" and every call hanging until the server came back. Like
+ *   ZooKeeper's own clients, a connection that has received nothing for 2/3 of the session timeout
+ *   (pings go out every 1/3) is declared dead and dropped: the client becomes `suspended`, and the
+ *   session is lost one session timeout later unless a server answers.
  * - Typed errors with stable codes (src/errors.ts); a failed multi names the op that failed.
  * - Values are UTF-8 strings, as in PVC's keys.
  */
 import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { sendAddWatch, tapWatchEvents } from "./add-watch.ts";
-import type { RawWatcherEvent } from "./library-internals.ts";
+import { connectionOf, type RawWatcherEvent } from "./library-internals.ts";
 import { type MultiOp, sendMulti } from "./multi-request.ts";
 import { PrefixIndex } from "./prefix-index.ts";
 import "./batch-writes.ts";
@@ -217,6 +224,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #sweeper: NodeJS.Timeout | undefined;
   #pendingWatches = new Set<PendingWatch>();
   #lostTimer: NodeJS.Timeout | undefined;
+  /** Checks that a connected server still answers (see the header). */
+  #liveness: NodeJS.Timeout | undefined;
+  /** The socket the liveness check watches, and when it last received anything. */
+  #watchedSocket: Socket | undefined;
+  #lastReceived = 0;
+  /** Why the last connection was dropped by the liveness check (for the `suspended` log line). */
+  #silentFor = 0;
   /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
   readonly #recursive = new PrefixIndex<Set<Watcher>>();
   /** MultiObservers by the root they watch. */
@@ -297,6 +311,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         case "CONNECTED_READ_ONLY":
           clearTimeout(this.#lostTimer);
           this.#lostTimer = undefined;
+          this.#armLiveness();
           if (!everConnected) {
             everConnected = true;
             this.#sessions += 1;
@@ -334,6 +349,49 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       }
     });
     inner.connect();
+  }
+
+  /** The session timeout the server granted (it may clamp what we asked for). */
+  get #grantedTimeoutMs(): number {
+    const granted = (connectionOf(this.#inner) as { sessionTimeout?: number }).sessionTimeout;
+    return typeof granted === "number" && granted > 0 ? granted : this.#sessionTimeoutMs;
+  }
+
+  /**
+   * Every 1/6 of the session timeout: if the connected socket has received nothing for 2/3 of it,
+   * the server is silent; the socket is destroyed, so the library reports a disconnect (calls in
+   * flight fail with CONNECTION_LOSS) and tries the servers again.
+   */
+  #armLiveness(): void {
+    if (this.#liveness) return;
+    this.#liveness = setInterval(() => this.#checkLiveness(), Math.max(50, this.#sessionTimeoutMs / 6));
+    this.#liveness.unref();
+  }
+
+  #checkLiveness(): void {
+    if (this.#state !== "connected") return;
+    const socket = connectionOf(this.#inner).socket;
+    if (!socket) return;
+    const now = performance.now();
+    if (socket !== this.#watchedSocket) {
+      this.#watchedSocket = socket;
+      this.#lastReceived = now;
+      socket.on("data", () => {
+        if (this.#watchedSocket === socket) this.#lastReceived = performance.now();
+      });
+      return;
+    }
+    const silent = now - this.#lastReceived;
+    if (silent > (this.#grantedTimeoutMs * 2) / 3) {
+      this.#silentFor = Math.round(silent);
+      this.#watchedSocket = undefined;
+      socket.destroy();
+    }
+  }
+
+  /** How long the server had been silent when the liveness check dropped the last connection (0: it did not). */
+  get lastSilenceMs(): number {
+    return this.#silentFor;
   }
 
   #loseSession(reason: string): void {
@@ -754,6 +812,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   close(): void {
     if (this.#state === "closed") return;
     clearTimeout(this.#lostTimer);
+    clearInterval(this.#liveness);
+    this.#liveness = undefined;
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#setState("closed");

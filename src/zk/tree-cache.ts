@@ -11,6 +11,10 @@
  * - After a reconnect or session rebuild (events may have been missed) the whole tree is read
  *   again and the differences are reported like events.
  * Listeners hear `change(path)` for every path whose cached value changed, appeared or went.
+ * - Failures never escape: a failed read is reported as `error` (only while someone listens and
+ *   the cache runs) and the tree is read again, retried every `retryMs` until it succeeds or the
+ *   cache stops. A session loss rejects reads in flight after `stop()` may already have removed
+ *   the listeners: an unheard `error` or an unhandled rejection would end the process.
  */
 import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
@@ -52,11 +56,14 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
   #stopped = false;
+  readonly #retryMs: number;
+  #retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(zk: ZkClient, root: string) {
+  constructor(zk: ZkClient, root: string, options: { retryMs?: number } = {}) {
     super();
     this.#zk = zk;
     this.root = root;
+    this.#retryMs = options.retryMs ?? 500;
   }
 
   /** Watches, then loads the whole subtree; resolves when the cache holds it. */
@@ -72,6 +79,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   stop(): void {
     this.#stopped = true;
+    clearTimeout(this.#retryTimer);
     this.#unsubscribe?.();
     this.#unobserve?.();
     this.removeAllListeners();
@@ -232,7 +240,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   #onEvent(event: WatchEvent): void {
     if (this.#stopped) return;
     if (event.type === "session-rebuilt") {
-      void this.#reload();
+      this.#reloadUntilDone();
       return;
     }
     const path = event.path;
@@ -243,8 +251,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     const next = previous
       .then(() => this.#handle(event))
       .catch((err) => {
-        this.emit("error", err);
-        return this.#reload(); // we may have missed something: read it all again
+        this.#report(err);
+        this.#reloadUntilDone(); // we may have missed something: read it all again
       })
       .finally(() => {
         if (this.#chains.get(path) === next) this.#chains.delete(path);
@@ -271,6 +279,23 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       if (!isPvcError(err, ErrorCodes.ZK_NO_NODE)) throw err;
       // Gone again before we read it; its delete event follows (or came) and is handled in order.
     }
+  }
+
+  /** Tells `error` listeners, if the cache runs and anyone listens (an unheard `error` throws). */
+  #report(err: unknown): void {
+    if (!this.#stopped && this.listenerCount("error") > 0) this.emit("error", err);
+  }
+
+  /** Reloads in the background, retrying every `retryMs` until it succeeds or the cache stops. */
+  #reloadUntilDone(): void {
+    if (this.#stopped) return;
+    this.#reload().catch((err) => {
+      if (this.#stopped) return;
+      this.#report(err);
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => this.#reloadUntilDone(), this.#retryMs);
+      this.#retryTimer.unref();
+    });
   }
 
   /** Reads the whole tree and reports the differences; concurrent requests merge. */

@@ -16,6 +16,12 @@ export interface TcpProxy {
    */
   hold(): void;
   release(): void;
+  /**
+   * Like a server stopped with SIGSTOP: connections stay open (new ones are accepted) but nothing
+   * passes either way until `thaw()`. The client sees a silent server, not a disconnect.
+   */
+  freeze(): void;
+  thaw(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -26,6 +32,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const links = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
+  let isFrozen = false;
+  const frozenDrops = new Set<() => void>();
 
   const server = net.createServer((client) => {
     if (isCut) {
@@ -36,6 +44,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     sockets.add(client);
     sockets.add(upstream);
     const drop = () => {
+      // A stopped server closes nothing: while frozen, the server side's close waits for thaw().
+      if (isFrozen) {
+        frozenDrops.add(drop);
+        return;
+      }
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
@@ -43,9 +56,14 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     };
     client.on("error", drop).on("close", drop);
     upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
     const link = { client, upstream };
+    if (isFrozen) {
+      client.pause();
+      upstream.pause();
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
     links.add(link);
     upstream.on("close", () => links.delete(link));
   });
@@ -70,6 +88,24 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     release() {
       for (const { client, upstream } of links) upstream.pipe(client);
+    },
+    freeze() {
+      isFrozen = true;
+      for (const { client, upstream } of links) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    thaw() {
+      isFrozen = false;
+      for (const { client, upstream } of links) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
+      for (const drop of frozenDrops) drop();
+      frozenDrops.clear();
     },
     async close() {
       for (const s of sockets) s.destroy();
