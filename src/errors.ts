@@ -15,6 +15,8 @@ export const ErrorCodes = {
   ZK_TIMEOUT: "ZK_TIMEOUT",
   ZK_CLOSED: "ZK_CLOSED",
   ZK_OTHER: "ZK_OTHER",
+  /** The installed node-zookeeper-client is not the version whose internals src/zk/ reaches into. */
+  ZK_LIBRARY_MISMATCH: "ZK_LIBRARY_MISMATCH",
   // Ceph CLI (src/ceph)
   CEPH_ENOENT: "CEPH_ENOENT",
   CEPH_EEXIST: "CEPH_EEXIST",

@@ -5,15 +5,16 @@
  * --cpu-prof). Corking the socket for the rest of the tick turns a burst into one writev.
  * Requests still leave in the order they were queued, in the same tick.
  *
- * Applied once, on import, to the library's ConnectionManager prototype (before any client is
- * created: each connection binds the method when it is constructed).
+ * Installed per connection by ZkClient (the library's prototype is left alone, so other users of
+ * the library in the same process are not changed): the library binds the method to its packet
+ * queue's `readable` event when the connection is constructed and also calls it directly, so both
+ * the listener and the instance's method are replaced.
  */
-import { type Connection, connectionPrototype } from "./library-internals.ts";
+import type { Connection } from "./library-internals.ts";
 
-const proto = connectionPrototype;
-if (!proto.__pvcBatched) {
-  const original = proto.onPacketQueueReadable;
-  proto.onPacketQueueReadable = function (this: Connection) {
+export function batchWrites(connection: Connection): void {
+  const original = connection.onPacketQueueReadable;
+  const batched = function (this: Connection) {
     const socket = this.socket;
     if (socket?.writable && socket.writableCorked === 0) {
       socket.cork();
@@ -21,5 +22,7 @@ if (!proto.__pvcBatched) {
     }
     original.call(this);
   };
-  proto.__pvcBatched = true;
+  connection.onPacketQueueReadable = batched;
+  connection.packetQueue.removeAllListeners("readable");
+  connection.packetQueue.on("readable", () => connection.onPacketQueueReadable());
 }

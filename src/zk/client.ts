@@ -24,11 +24,16 @@ import type { Socket } from "node:net";
 import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { sendAddWatch, tapWatchEvents } from "./add-watch.ts";
-import { connectionOf, type RawWatcherEvent } from "./library-internals.ts";
+import { batchWrites } from "./batch-writes.ts";
+import { readWholeFrames } from "./frame-reader.ts";
+import {
+  checkConnectionShape,
+  checkLibraryShape,
+  connectionOf,
+  type RawWatcherEvent,
+} from "./library-internals.ts";
 import { type MultiOp, sendMulti } from "./multi-request.ts";
 import { PrefixIndex } from "./prefix-index.ts";
-import "./batch-writes.ts";
-import "./frame-reader.ts";
 import { toZkError } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
@@ -153,6 +158,9 @@ interface InFlight {
   timeout: () => void;
 }
 
+/** Set once checkLibraryShape() has passed in this process. */
+let libraryChecked: true | undefined;
+
 /** How often in-flight calls are checked for their deadline: a timeout fires up to this late. */
 const SWEEP_INTERVAL_MS = 50;
 
@@ -247,6 +255,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Connects and resolves once the first session is established. */
   static async connect(options: ZkClientOptions): Promise<ZkClient> {
+    libraryChecked ??= (checkLibraryShape(), true);
     const client = new ZkClient(options);
     client.#openSession();
     const timeoutMs = options.connectTimeoutMs ?? 15_000;
@@ -302,6 +311,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       retries: 0,
     });
     this.#inner = inner;
+    // Our protocol additions, on this client's connection only (the library's prototype is left alone).
+    const connection = connectionOf(inner);
+    checkConnectionShape(connection);
+    readWholeFrames(connection);
+    batchWrites(connection);
     tapWatchEvents(inner, (event) => this.#dispatchRecursive(event));
     let everConnected = false;
     inner.on("state", (s: { name: string }) => {

@@ -18,12 +18,12 @@
  * generic jute decoding allocated several objects and buffers per event. Replies still go to
  * the library.
  *
- * Applied once, on import, to the library's ConnectionManager prototype (before any client is
- * created: each socket binds the handler when it is opened). State is kept per socket, so a
- * reconnect starts clean.
+ * Installed per connection by ZkClient, before it connects (each socket binds the handler when it
+ * is opened, reading the connection's own property first); the library's prototype is left alone.
+ * State is kept per socket, so a reconnect starts clean.
  */
 import type { Socket } from "node:net";
-import { type Connection, connectionPrototype, type RawWatcherEvent } from "./library-internals.ts";
+import type { Connection, RawWatcherEvent } from "./library-internals.ts";
 
 /** The library's CONNECTING state: the first frame then is the connect response. */
 const STATE_CONNECTING = 1;
@@ -101,11 +101,10 @@ export function splitFrames(
   if (offset < data.length) partial.push(data.subarray(offset));
 }
 
-const proto = connectionPrototype;
-if (!proto.__pvcFramed) {
-  const original = proto.onSocketData;
+export function readWholeFrames(connection: Connection): void {
+  const original = connection.onSocketData;
   const partials = new WeakMap<Socket, PartialFrame>();
-  proto.onSocketData = function (this: Connection, chunk: Buffer) {
+  connection.onSocketData = function (this: Connection, chunk: Buffer) {
     const socket = this.socket;
     if (!socket) return original.call(this, chunk);
     let partial = partials.get(socket);
@@ -123,5 +122,4 @@ if (!proto.__pvcFramed) {
       else original.call(this, data.subarray(start, end));
     });
   };
-  proto.__pvcFramed = true;
 }
