@@ -1,14 +1,14 @@
 /**
  * bench/runtime-failover: how fast the control plane reacts, on the real ZooKeeper.
  * - leader failover: the leader's client closes → the next elector is elected (N rounds);
- * - owned-watch latency: an out-of-band set → OwnedWatch.onChange, against a bare one-shot
- *   ZooKeeper watch on another client (baseline, same run).
+ * - mirror latency: an out-of-band set → the TreeCache mirror's `change` (how every kind sees drift
+ *   in PVC's keys), against a bare one-shot ZooKeeper watch on another client (baseline, same run).
  *
  *   eval "$(npx pvcctl stack up)" && npx tsx bench/runtime-failover.ts [rounds]
  */
 import { LeaderElector } from "../src/runtime/leader.ts";
-import { OwnedWatch } from "../src/runtime/owned-watch.ts";
 import { ZkClient } from "../src/zk/client.ts";
+import { TreeCache } from "../src/zk/tree-cache.ts";
 import { benchZkConnect, median, percentile, report } from "./lib.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 20);
@@ -55,7 +55,8 @@ async function watchLatency(connect: string, root: string): Promise<{ bare: numb
     bare.push(performance.now() - started);
   }
   let notify: (() => void) | undefined;
-  const w = new OwnedWatch(watcher, { paths: [`${root}/owned`], onChange: () => notify?.() });
+  const w = new TreeCache(watcher, `${root}/owned`);
+  w.on("change", () => notify?.());
   await w.start();
   for (let i = 0; i < ROUNDS; i++) {
     const seen = new Promise<void>((r) => {
@@ -64,9 +65,8 @@ async function watchLatency(connect: string, root: string): Promise<{ bare: numb
     const started = performance.now();
     await Promise.all([writer.set(key, `o${i}`), seen]);
     ours.push(performance.now() - started);
-    await new Promise((r) => setTimeout(r, 5)); // let the re-arm land before the next set
   }
-  w.close();
+  w.stop();
   watcher.close();
   writer.close();
   return { bare, ours };

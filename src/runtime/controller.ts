@@ -1,6 +1,6 @@
 /**
- * A controller: one kind's reconcile function behind a work queue, fed by an informer, by
- * ZooKeeper watches on what the resources own, and by a periodic resync. It knows no kind: a key
+ * A controller: one kind's reconcile function behind a work queue, fed by informers, by the
+ * mirror of the PVC keys the kind owns (src/runtime/mirror.ts), and by a periodic resync. It knows no kind: a key
  * is a resource name, and the reconcile reads the current state itself (it never trusts the event
  * that woke it: events merge, and a resync wakes every key).
  *
@@ -15,9 +15,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { OwnerReference } from "../resources/types.ts";
-import type { ZkClient } from "../zk/client.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
-import { OwnedWatches } from "./owned-watch.ts";
 import { type BackoffOptions, type QueueHandler, type ReconcileOutcome, WorkQueue } from "./queue.ts";
 
 export type { ReconcileContext, ReconcileOutcome, ReconcileResult } from "./queue.ts";
@@ -41,7 +39,10 @@ export type KeysFor<T extends ObjectLike = ObjectLike> = (obj: T) => string | st
 /** The keys of every object, for the resync. */
 export type KeysProvider = () => Iterable<string> | Promise<Iterable<string>>;
 
-/** Maps a dependent object to the names of its owners of `kind` (controller-runtime's EnqueueRequestForOwner). */
+/**
+ * Maps a dependent object to the names of its owners of `kind` (controller-runtime's
+ * EnqueueRequestForOwner): the VirtualMachine controller is woken this way by the CephVolumes it owns.
+ */
 export function ownerKeys(kind: string): KeysFor {
   return (obj) => (obj.metadata.ownerReferences ?? []).filter((r) => r.kind === kind).map((r) => r.name);
 }
@@ -112,10 +113,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
     return this.#queue.add(key);
   }
 
-  enqueueAfter(key: string, ms: number): void {
-    this.#queue?.addAfter(key, ms);
-  }
-
   /** Sets the keys of the periodic resync (and of the full pass at each start). */
   resync(keys: KeysProvider): void {
     this.#keys = keys;
@@ -174,28 +171,6 @@ export class Controller extends EventEmitter<ControllerEvents> {
       informer.off("update", onUpdate);
       informer.off("delete", onDelete);
     };
-  }
-
-  /**
-   * Owned watches wired to this controller: any change under an owner's paths enqueues the owner
-   * (counted in `pvc_owned_watch_events_total`); all are dropped when the controller stops. In a
-   * reconcile: `await watches.set(name, pathsItOwns)`, and `watches.delete(name)` once it is gone.
-   */
-  ownedWatches(zk: ZkClient): OwnedWatches {
-    const watches = new OwnedWatches(
-      zk,
-      (owner, change) => {
-        this.#metrics?.ownedWatchEvents.inc({ kind: this.kind });
-        this.#log?.debug({ key: owner, path: change.path, change: change.type }, "owned key changed");
-        void this.enqueue(owner);
-      },
-      {
-        onError: (err, path) =>
-          this.#log?.warn({ err, path }, "owned watch: zookeeper call failed, retrying"),
-      },
-    );
-    this.on("stopped", () => watches.clear());
-    return watches;
   }
 
   /** A reconcile found the world off its spec and repaired it: counted and logged. */

@@ -8,7 +8,6 @@
  * - reconcile_duration_seconds{kind}         histogram of one reconcile
  * - workqueue_depth{kind}, workqueue_in_flight{kind}, workqueue_delayed{kind}   read at scrape time
  * - drift_repairs_total{kind}                a reconcile found the world off its spec and fixed it
- * - owned_watch_events_total{kind}           out-of-band changes seen on owned ZooKeeper keys
  * - zookeeper_call_duration_seconds{op,result}, ceph_call_duration_seconds{cmd,result}
  * - leader                                   1 while this replica leads
  */
@@ -61,7 +60,6 @@ export class RuntimeMetrics {
   readonly reconciles: client.Counter<"kind" | "result">;
   readonly reconcileDuration: client.Histogram<"kind">;
   readonly driftRepairs: client.Counter<"kind">;
-  readonly ownedWatchEvents: client.Counter<"kind">;
   readonly zkCalls: client.Histogram<"op" | "result">;
   readonly cephCalls: client.Histogram<"cmd" | "result">;
   readonly leader: client.Gauge;
@@ -102,12 +100,6 @@ export class RuntimeMetrics {
     this.driftRepairs = new client.Counter({
       name: "pvc_drift_repairs_total",
       help: "Reconciles that found the world off its spec and repaired it.",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.ownedWatchEvents = new client.Counter({
-      name: "pvc_owned_watch_events_total",
-      help: "Changes seen on ZooKeeper keys owned by a resource.",
       labelNames: ["kind"],
       registers,
     });
