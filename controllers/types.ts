@@ -4,9 +4,11 @@
  */
 import type { Logger } from "pino";
 import type { PvcKeys } from "../src/pvc/keys.ts";
+import type { ObjectOf } from "../src/resources/specs.ts";
 import type { Controller } from "../src/runtime/controller.ts";
 import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
-import type { EventRecorder } from "../src/store/events.ts";
+import type { MirrorSet } from "../src/runtime/mirror.ts";
+import type { EventRecorder, ObjectEvents } from "../src/store/events.ts";
 import type { Informer } from "../src/store/informer.ts";
 import type { ResourceStore } from "../src/store/store.ts";
 import type { ZkClient } from "../src/zk/client.ts";
@@ -23,9 +25,13 @@ export interface ControllerSettings {
 export interface ControllerContext {
   zk: ZkClient;
   store: ResourceStore;
-  /** Started, synced informers for every kind, by kind name. */
-  informer(kind: string): Informer;
+  /** Started, synced informers for every kind, by kind name, typed by kind (ObjectOf). */
+  informer<K extends string>(kind: K): Informer<ObjectOf<K>>;
   events: EventRecorder;
+  /** The events of one object (written after the verdict; a failure is logged, never thrown). */
+  eventsOf(obj: { kind: string; metadata: { name: string } }): ObjectEvents;
+  /** The mirrors of PVC subtrees (one per root, shared by the kinds that use it). */
+  mirrors: MirrorSet;
   /** PVC's own keys (the contract with the node daemons). */
   pvc: PvcKeys;
   metrics: RuntimeMetrics;

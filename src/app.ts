@@ -18,6 +18,7 @@ import { createLogger } from "../api/logging.ts";
 import { buildServer } from "../api/server.ts";
 import type { FacadePlugin } from "../api/v1/facade.ts";
 import { kindControllers as defaultControllers } from "../controllers/index.ts";
+import { controllerContext } from "../controllers/context.ts";
 import type { ControllerContext, KindController } from "../controllers/types.ts";
 import { CephClient } from "./ceph/client.ts";
 import type { Config } from "./config.ts";
@@ -31,7 +32,7 @@ import { Manager } from "./runtime/manager.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 import { EventRecorder } from "./store/events.ts";
 import { GarbageCollector } from "./store/gc.ts";
-import { Informer } from "./store/informer.ts";
+import { Informer, typedInformers } from "./store/informer.ts";
 import { ResourceStore } from "./store/store.ts";
 import { ZkClient } from "./zk/client.ts";
 
@@ -163,7 +164,7 @@ async function assemble(
       if (!found) throw new PvcError(ErrorCodes.NOT_FOUND, `no ${what} for kind ${JSON.stringify(kind)}`);
       return found;
     };
-  const informer = byKind(informers, "informer");
+  const informer = typedInformers(byKind(informers, "informer"));
   const events = new EventRecorder(zk, store.layout);
   const pvc = new PvcKeys(config.reconciler.pvcRoot);
 
@@ -173,7 +174,7 @@ async function assemble(
     identity: options.identity ?? `${hostname()}:${process.pid}`,
     logger,
   });
-  const ctx: ControllerContext = {
+  const ctx: ControllerContext = controllerContext({
     zk,
     store,
     informer,
@@ -190,7 +191,8 @@ async function assemble(
       [CEPH_SERVICE]: new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() }),
       ...options.services,
     },
-  };
+  });
+
   const manager = new Manager({
     controllers: (options.kindControllers ?? defaultControllers).map((k) => k.create(ctx)),
     elector,

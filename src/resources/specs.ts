@@ -3,6 +3,7 @@
  * sizes in bytes, addresses and MACs normalized. The JSON Schemas in `schemas/` are the contract;
  * these types follow them (optional fields stay optional where no default exists).
  */
+import type { NetworkStatus } from "./statuses.ts";
 import type { Resource } from "./types.ts";
 
 export type NodeSelector = "mem" | "vcpus" | "load" | "vms";
@@ -137,7 +138,7 @@ export interface ProvisionerProfileSpec {
   arguments: Record<string, string>;
 }
 
-export type Network = Resource<NetworkSpec>;
+export type Network = Resource<NetworkSpec, NetworkStatus>;
 export type CephPool = Resource<CephPoolSpec>;
 export type CephVolume = Resource<CephVolumeSpec>;
 export type CephSnapshot = Resource<CephSnapshotSpec>;
@@ -149,3 +150,27 @@ export type StorageTemplate = Resource<StorageTemplateSpec>;
 export type UserdataTemplate = Resource<UserdataTemplateSpec>;
 export type ProvisionerScript = Resource<ProvisionerScriptSpec>;
 export type ProvisionerProfile = Resource<ProvisionerProfileSpec>;
+
+/**
+ * The object type of each kind, by kind name: what the store and the informers hold for it. The
+ * store validates every object against its kind's schema before it is written (validateResource),
+ * so an object read back for kind K has this shape; the one cast that says so is in the informer
+ * and the store's typed reads, never in kind code.
+ */
+export interface KindObjects {
+  Network: Network;
+  CephPool: CephPool;
+  CephVolume: CephVolume;
+  CephSnapshot: CephSnapshot;
+  VirtualMachine: VirtualMachine;
+  Node: PvcNode;
+  SystemTemplate: SystemTemplate;
+  NetworkTemplate: NetworkTemplate;
+  StorageTemplate: StorageTemplate;
+  UserdataTemplate: UserdataTemplate;
+  ProvisionerScript: ProvisionerScript;
+  ProvisionerProfile: ProvisionerProfile;
+}
+
+/** The object type of kind `K` (a plain Resource for a kind without a typed shape, e.g. in tests). */
+export type ObjectOf<K extends string> = K extends keyof KindObjects ? KindObjects[K] : Resource;

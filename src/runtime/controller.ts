@@ -10,7 +10,12 @@
  *     c.resync(() => networks.keys());                      // every key, every resyncPeriodMs
  *     await c.start();                                      // usually the Manager's job
  *
- * A stopped controller drops what it is given: the start after it enqueues every key anyway.
+ * The wake-up rule, one for every kind: a controller is woken by its sources — informers
+ * (`watchInformer`, its own kind or others mapped to keys), the mirror of the PVC keys it owns
+ * (`useMirror`), anything else through `watch` — and by the resync. Every source is attached when
+ * the controller starts and detached when it stops (a follower holds no subscription and no
+ * mirror); the start enqueues every key anyway, so nothing missed while stopped is lost. Indexers
+ * (src/store/indexer.ts) are not wake-ups but caches: they live with the informer.
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -33,8 +38,21 @@ export interface InformerLike<T extends ObjectLike = ObjectLike> {
   off(event: "add" | "update" | "delete", listener: (obj: T, other?: T) => void): unknown;
 }
 
+/** The mirror's side of `useMirror` (src/runtime/mirror.ts). */
+export interface MirrorLike {
+  acquire(): void;
+  release(): void;
+  subscribe(listener: (path: string, own: boolean) => void): () => void;
+}
+
 /** Maps an object to the keys to enqueue (none: ignore the event). */
 export type KeysFor<T extends ObjectLike = ObjectLike> = (obj: T) => string | string[] | undefined;
+
+/**
+ * Something that wakes the controller: called with `enqueue` when the controller starts, returns
+ * the function that detaches it when it stops.
+ */
+export type WakeSource = (enqueue: (key: string) => void) => () => void;
 
 /** The keys of every object, for the resync. */
 export type KeysProvider = () => Iterable<string> | Promise<Iterable<string>>;
@@ -63,7 +81,7 @@ export interface ControllerOptions {
 
 export interface ControllerEvents {
   started: [];
-  /** After the queue has shut down: drop what only the leader needs (e.g. owned watches). */
+  /** After the queue has shut down and the sources are detached. */
   stopped: [];
 }
 
@@ -80,6 +98,9 @@ export class Controller extends EventEmitter<ControllerEvents> {
   #keys: KeysProvider | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #untrack: (() => void) | undefined;
+  readonly #sources = new Set<WakeSource>();
+  /** The attached sources' detach functions, while running. */
+  readonly #attached = new Map<WakeSource, () => void>();
   /** Start and stop run one after the other, so two queues never run the same key at once. */
   #transitions: Promise<void> = Promise.resolve();
 
@@ -148,29 +169,76 @@ export class Controller extends EventEmitter<ControllerEvents> {
     } = {},
   ): () => void {
     const keysFor: KeysFor<T> = options.keysFor ?? ((obj) => obj.metadata.name);
-    const enqueueFor = (obj: T | undefined) => {
-      if (!obj) return;
-      const keys = keysFor(obj);
-      if (keys === undefined) return;
-      for (const key of typeof keys === "string" ? [keys] : keys) void this.enqueue(key);
-    };
-    const onAdd = (obj: T) => enqueueFor(obj);
-    // Both objects of an update (in either order): an owner change must wake the old owner too;
-    // the queue merges the duplicates.
-    const onUpdate = (a: T, b?: T) => {
-      if (options.updateIf && b && !options.updateIf(a, b)) return;
-      enqueueFor(a);
-      enqueueFor(b);
-    };
-    const onDelete = (obj: T) => enqueueFor(obj);
-    informer.on("add", onAdd);
-    informer.on("update", onUpdate);
-    informer.on("delete", onDelete);
+    return this.watch((enqueue) => {
+      const enqueueFor = (obj: T | undefined) => {
+        if (!obj) return;
+        const keys = keysFor(obj);
+        if (keys === undefined) return;
+        for (const key of typeof keys === "string" ? [keys] : keys) enqueue(key);
+      };
+      const onAdd = (obj: T) => enqueueFor(obj);
+      // Both objects of an update (in either order): an owner change must wake the old owner too;
+      // the queue merges the duplicates.
+      const onUpdate = (a: T, b?: T) => {
+        if (options.updateIf && b && !options.updateIf(a, b)) return;
+        enqueueFor(a);
+        enqueueFor(b);
+      };
+      const onDelete = (obj: T) => enqueueFor(obj);
+      informer.on("add", onAdd);
+      informer.on("update", onUpdate);
+      informer.on("delete", onDelete);
+      return () => {
+        informer.off("add", onAdd);
+        informer.off("update", onUpdate);
+        informer.off("delete", onDelete);
+      };
+    });
+  }
+
+  /**
+   * Uses a mirror of PVC keys (src/runtime/mirror.ts) while running: acquired on start (the cache
+   * is built then) and released on stop; a change under its root enqueues the keys `keysFor`
+   * names (none: ignore it). `own` is true for this process's own writes.
+   */
+  useMirror(
+    mirror: MirrorLike,
+    keysFor: (path: string, own: boolean) => Iterable<string> | undefined,
+  ): () => void {
+    return this.watch((enqueue) => {
+      mirror.acquire();
+      const unsubscribe = mirror.subscribe((path, own) => {
+        for (const key of keysFor(path, own) ?? []) enqueue(key);
+      });
+      return () => {
+        unsubscribe();
+        mirror.release();
+      };
+    });
+  }
+
+  /** Adds a wake-up source (attached now if running); returns the function that removes it. */
+  watch(source: WakeSource): () => void {
+    this.#sources.add(source);
+    if (this.#queue) this.#attach(source);
     return () => {
-      informer.off("add", onAdd);
-      informer.off("update", onUpdate);
-      informer.off("delete", onDelete);
+      this.#sources.delete(source);
+      this.#attached.get(source)?.();
+      this.#attached.delete(source);
     };
+  }
+
+  #attach(source: WakeSource): void {
+    if (this.#attached.has(source)) return;
+    this.#attached.set(
+      source,
+      source((key) => void this.enqueue(key)),
+    );
+  }
+
+  #detachAll(): void {
+    for (const detach of this.#attached.values()) detach();
+    this.#attached.clear();
   }
 
   /** A reconcile found the world off its spec and repaired it: counted and logged. */
@@ -195,6 +263,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
         inFlight: queue.inFlight,
         delayed: queue.delayed,
       }));
+      for (const source of this.#sources) this.#attach(source);
       this.#log?.info("controller started");
       this.emit("started");
       if (this.#keys) {
@@ -217,6 +286,7 @@ export class Controller extends EventEmitter<ControllerEvents> {
       clearTimeout(this.#resyncTimer);
       this.#resyncTimer = undefined;
       await queue.shutdown({ drain: options.drain ?? false });
+      this.#detachAll();
       this.#untrack?.();
       this.#untrack = undefined;
       this.#log?.info("controller stopped");

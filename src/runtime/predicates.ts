@@ -3,7 +3,7 @@
  * and friends): which updates of an object are worth a reconcile.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Resource } from "../resources/types.ts";
+import type { ObjectMeta } from "../resources/types.ts";
 
 /**
  * True unless only the status (and so the resourceVersion) changed. A controller's own status
@@ -11,7 +11,7 @@ import type { Resource } from "../resources/types.ts";
  * changes bump generation; deletion, finalizers, labels, annotations, owners and a re-created
  * object (new uid) are metadata a reconcile may act on.
  */
-export function specOrMetadataChanged(next: Resource, prev: Resource): boolean {
+export function specOrMetadataChanged(next: { metadata: ObjectMeta }, prev: { metadata: ObjectMeta }): boolean {
   const a = next.metadata;
   const b = prev.metadata;
   return (

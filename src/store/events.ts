@@ -137,3 +137,24 @@ export class EventRecorder {
     }
   }
 }
+
+/**
+ * The events of one object, for a reconcile. Events are a record for people: written after the
+ * verdict, never holding it up and never failing it: a failed write is handed to `onError`. The
+ * promise settles when the record is written (await it where order matters to a reader).
+ */
+export interface ObjectEvents {
+  normal(reason: string, message: string): Promise<void>;
+  warning(reason: string, message: string): Promise<void>;
+}
+
+export function objectEvents(
+  recorder: EventRecorder,
+  plural: string,
+  name: string,
+  onError: (err: unknown) => void,
+): ObjectEvents {
+  const record = (type: EventType) => (reason: string, message: string) =>
+    recorder.record(plural, name, type, reason, message).catch(onError);
+  return { normal: record("Normal"), warning: record("Warning") };
+}

@@ -6,7 +6,7 @@
  * several keys, or none.
  */
 import type { Resource } from "../resources/types.ts";
-import type { Informer } from "./informer.ts";
+import type { AnyResource, Informer } from "./informer.ts";
 
 export class Indexer<T, K, N = string> {
   readonly #names = new Map<K, Set<N>>();
@@ -52,11 +52,11 @@ export class Indexer<T, K, N = string> {
  * the controller watches the informer: listeners run in the order they were added, so the index
  * is current when the controller hears of a change.
  */
-export function indexInformer<K>(
-  informer: Informer,
-  keysOf: (object: Resource) => readonly K[],
-): Indexer<Resource, K> {
-  const index = new Indexer<Resource, K>(keysOf);
+export function indexInformer<K, T extends AnyResource = Resource>(
+  informer: Informer<T>,
+  keysOf: (object: T) => readonly K[],
+): Indexer<T, K> {
+  const index = new Indexer<T, K>(keysOf);
   for (const r of informer.list()) index.set(r.metadata.name, r);
   informer.on("add", (r) => index.set(r.metadata.name, r));
   informer.on("update", (r) => index.set(r.metadata.name, r));

@@ -17,20 +17,28 @@
  * state. A multi that fails or times out has every path it touched read again.
  *
  * Cached objects are deep-frozen: no listener can change what another sees.
+ *
+ * Typed: `Informer<T>` hands out objects of type T (ObjectOf<kind>, resources/specs.ts). The store
+ * validates every object of a kind against its schema before writing it, so that is what a kind's
+ * folder holds; this class is where the one cast saying so lives.
  */
 import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
-import type { Resource } from "../resources/types.ts";
+import type { ObjectOf } from "../resources/specs.ts";
+import type { Resource, ResourceStatus } from "../resources/types.ts";
 import type { WatchEvent, ZkOp } from "../zk/client.ts";
 import { InFlightPaths } from "../zk/in-flight-paths.ts";
 import { deepFreeze } from "./freeze.ts";
 import { type LabelSelector, matchesSelector } from "./labels.ts";
 import type { ResourceStore } from "./store.ts";
 
-export interface InformerEvents {
-  add: [object: Resource];
-  update: [object: Resource, old: Resource];
-  delete: [object: Resource];
+/** Any resource, whatever its spec: what an informer's type parameter must be. */
+export type AnyResource = Resource<unknown, ResourceStatus>;
+
+export interface InformerEvents<T extends AnyResource = Resource> {
+  add: [object: T];
+  update: [object: T, old: T];
+  delete: [object: T];
   /** The initial list is in the cache. */
   synced: [];
   /** A read failed; the informer retries on its own. */
@@ -82,7 +90,7 @@ function rvOf(r: Resource): bigint {
   return BigInt(r.metadata.resourceVersion ?? "0");
 }
 
-export class Informer extends EventEmitter<InformerEvents> {
+export class Informer<T extends AnyResource = Resource> extends EventEmitter<InformerEvents<T>> {
   readonly kind: string;
   readonly #store: ResourceStore;
   /** The kind's folder: `<dir>/<name>` is an object, `<dir>/<name>/status` its status. */
@@ -138,14 +146,14 @@ export class Informer extends EventEmitter<InformerEvents> {
     return this.#highestRv.toString();
   }
 
-  get(name: string): Resource | undefined {
-    return this.#entries.get(name)?.object;
+  get(name: string): T | undefined {
+    return this.#entries.get(name)?.object as T | undefined;
   }
 
-  list(selector: LabelSelector = []): Resource[] {
-    const out: Resource[] = [];
+  list(selector: LabelSelector = []): T[] {
+    const out: T[] = [];
     for (const e of this.#entries.values()) {
-      if (e.object && matchesSelector(e.object.metadata.labels, selector)) out.push(e.object);
+      if (e.object && matchesSelector(e.object.metadata.labels, selector)) out.push(e.object as T);
     }
     return out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   }
@@ -349,7 +357,7 @@ export class Informer extends EventEmitter<InformerEvents> {
     const old = entry.object;
     if (!entry.body) {
       entry.object = undefined;
-      if (old) this.emit("delete", old);
+      if (old) this.emit("delete", old as T);
       return;
     }
     const current = compose(entry.body, entry.status);
@@ -357,16 +365,27 @@ export class Informer extends EventEmitter<InformerEvents> {
     if (rv > this.#highestRv) this.#highestRv = rv;
     if (!old) {
       entry.object = current;
-      this.emit("add", current);
+      this.emit("add", current as T);
     } else if (rv > rvOf(old) || old.metadata.uid !== current.metadata.uid) {
       entry.object = current;
       if (old.metadata.uid !== current.metadata.uid) {
         // Deleted and created again between two reads: tell it as it happened.
-        this.emit("delete", old);
-        this.emit("add", current);
+        this.emit("delete", old as T);
+        this.emit("add", current as T);
       } else {
-        this.emit("update", current, old);
+        this.emit("update", current as T, old as T);
       }
     }
   }
+}
+
+/** Informers by kind name, each typed by its kind (ObjectOf): what controllers and facades are given. */
+export type InformerOf = <K extends string>(kind: K) => Informer<ObjectOf<K>>;
+
+/**
+ * Types a by-kind lookup of informers: the informer of kind K holds ObjectOf<K>, because the store
+ * validated every object it wrote there against K's schema (the header says more).
+ */
+export function typedInformers(lookup: (kind: string) => Informer): InformerOf {
+  return lookup as unknown as InformerOf;
 }

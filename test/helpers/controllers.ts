@@ -4,6 +4,7 @@
  * given. Tests and benchmarks share it, so they all wire a controller the way the app does.
  */
 import pino from "pino";
+import { controllerContext } from "../../controllers/context.ts";
 import type { ControllerContext, ControllerSettings, KindController } from "../../controllers/types.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
@@ -12,7 +13,7 @@ import { checkImmutable, validateResource } from "../../src/resources/validate.t
 import type { Controller } from "../../src/runtime/controller.ts";
 import { RuntimeMetrics } from "../../src/runtime/metrics.ts";
 import { EventRecorder } from "../../src/store/events.ts";
-import { Informer } from "../../src/store/informer.ts";
+import { Informer, typedInformers } from "../../src/store/informer.ts";
 import { ResourceStore } from "../../src/store/store.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import { uniqueRoot, zkConnect } from "./env.ts";
@@ -66,21 +67,21 @@ export async function startHarness(
   await Promise.all([...informers.values()].map((i) => i.start()));
   const events = new EventRecorder(zk, store.layout);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const ctx: ControllerContext = {
+  const ctx: ControllerContext = controllerContext({
     zk,
     store,
-    informer: (kind) => {
+    informer: typedInformers((kind) => {
       const i = informers.get(store.kindInfo(kind).kind);
       if (!i) throw new Error(`no informer for ${kind}`);
       return i;
-    },
+    }),
     events,
     pvc,
     metrics: new RuntimeMetrics(),
     logger,
     settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 16, ...options.settings },
     services: options.services ?? {},
-  };
+  });
   const controllers = kindControllers.map((k) => k.create(ctx));
   await Promise.all(controllers.map((c) => c.start()));
   return {
