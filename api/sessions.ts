@@ -72,6 +72,8 @@ export class EndedSessions implements SessionEnds {
   }
 
   async end(session: Pick<Session, "id" | "expiresAt">): Promise<void> {
+    // Another holder of the cookie logged out already: nothing to write.
+    if (this.isEnded(session.id)) return;
     try {
       await this.#cache.commit([
         { op: "create", path: this.#path(session.id), data: String(session.expiresAt) },
