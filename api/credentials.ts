@@ -1,6 +1,6 @@
 /**
  * What counts as a credential: a configured API token, compared exactly and in constant time, and
- * the payload of a session cookie.
+ * the payload of a session cookie (issued-at time, a random session id, the token's fingerprint).
  *
  * PVC v0.6's login checked `request token in configured token` (a substring test), so an empty or
  * partial token logged in. Here a token matches only if it is byte-for-byte one of the configured
@@ -8,7 +8,7 @@
  * lengths and the time taken says nothing about how much of a guess was right; every configured
  * token is compared (no early exit). Empty configured tokens are dropped: they never match.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
@@ -76,18 +76,38 @@ export class TokenSet {
 /** How long a session lasts after login (the cookie also expires then). */
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
-/** `<issued-at ms>.<fingerprint>`: what the signed session cookie holds. */
-export function sessionPayload(fingerprint: string, now = Date.now()): string {
-  return `${now}.${fingerprint}`;
+/** What a signed session cookie stands for. */
+export interface Session {
+  /** Random, per login: what a logout ends (api/sessions.ts), on every replica. */
+  id: string;
+  /** The token's keyed fingerprint (TokenSet.fingerprintOf). */
+  fingerprint: string;
+  /** When the session ends by itself (ms since the epoch). */
+  expiresAt: number;
 }
 
-/** The fingerprint in a session payload still within its lifetime, or undefined. */
-export function sessionFingerprint(payload: string, now = Date.now()): string | undefined {
-  const dot = payload.indexOf(".");
-  if (dot <= 0) return undefined;
-  const issued = Number(payload.slice(0, dot));
+/** 128 random bits, base64url: safe as a ZooKeeper node name. */
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export function newSessionId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/** `<issued-at ms>.<session id>.<fingerprint>`: what the signed session cookie holds. */
+export function sessionPayload(fingerprint: string, id = newSessionId(), now = Date.now()): string {
+  return `${now}.${id}.${fingerprint}`;
+}
+
+/**
+ * The session in a payload still within its lifetime, or undefined. Payloads without a session id
+ * (issued before logout could end sessions) are refused: they could not be ended.
+ */
+export function parseSession(payload: string, now = Date.now()): Session | undefined {
+  const [issuedText, id, fingerprint, ...rest] = payload.split(".");
+  if (rest.length > 0 || !id || !fingerprint || !SESSION_ID.test(id)) return undefined;
+  const issued = Number(issuedText);
   // A cookie from the future (beyond clock skew) is not one we issued.
   if (!Number.isFinite(issued) || issued > now + 60_000 || now - issued > SESSION_LIFETIME_MS)
     return undefined;
-  return payload.slice(dot + 1);
+  return { id, fingerprint, expiresAt: issued + SESSION_LIFETIME_MS };
 }

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { WatchCache } from "../api/apis/watch-cache.ts";
 import { createLogger } from "../api/logging.ts";
 import { buildServer } from "../api/server.ts";
+import { EndedSessions } from "../api/sessions.ts";
 import type { FacadePlugin } from "../api/v1/facade.ts";
 import { kindControllers as defaultControllers } from "../controllers/index.ts";
 import { controllerContext } from "../controllers/context.ts";
@@ -223,6 +224,12 @@ async function assemble(
     return { ready: reasons.length === 0, reasons };
   };
   const ssl = config.api.ssl;
+  // A logout ends its session on every replica: the ended ones are recorded under the store root.
+  const endedSessions = config.api.auth.enabled
+    ? new EndedSessions(zk, store.layout.coordination("ended-sessions"), { logger })
+    : undefined;
+  teardown.add(() => endedSessions?.stop());
+  await endedSessions?.start();
   const server = await buildServer({
     logger,
     auth: {
@@ -230,6 +237,7 @@ async function assemble(
       secretKey: config.api.auth.secretKey,
       tokens: config.api.auth.tokens.map((t) => t.token),
       secureCookie: ssl.enabled,
+      endedSessions,
     },
     tls: ssl.enabled ? { key: readFileSync(ssl.keyFile), cert: readFileSync(ssl.certFile) } : undefined,
     // Other writers go through the GitOps write guard: objects a watched folder owns refuse them.

@@ -10,9 +10,10 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
-import * as yaml from "js-yaml";
+import { YAML11_SCHEMA } from "js-yaml";
 import { CONFIG_SCHEMA } from "./config-schema.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
+import { loadUserYaml } from "./resources/yaml.ts";
 
 /** The environment variable naming the config file (PVC's own). */
 export const CONFIG_FILE_ENV = "PVC_CONFIG_FILE";
@@ -239,7 +240,7 @@ export function validateConfig(doc: unknown, source: string, baseDir = process.c
 export function parseConfig(text: string, source: string, baseDir?: string): Config {
   let doc: unknown;
   try {
-    doc = yaml.load(text, { schema: yaml.YAML11_SCHEMA });
+    doc = loadUserYaml(text, { schema: YAML11_SCHEMA });
   } catch (err) {
     throw new PvcError(
       ErrorCodes.CONFIG_INVALID,

@@ -3,12 +3,11 @@
  * (urlencoded and multipart: PVC's clients post HTML forms), answers errors the manual's way, serves
  * `GET /api/v1` and the login/logout routes, and registers every facade group of groups.ts.
  */
-import formbody from "@fastify/formbody";
-import multipart from "@fastify/multipart";
 import type { FastifyPluginAsync } from "fastify";
 import { type AuthGate, authRoutes } from "../auth.ts";
 import { facadeErrorHandler } from "./errors.ts";
 import type { FacadeDeps, FacadePlugin } from "./facade.ts";
+import { addFormBodies } from "./form-body.ts";
 import * as groups from "./groups.ts";
 
 export const V1_PREFIX = "/api/v1";
@@ -20,16 +19,8 @@ export interface V1Options {
   extraGroups?: Record<string, FacadePlugin>;
 }
 
-/** Largest form body or uploaded value we take (a VM's XML, a userdata or a script). */
-const FORM_LIMIT_BYTES = 8 * 1024 * 1024;
-
 export const v1Api: FastifyPluginAsync<V1Options> = async (app, { deps, gate, extraGroups }) => {
-  await app.register(formbody, { bodyLimit: FORM_LIMIT_BYTES });
-  // keyValues: fields and file parts land in request.body as values (a file part as a Buffer).
-  await app.register(multipart, {
-    attachFieldsToBody: "keyValues",
-    limits: { fileSize: FORM_LIMIT_BYTES, fieldSize: FORM_LIMIT_BYTES },
-  });
+  await addFormBodies(app);
   app.setErrorHandler(facadeErrorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply

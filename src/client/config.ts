@@ -23,8 +23,8 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { load as loadYaml } from "js-yaml";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { loadUserYaml } from "../resources/yaml.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7370";
 export const CONFIG_ENV = "PVCCTL_CONFIG";
@@ -79,7 +79,7 @@ function readContext(path: string, contextName?: string): ContextEntry | undefin
   }
   let doc: unknown;
   try {
-    doc = loadYaml(text);
+    doc = loadUserYaml(text);
   } catch (err) {
     throw invalid(`context file ${path}: not valid YAML: ${(err as { reason?: string }).reason ?? err}`);
   }

@@ -8,11 +8,12 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { loadAll, YAMLException } from "js-yaml";
+import { YAMLException } from "js-yaml";
 import { lookupKind } from "../resources/kinds.ts";
 import type { FieldError, Resource } from "../resources/types.ts";
 import { checkResource, shortValue, validateResource } from "../resources/validate.ts";
-import { type DocumentPositions, LineIndex, offsetOf, yamlPositions } from "./yaml-positions.ts";
+import { parseUserYaml } from "../resources/yaml.ts";
+import { type DocumentPositions, LineIndex, offsetOf, positionsFromEvents } from "./yaml-positions.ts";
 
 /** One valid document: as written, and as validated (defaults filled in). */
 export interface ManifestDoc {
@@ -92,8 +93,10 @@ export function parseManifests(
   let raws: unknown[];
   let positions: DocumentPositions[];
   try {
-    raws = loadAll(text, { filename: file });
-    positions = yamlPositions(text, file);
+    // An alias bomb or a self-containing alias is refused here, as bad syntax is, with its line.
+    const parsed = parseUserYaml(text, { filename: file });
+    raws = parsed.documents;
+    positions = positionsFromEvents(text, parsed.events);
   } catch (err) {
     if (err instanceof YAMLException) {
       return {

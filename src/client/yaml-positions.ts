@@ -3,9 +3,11 @@
  * that a validation error can name the line of the field (`/spec/ipv4/gateway` → line 21). Built
  * from js-yaml's event stream (the parser reports offsets; the loaded objects do not carry them).
  * A mapping entry points at its key (the line a person looks for); a sequence item at its first
- * character.
+ * character. The events come from the one safe parse (src/resources/yaml.ts), so the text is
+ * parsed once for values and positions.
  */
-import { EVENT_ID, type Event, getScalarValue, parseEvents } from "js-yaml";
+import { EVENT_ID, type Event, getScalarValue } from "js-yaml";
+import { parseUserYaml } from "../resources/yaml.ts";
 
 function escapeSegment(segment: string): string {
   return segment.replaceAll("~", "~0").replaceAll("/", "~1");
@@ -31,7 +33,11 @@ export interface DocumentPositions {
 
 /** Positions of every document of `source`, in order (empty documents included). Throws on bad YAML. */
 export function yamlPositions(source: string, filename?: string): DocumentPositions[] {
-  const events: Event[] = parseEvents(source, filename ? { filename } : {});
+  return positionsFromEvents(source, parseUserYaml(source, { filename }).events);
+}
+
+/** Positions of every document, from the parser's events of `source`. */
+export function positionsFromEvents(source: string, events: readonly Event[]): DocumentPositions[] {
   const docs: DocumentPositions[] = [];
   let current: DocumentPositions | undefined;
   const stack: Frame[] = [];

@@ -12,9 +12,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { load as loadYaml } from "js-yaml";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { lookupKind } from "../resources/kinds.ts";
+import { loadUserYaml } from "../resources/yaml.ts";
 
 export const SETTINGS_FILE = ".pvc-gitops.yaml";
 
@@ -136,7 +136,7 @@ export async function readFolderSettings(dir: string): Promise<{ settings: Setti
   }
   let doc: unknown;
   try {
-    doc = loadYaml(text);
+    doc = loadUserYaml(text);
   } catch (err) {
     const mark = (err as { mark?: { line: number } }).mark;
     throw bad(

@@ -36,6 +36,43 @@ export const CEPH_SNAPSHOT_NAME_PATTERN =
   "^[A-Za-z0-9_][A-Za-z0-9_+-]*\\.[A-Za-z0-9_][A-Za-z0-9_.+-]*@[A-Za-z0-9_][A-Za-z0-9_.+-]*$";
 /** Longest metadata.name the store takes. */
 export const MAX_NAME_LENGTH = 253;
+
+/**
+ * Why `segment` cannot be one ZooKeeper path segment, or undefined when it can. A store name is
+ * one (`<root>/objects/<plural>/<name>`), and so is an ACL description (PVC's
+ * `firewall_rules/<direction>/<description>`): a "/" would reach another node (`fzn/status` is
+ * that object's status znode), and ZooKeeper itself refuses "." and "..", and the characters
+ * checked below (its PathUtils.validatePath). Whitespace is refused as well: a name is typed in
+ * commands and shown in one-line tables.
+ */
+export function pathSegmentProblem(segment: string): string | undefined {
+  if (segment === "") return "must not be empty";
+  if (segment === "." || segment === "..") return 'must not be "." or ".."';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c === 0x2f) return `must not contain "/", found at index ${i}`;
+    // Code units, as ZooKeeper counts them: any character outside the BMP is a surrogate pair.
+    const refused =
+      c <= 0x20 ||
+      (c >= 0x7f && c <= 0xa0) ||
+      (c >= 0xd800 && c <= 0xf8ff) ||
+      c >= 0xfff0 ||
+      /\s/.test(segment[i]);
+    if (refused) {
+      const code = `U+${c.toString(16).toUpperCase().padStart(4, "0")}`;
+      return `must not contain whitespace, control characters or characters ZooKeeper refuses: ${code} at index ${i}`;
+    }
+  }
+  return undefined;
+}
+
+/** Why `name` cannot be a store name (metadata.name), or undefined when it can. */
+export function storeNameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string" || name.length === 0) return "a name is required";
+  if (name.length > MAX_NAME_LENGTH)
+    return `must be at most ${MAX_NAME_LENGTH} characters, not ${name.length}`;
+  return pathSegmentProblem(name);
+}
 /** Longest pool, volume or snapshot name (the kernel rbd driver's limit; see src/ceph/names.ts). */
 export const MAX_RBD_NAME_LENGTH = CEPH_MAX_NAME_LENGTH;
 

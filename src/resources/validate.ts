@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ErrorObject } from "ajv";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { jsonPrefix } from "./json-prefix.ts";
 import { escapePointer, isObject, Problems } from "./kinds/util.ts";
 import { KINDS, type KindInfo, lookupKind } from "./kinds.ts";
 import { type JsonSchema, orderBySchema } from "./schemas.ts";
@@ -202,15 +203,21 @@ export function checkResource(doc: unknown): CheckResult {
 
 const MAX_VALUE_TEXT = 60;
 
-/** A value as shown in an error message: JSON, cut to 60 characters. */
+/**
+ * A value as shown in an error message: JSON, cut to 60 characters. Only those characters are
+ * written (jsonPrefix), never the whole value: a bad field may hold a huge or aliased value.
+ */
 export function shortValue(value: unknown): string {
   let text: string;
+  let cut = false;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    const prefix = jsonPrefix(value, MAX_VALUE_TEXT);
+    text = prefix?.text ?? String(value);
+    cut = prefix?.cut ?? false;
   } catch {
-    text = String(value);
+    text = String(value); // a toJSON that throws
   }
-  return text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT - 1)}…` : text;
+  return cut || text.length > MAX_VALUE_TEXT ? `${text.slice(0, MAX_VALUE_TEXT - 1)}…` : text;
 }
 
 /** One line per field: `/spec/ipv4/gateway: must be a host address inside 10.0.0.0/24 (got "10.1.0.1")`. */

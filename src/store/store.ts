@@ -12,7 +12,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { ErrorCodes, PvcError } from "../errors.ts";
+import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
+import { storeNameProblem } from "../resources/names.ts";
 import type { FieldError, ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
 import { type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -59,17 +60,6 @@ interface Stored {
   statusVersion: number;
 }
 
-const MAX_NAME_LENGTH = 253;
-/** ZooKeeper path segments may not be "." or "..", nor contain "/", whitespace or control characters. */
-function isStoreName(name: string): boolean {
-  if (name === "." || name === ".." || /[\s/]/.test(name)) return false;
-  for (const ch of name) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
-  }
-  return true;
-}
-
 /** Server-managed metadata: never taken from a user's document. */
 const SYSTEM_METADATA = [
   "uid",
@@ -99,10 +89,20 @@ function conflict(kind: string, name: string, why: string): PvcError {
   );
 }
 
-function invalid(pointer: string, value: unknown, message: string): PvcError {
-  return new PvcError(ErrorCodes.VALIDATION_FAILED, `${pointer}: ${message} (got ${JSON.stringify(value)})`, {
+function invalid(
+  pointer: string,
+  value: unknown,
+  message: string,
+  code: ErrorCode = ErrorCodes.VALIDATION_FAILED,
+): PvcError {
+  return new PvcError(code, `${pointer}: ${message} (got ${JSON.stringify(value)})`, {
     details: { fields: [{ pointer, value, message }] },
   });
+}
+
+/** A name as shown in an error: a name too long to be one is cut (a URL may carry kilobytes). */
+function shownName(name: unknown): unknown {
+  return typeof name === "string" && name.length > 80 ? `${name.slice(0, 79)}…` : name;
 }
 
 /** The part of a resource that lives in its own znode (everything but status and resourceVersion). */
@@ -176,18 +176,24 @@ export class ResourceStore {
     return info;
   }
 
-  #checkName(name: unknown): asserts name is string {
-    if (typeof name !== "string" || name.length === 0)
-      throw invalid("/metadata/name", name, "a name is required");
-    if (name.length > MAX_NAME_LENGTH)
-      throw invalid("/metadata/name", name, `at most ${MAX_NAME_LENGTH} characters`);
-    if (!isStoreName(name)) {
-      throw invalid(
-        "/metadata/name",
-        name,
-        "must not be '.' or '..' nor contain '/', whitespace or control characters",
-      );
-    }
+  /**
+   * Every name reaches ZooKeeper as a path segment, so every operation checks it first. A name
+   * given as an argument (a URL's path, a controller's key) that cannot be a segment cannot name
+   * any object: the request is malformed (BAD_REQUEST, 400, as Kubernetes answers
+   * `GET .../pods/..`), never NOT_FOUND, which would say the object might exist. A name inside a
+   * document is one of its fields, refused as any invalid field (VALIDATION_FAILED, 422, which the
+   * kind's schema usually says first).
+   */
+  #checkName(name: unknown, code: ErrorCode = ErrorCodes.BAD_REQUEST): asserts name is string {
+    const problem = storeNameProblem(name);
+    if (problem !== undefined) throw invalid("/metadata/name", shownName(name), problem, code);
+  }
+
+  /** The kind and a checked name: the door of every operation that is given a name. */
+  #target(kind: string, name: string): KindInfo {
+    const info = this.kindInfo(kind);
+    this.#checkName(name);
+    return info;
   }
 
   async #read(info: KindInfo, name: string): Promise<Stored | null> {
@@ -214,14 +220,14 @@ export class ResourceStore {
   }
 
   async get(kind: string, name: string): Promise<Resource> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     const stored = await this.#read(info, name);
     if (!stored) throw notFound(info.kind, name);
     return deepFreeze(stored.resource);
   }
 
   async tryGet(kind: string, name: string): Promise<Resource | null> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     const stored = await this.#read(info, name);
     return stored ? deepFreeze(stored.resource) : null;
   }
@@ -255,7 +261,7 @@ export class ResourceStore {
     if (typeof kind !== "string") throw invalid("/kind", kind, "kind is required");
     const info = this.kindInfo(kind);
     const resource = this.#validate(doc);
-    this.#checkName(resource.metadata?.name);
+    this.#checkName(resource.metadata?.name, ErrorCodes.VALIDATION_FAILED);
     return { info, resource: { ...resource, kind: info.kind } };
   }
 
@@ -453,7 +459,7 @@ export class ResourceStore {
    * Without a resourceVersion in the patch, a conflict is retried on a fresh read.
    */
   async patch(kind: string, name: string, patch: unknown, options: WriteOptions = {}): Promise<Resource> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     if (!isPlainObject(patch)) throw invalid("", patch, "a merge patch must be an object");
     const pinned = isPlainObject(patch.metadata)
       ? (patch.metadata.resourceVersion as string | undefined)
@@ -535,7 +541,7 @@ export class ResourceStore {
    * and remove them); without, removes the object and its status in one multi.
    */
   async delete(kind: string, name: string, options: DeleteOptions = {}): Promise<Resource> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     for (let attempt = 0; ; attempt++) {
       const current = await this.#read(info, name);
       if (!current) throw notFound(info.kind, name);
@@ -596,7 +602,7 @@ export class ResourceStore {
     status: ResourceStatus,
     options: StatusOptions = {},
   ): Promise<string> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     try {
       const results = await this.zk.multi([
         ...(options.guard ?? []),
@@ -616,7 +622,7 @@ export class ResourceStore {
   statusWriteOp(kind: string, name: string, status: ResourceStatus): ZkOp {
     return {
       op: "set",
-      path: this.layout.status(this.kindInfo(kind).plural, name),
+      path: this.layout.status(this.#target(kind, name).plural, name),
       data: JSON.stringify(status),
     };
   }
@@ -632,7 +638,7 @@ export class ResourceStore {
   }
 
   async #editFinalizers(kind: string, name: string, edit: (f: string[]) => string[]): Promise<Resource> {
-    const info = this.kindInfo(kind);
+    const info = this.#target(kind, name);
     for (let attempt = 0; ; attempt++) {
       const current = await this.#read(info, name);
       if (!current) throw notFound(info.kind, name);

@@ -1,7 +1,7 @@
 /**
  * SSL with the configured certificate and key: a self-signed certificate made for this test with
  * openssl; the API answers over HTTPS (verified against that certificate), not over plain HTTP,
- * and session cookies are marked Secure.
+ * and session cookies are marked Secure (with HttpOnly and SameSite), also when logout clears them.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -113,7 +113,23 @@ describe("HTTPS", () => {
       body: `token=${TOKEN}`,
     });
     assert.equal(res.status, 302);
-    const cookie = String(res.headers["set-cookie"]);
-    assert.match(cookie, /; Secure/i);
+    const setCookie = res.headers["set-cookie"] ?? [];
+    assert.equal(setCookie.length, 1);
+    // Secure: never sent over plain HTTP; HttpOnly: out of scripts' reach; SameSite: not on
+    // other sites' cross-site requests.
+    for (const attribute of [/; Secure(;|$)/i, /; HttpOnly(;|$)/i, /; SameSite=Lax(;|$)/i, /; Path=\/(;|$)/])
+      assert.match(setCookie[0], attribute);
+    const cookie = setCookie[0].split(";")[0];
+    const root = await httpsCall(`${t.app.url}/api/v1`, cert, { headers: { cookie } });
+    assert.equal(root.status, 209, "the session works over HTTPS");
+
+    // Clearing it on logout carries the same attributes (a browser replaces a cookie only by its like).
+    const out = await httpsCall(`${t.app.url}/api/v1/auth/logout`, cert, { headers: { cookie } });
+    assert.equal(out.status, 302);
+    const cleared = out.headers["set-cookie"]?.[0] ?? "";
+    assert.match(cleared, /^pvc_session=;/);
+    for (const attribute of [/; Secure(;|$)/i, /; HttpOnly(;|$)/i, /; SameSite=Lax(;|$)/i])
+      assert.match(cleared, attribute);
+    assert.equal((await httpsCall(`${t.app.url}/api/v1`, cert, { headers: { cookie } })).status, 401);
   });
 });

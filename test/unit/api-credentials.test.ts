@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, test } from "node:test";
-import { SESSION_LIFETIME_MS, sessionFingerprint, sessionPayload, TokenSet } from "../../api/credentials.ts";
+import { parseSession, SESSION_LIFETIME_MS, sessionPayload, TokenSet } from "../../api/credentials.ts";
 import { createLogger, REDACTED, redactUrl } from "../../api/logging.ts";
 
 const TOKEN = "3f0c6f4e-6c1d-4f57-9a53-1c2b5a8d9e10";
@@ -46,16 +46,26 @@ describe("TokenSet", () => {
     assert.equal(new TokenSet(["second-token"], "secret-key").knowsFingerprint(fp), false, "token removed");
   });
 
-  test("session payloads expire", () => {
+  test("session payloads carry a random id and expire", () => {
     const now = 1_000_000_000_000;
-    assert.equal(sessionFingerprint(sessionPayload("abc", now), now + 1000), "abc");
-    assert.equal(sessionFingerprint(sessionPayload("abc", now), now + SESSION_LIFETIME_MS + 1), undefined);
+    const session = parseSession(sessionPayload("abc", "AAAAAAAAAAAAAAAAAAAAAA", now), now + 1000);
+    assert.deepEqual(session, {
+      id: "AAAAAAAAAAAAAAAAAAAAAA",
+      fingerprint: "abc",
+      expiresAt: now + SESSION_LIFETIME_MS,
+    });
+    assert.notEqual(parseSession(sessionPayload("abc"))?.id, parseSession(sessionPayload("abc"))?.id);
     assert.equal(
-      sessionFingerprint(sessionPayload("abc", now + 3_600_000), now),
+      parseSession(sessionPayload("abc", undefined, now), now + SESSION_LIFETIME_MS + 1),
+      undefined,
+    );
+    assert.equal(
+      parseSession(sessionPayload("abc", undefined, now + 3_600_000), now),
       undefined,
       "from the future",
     );
-    assert.equal(sessionFingerprint("garbage", now), undefined);
+    for (const bad of ["garbage", `${now}.abc`, `${now}.short.abc`, `${now}.${"A".repeat(22)}.abc.x`])
+      assert.equal(parseSession(bad, now), undefined, bad);
   });
 });
 

@@ -64,6 +64,77 @@ describe("fuzzyLimit, as PVC's client-common", () => {
   });
 });
 
+describe("fuzzyLimit: linear time, bounded, RE2 syntax (issue 12, items 3 and 7)", () => {
+  /** Asserts a BAD_REQUEST "Regex Error" whose message matches `message`. */
+  function refused(limit: string, message: RegExp | string): void {
+    assert.throws(
+      () => fuzzyLimit(limit),
+      (e: unknown) => {
+        assert.ok(e instanceof PvcError, String(e));
+        assert.equal(e.code, ErrorCodes.BAD_REQUEST);
+        if (typeof message === "string") assert.equal(e.message, message);
+        else assert.match(e.message, message);
+        return true;
+      },
+      limit.slice(0, 40),
+    );
+  }
+
+  test("(a+)+$ against 31 a and a ! answers PVC's false at once (a backtracking engine took 18 s)", () => {
+    const evil = `${"a".repeat(31)}!`;
+    const started = performance.now();
+    assert.equal(fuzzyLimit("(a+)+$").test(evil), false);
+    assert.equal(fuzzyLimit("(a|aa)+$").test(evil), false);
+    assert.equal(fuzzyLimit("(a+)+!$").test(evil), true);
+    assert.equal(fuzzyLimit("^(a+)+$").test("a".repeat(253)), true);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+  });
+
+  test("Python's (?P<name>…) and inline flags work, as in PVC's re", () => {
+    assert.equal(fuzzyLimit("(?P<site>[a-z]+)-vm").test("dc-vm1"), true);
+    assert.equal(fuzzyLimit("(?i)^web").test("WEB01"), true);
+    assert.equal(fuzzyLimit("(?i)^web").test("xweb"), false);
+  });
+
+  test("what needs backtracking is a 400 that says it is unsupported, not invalid", () => {
+    for (const limit of ["(a)\\1", "a(?=b)", "(?<=a)b", "(?!x)y", "a{1001}"]) {
+      refused(limit, /^Regex Error: limit ".*" uses syntax this server does not support \(.*RE2.*\): /);
+    }
+  });
+
+  test("invalid patterns keep PVC's 'is not a valid regular expression' with RE2's reason", () => {
+    refused("(", 'Regex Error: limit "(" is not a valid regular expression: missing closing ): `.*(.*`');
+    refused(
+      "[z-a]",
+      /^Regex Error: limit "\[z-a\]" is not a valid regular expression: invalid character class range/,
+    );
+  });
+
+  test("the length is bounded at 512 characters, named in the message; the limit is not echoed", () => {
+    assert.equal(fuzzyLimit("a".repeat(512)).test(`x${"a".repeat(512)}`), true);
+    refused("a".repeat(513), "Regex Error: limit is 513 characters long; at most 512 are accepted");
+    refused(
+      "(".repeat(200 * 1024),
+      `Regex Error: limit is ${200 * 1024} characters long; at most 512 are accepted`,
+    );
+  });
+
+  test("a short pattern that counted repeats blow up is refused as too complex", () => {
+    refused(
+      "(?:.*\\pL){400}",
+      /^Regex Error: limit ".*" is too complex: it compiles to \d+ instructions; at most 1000 are accepted$/,
+    );
+    // Realistic limits stay far below the bound.
+    assert.equal(
+      fuzzyLimit("^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$").test(
+        "0b7c0b1e-3c51-4c8e-9a53-2f6f1d5c9e01",
+      ),
+      true,
+    );
+  });
+});
+
 async function valuesServer() {
   const app = Fastify();
   app.addHttpMethod("GET", { hasBody: true, overrideExisting: true });

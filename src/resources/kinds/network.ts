@@ -3,6 +3,8 @@
  * gateway `<prefix>::1`, dhcp6 on with IPv6); semantic checks cover what PVC checks and the
  * misconfigurations it would accept but a network cannot work with.
  */
+
+import { pathSegmentProblem } from "../names.ts";
 import {
   type Cidr,
   compareIp,
@@ -14,6 +16,7 @@ import {
   parseCidr,
   parseIp,
 } from "../net.ts";
+import { ajv, envelopeSchema } from "../schemas.ts";
 import type { ObjectMeta } from "../types.ts";
 import {
   asArray,
@@ -29,6 +32,21 @@ import {
 
 export const BRIDGED_VNI_MAX = 4094;
 export const MANAGED_VNI_MAX = 16777215;
+
+/** The domain a network gets when none is given: `<description>.local`, as PVC's add_network. */
+export function defaultDomain(description: string): string {
+  return `${description}.local`;
+}
+
+// The DNS name rule is the envelope's `dnsName`, the one spec.domain is checked against.
+const dnsNameSchema = ajv.getSchema(`${String(envelopeSchema.$id)}#/$defs/dnsName`);
+if (!dnsNameSchema) throw new Error("envelope.json has no $defs/dnsName");
+const checkDnsName = dnsNameSchema;
+
+/** Is `text` a valid spec.domain? */
+export function isDnsName(text: string): boolean {
+  return checkDnsName(text) === true;
+}
 
 function checkIpv4(spec: Json, problems: Problems): Cidr | null {
   const ipv4 = spec.ipv4;
@@ -153,9 +171,33 @@ function checkReservations(spec: Json, net: Cidr | null, problems: Problems): vo
   });
 }
 
+/**
+ * A description is any whitespace-free text (the schema), but with no domain given it makes the
+ * default `<description>.local`, which must then be a DNS name: `a!` or a 64-character word do not.
+ * The description itself defaults to metadata.name, so the problem is reported where the text came from.
+ */
+function checkDefaultDomain(doc: Json, spec: Json, problems: Problems): void {
+  if (spec.domain !== undefined) return;
+  const given = asString(spec.description);
+  const name = isObject(doc.metadata) ? asString(doc.metadata.name) : undefined;
+  const description = spec.description === undefined ? name : given;
+  if (description === undefined || isDnsName(defaultDomain(description))) return;
+  problems.add(
+    spec.description === undefined ? pointer("metadata", "name") : pointer("spec", "description"),
+    description,
+    `makes the default domain ${JSON.stringify(defaultDomain(description))}, which is not a DNS name: a domain must be given`,
+  );
+}
+
 function checkAcls(spec: Json, problems: Problems): void {
   if (!isObject(spec.acls)) return;
   for (const direction of ["in", "out"] as const) {
+    // PVC keeps each rule at firewall_rules/<direction>/<description>: a ZooKeeper key.
+    asArray(spec.acls[direction]).forEach((rule, i) => {
+      const description = isObject(rule) ? asString(rule.description) : undefined;
+      const problem = description === undefined ? undefined : pathSegmentProblem(description);
+      if (problem) problems.add(pointer("spec", "acls", direction, i, "description"), description, problem);
+    });
     checkUnique(
       problems,
       asArray(spec.acls[direction]),
@@ -170,6 +212,7 @@ export const networkRules: KindRules = {
   semantic(doc, problems) {
     const spec = specOf(doc);
     const vni = spec.vni;
+    checkDefaultDomain(doc, spec, problems);
     if (spec.type === "bridged") {
       if (typeof vni === "number" && Number.isInteger(vni) && vni > BRIDGED_VNI_MAX) {
         problems.add(
@@ -191,7 +234,7 @@ export const networkRules: KindRules = {
   defaults(input: Json, metadata: ObjectMeta): Json {
     const spec: Json = structuredClone(input);
     if (spec.description === undefined) spec.description = metadata.name;
-    if (spec.domain === undefined) spec.domain = `${String(spec.description)}.local`;
+    if (spec.domain === undefined) spec.domain = defaultDomain(String(spec.description));
     if (spec.nameServers === undefined) spec.nameServers = [];
     else spec.nameServers = asArray(spec.nameServers).map((s) => normalizeIp(String(s)) ?? s);
     if (isObject(spec.ipv4)) {
