@@ -3,26 +3,25 @@
  * reconcile answers "is this vni taken?" without walking every network (O(1), not O(n): at a
  * thousand networks the walk dominated the controller's time).
  */
-import type { NetworkSpec } from "../../src/resources/specs.ts";
-import type { Resource } from "../../src/resources/types.ts";
+import type { Network } from "../../src/resources/specs.ts";
 import { type Indexer, indexInformer } from "../../src/store/indexer.ts";
 import type { Informer } from "../../src/store/informer.ts";
 
 /** The vnis a network claims: the one its spec wants, and the one whose keys it owns now (status.vni, while moving). */
-function claimedVnis(net: Resource): number[] {
-  const wanted = (net.spec as unknown as NetworkSpec).vni;
-  const owned = (net.status as { vni?: number } | undefined)?.vni;
+function claimedVnis(net: Network): number[] {
+  const wanted = net.spec.vni;
+  const owned = net.status?.vni;
   return owned !== undefined && owned !== wanted ? [wanted, owned] : [wanted];
 }
 
 export class NetworkClaims {
-  readonly #byVni: Indexer<Resource, number>;
-  readonly #byDescription: Indexer<Resource, string>;
+  readonly #byVni: Indexer<Network, number>;
+  readonly #byDescription: Indexer<Network, string>;
 
   /** Create it before the controller watches the informer (see indexInformer). */
-  constructor(informer: Informer) {
+  constructor(informer: Informer<Network>) {
     this.#byVni = indexInformer(informer, claimedVnis);
-    this.#byDescription = indexInformer(informer, (n) => [(n.spec as unknown as NetworkSpec).description]);
+    this.#byDescription = indexInformer(informer, (n) => [n.spec.description]);
   }
 
   /** Names of the networks that want or own `vni`. */

@@ -22,6 +22,8 @@ export interface DhcpReservation {
 }
 
 export interface NetworkSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   vni: number;
   /** Defaults to metadata.name. */
   description: string;
@@ -38,6 +40,8 @@ export interface NetworkSpec {
 }
 
 export interface CephPoolSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   pgs: number;
   replication: { copies: number; minCopies: number };
   application: "rbd";
@@ -46,6 +50,8 @@ export interface CephPoolSpec {
 }
 
 export interface CephVolumeSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   pool: string;
   /** The rbd image name; defaults from metadata.name (`<pool>.<name>`). */
   name: string;
@@ -58,6 +64,8 @@ export interface CephVolumeSpec {
 }
 
 export interface CephSnapshotSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   pool: string;
   volume: string;
   /** The snapshot name; defaults from metadata.name (`<pool>.<volume>@<name>`). */
@@ -68,6 +76,8 @@ export interface CephSnapshotSpec {
 export type RunState = "start" | "stop" | "shutdown" | "restart" | "disable";
 
 export interface VirtualMachineSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   xml?: string;
   profile?: string;
   node?: string;
@@ -80,6 +90,8 @@ export interface VirtualMachineSpec {
 }
 
 export interface NodeSpec {
+  /** What the controller does about out-of-band changes (src/runtime/drift.ts); default Repair. */
+  driftPolicy?: "Repair" | "Report";
   coordinatorState?: "primary" | "secondary";
   domainState?: "ready" | "flush";
 }

@@ -20,4 +20,6 @@ export interface NetworkStatus extends ResourceStatus {
   dhcpLeases?: NetworkLease[];
   /** Spec fields PVC ignores on a bridged network. */
   ignoredFields?: string[];
+  /** With driftPolicy Report: the owned keys changed out of band and kept (subtrees by their root). */
+  drift?: string[];
 }

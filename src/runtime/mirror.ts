@@ -89,6 +89,11 @@ export class Mirror {
     });
   }
 
+  /** A path's cached value now (undefined: not cached, or no cache yet); for change listeners. */
+  peek(path: string): string | undefined {
+    return this.#cache?.get(path)?.data;
+  }
+
   /** Hears every change under the root; returns the function that unsubscribes. */
   subscribe(listener: MirrorListener): () => void {
     this.#listeners.add(listener);

@@ -11,7 +11,10 @@ import type { ObjectMeta } from "../resources/types.ts";
  * changes bump generation; deletion, finalizers, labels, annotations, owners and a re-created
  * object (new uid) are metadata a reconcile may act on.
  */
-export function specOrMetadataChanged(next: { metadata: ObjectMeta }, prev: { metadata: ObjectMeta }): boolean {
+export function specOrMetadataChanged(
+  next: { metadata: ObjectMeta },
+  prev: { metadata: ObjectMeta },
+): boolean {
   const a = next.metadata;
   const b = prev.metadata;
   return (

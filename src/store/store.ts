@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
 import { storeNameProblem } from "../resources/names.ts";
+import type { ObjectOf } from "../resources/specs.ts";
 import type { FieldError, ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
 import { type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -219,17 +220,17 @@ export class ResourceStore {
     }
   }
 
-  async get(kind: string, name: string): Promise<Resource> {
+  async get<K extends string>(kind: K, name: string): Promise<ObjectOf<K>> {
     const info = this.#target(kind, name);
     const stored = await this.#read(info, name);
     if (!stored) throw notFound(info.kind, name);
-    return deepFreeze(stored.resource);
+    return deepFreeze(stored.resource) as ObjectOf<K>;
   }
 
-  async tryGet(kind: string, name: string): Promise<Resource | null> {
+  async tryGet<K extends string>(kind: K, name: string): Promise<ObjectOf<K> | null> {
     const info = this.#target(kind, name);
     const stored = await this.#read(info, name);
-    return stored ? deepFreeze(stored.resource) : null;
+    return stored ? (deepFreeze(stored.resource) as ObjectOf<K>) : null;
   }
 
   /**
@@ -628,13 +629,17 @@ export class ResourceStore {
   }
 
   /** Adds a finalizer if missing (read-modify-write with conflict retry). */
-  async addFinalizer(kind: string, name: string, finalizer: string): Promise<Resource> {
-    return this.#editFinalizers(kind, name, (f) => (f.includes(finalizer) ? f : [...f, finalizer]));
+  async addFinalizer<K extends string>(kind: K, name: string, finalizer: string): Promise<ObjectOf<K>> {
+    const updated = await this.#editFinalizers(kind, name, (f) =>
+      f.includes(finalizer) ? f : [...f, finalizer],
+    );
+    return updated as ObjectOf<K>;
   }
 
   /** Removes a finalizer; removing the last one of a deleting object removes the object. */
-  async removeFinalizer(kind: string, name: string, finalizer: string): Promise<Resource> {
-    return this.#editFinalizers(kind, name, (f) => f.filter((x) => x !== finalizer));
+  async removeFinalizer<K extends string>(kind: K, name: string, finalizer: string): Promise<ObjectOf<K>> {
+    const updated = await this.#editFinalizers(kind, name, (f) => f.filter((x) => x !== finalizer));
+    return updated as ObjectOf<K>;
   }
 
   async #editFinalizers(kind: string, name: string, edit: (f: string[]) => string[]): Promise<Resource> {

@@ -25,6 +25,7 @@ import zookeeper from "node-zookeeper-client";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { sendAddWatch, tapWatchEvents } from "./add-watch.ts";
 import { batchWrites } from "./batch-writes.ts";
+import { toZkError } from "./errors.ts";
 import { readWholeFrames } from "./frame-reader.ts";
 import {
   checkConnectionShape,
@@ -34,7 +35,6 @@ import {
 } from "./library-internals.ts";
 import { type MultiOp, sendMulti } from "./multi-request.ts";
 import { PrefixIndex } from "./prefix-index.ts";
-import { toZkError } from "./errors.ts";
 
 /** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
 export const MAX_MULTI_OPS = 1000;

@@ -31,7 +31,7 @@ function volume(pool: string, name: string, size = "1G"): string {
   return `${API}\nkind: CephVolume\nmetadata:\n  name: ${pool}.${name}\nspec:\n  pool: ${pool}\n  size: ${size}\n`;
 }
 
-const isReady = (r: Resource | null) =>
+const isReady = (r: Resource<unknown> | null) =>
   r?.status?.observedGeneration === r?.metadata.generation &&
   (r?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
