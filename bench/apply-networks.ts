@@ -16,8 +16,8 @@
  *   eval "$(npx pvcctl stack up)" && npx tsx bench/apply-networks.ts [count] [rounds]
  */
 import { networkController } from "../controllers/network/controller.ts";
-import { desiredNetworkTree } from "../controllers/network/desired.ts";
 import { PvcKeys } from "../src/pvc/keys.ts";
+import { desiredNetworkTree } from "../src/pvc/network-tree.ts";
 import type { NetworkSpec } from "../src/resources/specs.ts";
 import type { Resource } from "../src/resources/types.ts";
 import { validateResource } from "../src/resources/validate.ts";

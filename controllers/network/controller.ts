@@ -11,6 +11,7 @@
  * the subtree.
  */
 import type { PvcKeys } from "../../src/pvc/keys.ts";
+import { desiredNetworkTree, ignoredOnBridged } from "../../src/pvc/network-tree.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { Network } from "../../src/resources/specs.ts";
 import type { NetworkLease, NetworkStatus } from "../../src/resources/statuses.ts";
@@ -32,7 +33,6 @@ import type { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
 import { NetworkClaims } from "./claims.ts";
-import { desiredNetworkTree, ignoredOnBridged } from "./desired.ts";
 
 export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
 

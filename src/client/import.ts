@@ -12,9 +12,10 @@
  *   that removing an imported manifest never deletes data. Replication is not in ZooKeeper:
  *   PVC v0.6's own (3 copies, min 2) is assumed, and said so.
  */
-import { desiredNetworkTree } from "../../controllers/network/desired.ts";
+
 import type { CephClient } from "../ceph/client.ts";
 import type { PvcKeys } from "../pvc/keys.ts";
+import { desiredNetworkTree } from "../pvc/network-tree.ts";
 import { ADOPT_ANNOTATION } from "../resources/annotations.ts";
 import { cephSnapshotName, cephVolumeName } from "../resources/names.ts";
 import type { NetworkSpec } from "../resources/specs.ts";

@@ -1,12 +1,13 @@
 /**
  * The PVC keys a Network resource stands for, exactly as PVC's add_network writes them
- * (shared/docs/pvc-zookeeper-layout.md): description as the root's value, the value keys (an
+ * (docs/pvc-zookeeper-layout.md): description as the root's value, the value keys (an
  * empty string where PVC leaves a key empty, `True`/`False` flags), the empty parents, static
  * leases under dhcp4_reservations/<mac>, and ACLs under firewall_rules/<in|out>/<description>
  * with a contiguous 0-based order.
  */
-import type { PvcKeys } from "../../src/pvc/keys.ts";
-import type { NetworkSpec } from "../../src/resources/specs.ts";
+
+import type { NetworkSpec } from "../resources/specs.ts";
+import type { PvcKeys } from "./keys.ts";
 
 const flag = (on: boolean) => (on ? "True" : "False");
 
