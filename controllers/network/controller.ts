@@ -25,9 +25,11 @@ import {
   topmost,
   withConditions,
 } from "../../src/runtime/drift.ts";
+import type { Mirror } from "../../src/runtime/mirror.ts";
 import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { nextStatus, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import { Indexer } from "../../src/store/indexer.ts";
+import type { Informer } from "../../src/store/informer.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
 import type { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
@@ -92,209 +94,240 @@ interface NetworkPlan {
   message: string;
 }
 
+/**
+ * One Network controller's state and steps. Built by `networkController.create`; every method is
+ * one step of the story in the header.
+ */
+class NetworkReconciler {
+  readonly #ctx: ControllerContext;
+  readonly #informer: Informer<Network>;
+  readonly mirror: Mirror;
+  readonly #claims: NetworkClaims;
+  /**
+   * The description of each PVC network in the mirror (vni → description, and the vnis that carry
+   * a description), kept from change events: "is this description taken by a PVC network no
+   * resource declares?" looks at those vnis only, not at every network.
+   */
+  readonly #pvcDescriptions = new Indexer<string, string, number>((description) => [description]);
+  /** Counts a repair (set once the Controller exists). */
+  onDriftRepaired: (name: string, what: string) => void = () => undefined;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.#informer = ctx.informer("Network");
+    this.mirror = ctx.mirrors.of(ctx.pvc.networks(), {
+      onError: (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"),
+    });
+    // Before the controller watches the informer: the index is current when it hears of a change.
+    this.#claims = new NetworkClaims(this.#informer);
+  }
+
+  get informer(): Informer<Network> {
+    return this.#informer;
+  }
+
+  async reconcile(name: string): Promise<undefined> {
+    const cache = await this.mirror.ready();
+    let net = this.#informer.get(name);
+    if (!net) return undefined;
+    if (net.metadata.deletionTimestamp) {
+      if (net.metadata.finalizers?.includes(NETWORK_FINALIZER)) await this.#finalize(cache, net);
+      return undefined;
+    }
+    if (!net.metadata.finalizers?.includes(NETWORK_FINALIZER)) {
+      // Persisted before any PVC key is written, so a delete can never orphan the keys.
+      net = await this.#ctx.store.addFinalizer("Network", name, NETWORK_FINALIZER);
+    }
+    const problem = this.#claimProblem(net);
+    if (problem) {
+      const generation = net.metadata.generation;
+      const next = nextStatus<NetworkStatus>(net, {}, stalled(problem.reason, problem.message, generation));
+      await writeStatusIfChanged(this.#ctx.store, net, next);
+      return undefined;
+    }
+    const p = this.#plan(cache, net);
+    if (p.ops.length > 0 && reportsDrift(net)) {
+      await this.#reportDrift(cache, net, p);
+      return undefined;
+    }
+    const wasConverged = net.status?.observedGeneration === net.metadata.generation && p.observedKeys > 0;
+    const converged = notDrifted(ready("Converged", p.message, net.metadata.generation));
+    await this.#commit(cache, net, { ...p, fields: { ...p.fields, drift: undefined } }, converged);
+    this.#report(net, p, wasConverged);
+    return undefined;
+  }
+
+  /** Live networks, other than `self`, whose spec asks for `vni`. */
+  #othersWantingVni(vni: number, self?: string): Network[] {
+    return this.#claims
+      .byVni(vni)
+      .filter((n) => n !== self)
+      .map((n) => this.#informer.get(n))
+      .filter((n): n is Network => isLive(n) && n.spec.vni === vni);
+  }
+
+  /** Why this network may not take its vni or description, or undefined when it may. */
+  #claimProblem(net: Network): { reason: string; message: string } | undefined {
+    const spec = net.spec;
+    for (const other of this.#othersWantingVni(spec.vni, net.metadata.name)) {
+      if (holder(net, other) !== net) {
+        return {
+          reason: "VniInUse",
+          message: `vni ${spec.vni} is already used by Network ${other.metadata.name}`,
+        };
+      }
+    }
+    for (const name of this.#claims.byDescription(spec.description)) {
+      const other = this.#informer.get(name);
+      if (name === net.metadata.name || !isLive(other) || other.spec.description !== spec.description)
+        continue;
+      if (holder(net, other) !== net) {
+        return {
+          reason: "DescriptionInUse",
+          message: `description ${spec.description} is already used by Network ${other.metadata.name} (vni ${other.spec.vni})`,
+        };
+      }
+    }
+    // A PVC network that no resource declares, with our description under another vni.
+    for (const vni of this.#pvcDescriptions.get(spec.description)) {
+      if (vni === spec.vni || vni === net.status?.vni) continue;
+      if (this.#claims.byVni(vni).some((n) => isLive(this.#informer.get(n)))) continue;
+      return {
+        reason: "DescriptionInUse",
+        message: `description ${spec.description} is already used by PVC network ${vni}, which no resource manages`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Removes the keys this network owns (unless another now claims them), then the finalizer. */
+  async #finalize(cache: TreeCache, net: Network): Promise<void> {
+    const { pvc, zk, store } = this.#ctx;
+    const owned = net.status?.vni;
+    if (owned !== undefined && this.#othersWantingVni(owned, net.metadata.name).length === 0) {
+      const ops = deletesOf(cache.subtree(pvc.network(owned)).keys());
+      if (ops.length > 0) {
+        try {
+          await cache.commit(ops);
+        } catch {
+          // The mirror lagged (e.g. a new lease appeared): remove whatever is there now.
+          await zk.deleteRecursive(pvc.network(owned));
+        }
+        await this.#ctx.eventsOf(net).normal("Deleted", `Removed ${pvc.network(owned)}`);
+      }
+    }
+    await store.removeFinalizer("Network", net.metadata.name, NETWORK_FINALIZER);
+  }
+
+  /** Compares the spec's tree with the mirror's (keeping dynamic leases) and says what to write. */
+  #plan(cache: TreeCache, net: Network): NetworkPlan {
+    const { pvc } = this.#ctx;
+    const spec = net.spec;
+    const leases = pvc.dhcp4Leases(spec.vni);
+    const observed = cache.subtree(pvc.network(spec.vni));
+    const sync = planTreeSync(desiredNetworkTree(pvc, spec), observed, (p) => p.startsWith(`${leases}/`));
+    // Moving to another vni: the old keys go in the same transaction as the new ones come.
+    const from = net.status?.vni;
+    const moving =
+      from !== undefined && from !== spec.vni && this.#othersWantingVni(from, net.metadata.name).length === 0;
+    const oldTree = moving ? [...cache.subtree(pvc.network(from)).keys()] : [];
+    const ignored = ignoredOnBridged(spec);
+    return {
+      ops: [...deletesOf(oldTree), ...sync.ops],
+      changed: [...oldTree, ...sync.changed],
+      observedKeys: observed.size,
+      fields: {
+        vni: spec.vni,
+        dhcpLeases: observedLeases(cache, pvc, spec.vni),
+        ignoredFields: ignored.length > 0 ? ignored : undefined,
+      },
+      message:
+        `network vni ${spec.vni} converged` +
+        (ignored.length > 0
+          ? `; PVC ignores ${ignored.join(", ")} on bridged networks, so they were not written`
+          : ""),
+    };
+  }
+
+  /**
+   * Writes the plan's keys and the status that reports them as one transaction: Ready is never
+   * claimed for keys that were not written, and converging costs one write, not two.
+   */
+  async #commit(cache: TreeCache, net: Network, p: NetworkPlan, conditions: ConditionPatch): Promise<void> {
+    const { store } = this.#ctx;
+    const next = nextStatus<NetworkStatus>(net, p.fields, conditions);
+    if (p.ops.length === 0) {
+      await writeStatusIfChanged(store, net, next);
+      return;
+    }
+    const unchanged = statusEqual(net.status ?? {}, next);
+    await cache.commit([
+      ...p.ops,
+      ...(unchanged ? [] : [store.statusWriteOp("Network", net.metadata.name, next)]),
+    ]);
+  }
+
+  /** driftPolicy Report: keep what was changed behind our back, and say so (status, condition, event). */
+  async #reportDrift(cache: TreeCache, net: Network, p: NetworkPlan): Promise<void> {
+    const drift = topmost(p.changed);
+    const generation = net.metadata.generation;
+    const conditions = withConditions(ready("Converged", p.message, generation), drifted(drift, generation));
+    await this.#commit(cache, net, { ...p, ops: [], fields: { ...p.fields, drift } }, conditions);
+    const text = `Changed out of band and kept (driftPolicy Report): ${listSome(drift)}`;
+    void this.#ctx.eventsOf(net).warning("DriftDetected", text);
+  }
+
+  /** Tells people what the commit did (after it: events never hold up the verdict). */
+  #report(net: Network, p: NetworkPlan, wasConverged: boolean): void {
+    const { pvc } = this.#ctx;
+    const events = this.#ctx.eventsOf(net);
+    if (p.ops.length === 0) return;
+    if (wasConverged) {
+      this.onDriftRepaired(net.metadata.name, listSome(p.changed));
+      void events.normal("DriftRepaired", `Drift repaired on ${listSome(p.changed)}`);
+    } else if (p.observedKeys === 0) {
+      void events.normal("Created", `Created ${pvc.network(net.spec.vni)}`);
+    } else {
+      void events.normal("Updated", `Updated ${p.changed.length} keys under ${pvc.network(net.spec.vni)}`);
+    }
+  }
+
+  /** A change under /networks/<vni> wakes the resources that own or want that vni. */
+  wokenBy(path: string, own: boolean): string[] {
+    const { pvc } = this.#ctx;
+    const vni = vniOfPath(pvc, path);
+    if (vni === undefined) return [];
+    const woken = new Set<string>();
+    if (path === pvc.network(vni)) {
+      const now = this.mirror.peek(path);
+      const was = this.#pvcDescriptions.keysOf(vni)[0];
+      this.#pvcDescriptions.set(vni, now);
+      // A PVC network renamed or removed behind our back may free a description a resource is
+      // Stalled on (DescriptionInUse), or take one: those resources look again.
+      if (!own && was !== now)
+        for (const d of [was, now])
+          if (d !== undefined) for (const n of this.#claims.byDescription(d)) woken.add(n);
+    }
+    // Our own commits come back through the mirror too: when the vni has a single claimant, it
+    // made them, in a reconcile that already saw to them. Changes from elsewhere (drift, leases)
+    // wake every claimant, and so do ours when others wait for that vni.
+    const claimants = this.#claims.byVni(vni);
+    if (!own || claimants.length > 1) for (const n of claimants) woken.add(n);
+    return [...woken];
+  }
+}
+
 export const networkController: KindController = {
   kind: "Network",
   finalizers: [NETWORK_FINALIZER],
   create(ctx: ControllerContext): Controller {
-    const { store, pvc } = ctx;
-    const informer = ctx.informer("Network");
-    const mirror = ctx.mirrors.of(pvc.networks(), {
-      onError: (err) => ctx.logger.warn({ err }, "network mirror: a read failed; reloading"),
-    });
-    const claims = new NetworkClaims(informer);
-    /**
-     * The description of each PVC network in the mirror (vni → description, and the vnis that
-     * carry a description), kept from change events: "is this description taken by a PVC network
-     * no resource declares?" looks at those vnis only, not at every network.
-     */
-    const pvcDescriptions = new Indexer<string, string, number>((description) => [description]);
-
-    /** Live networks, other than `self`, whose spec asks for `vni`. */
-    const othersWantingVni = (vni: number, self?: string): Network[] =>
-      claims
-        .byVni(vni)
-        .filter((n) => n !== self)
-        .map((n) => informer.get(n))
-        .filter((n): n is Network => isLive(n) && n.spec.vni === vni);
-
-    /** Why this network may not take its vni or description, or undefined when it may. */
-    function claimProblem(net: Network): { reason: string; message: string } | undefined {
-      const spec = net.spec;
-      for (const other of othersWantingVni(spec.vni, net.metadata.name)) {
-        if (holder(net, other) !== net) {
-          return {
-            reason: "VniInUse",
-            message: `vni ${spec.vni} is already used by Network ${other.metadata.name}`,
-          };
-        }
-      }
-      for (const name of claims.byDescription(spec.description)) {
-        const other = informer.get(name);
-        if (name === net.metadata.name || !isLive(other) || other.spec.description !== spec.description)
-          continue;
-        if (holder(net, other) !== net) {
-          return {
-            reason: "DescriptionInUse",
-            message: `description ${spec.description} is already used by Network ${other.metadata.name} (vni ${other.spec.vni})`,
-          };
-        }
-      }
-      // A PVC network that no resource declares, with our description under another vni.
-      for (const vni of pvcDescriptions.get(spec.description)) {
-        if (vni === spec.vni || vni === net.status?.vni) continue;
-        if (claims.byVni(vni).some((n) => isLive(informer.get(n)))) continue;
-        return {
-          reason: "DescriptionInUse",
-          message: `description ${spec.description} is already used by PVC network ${vni}, which no resource manages`,
-        };
-      }
-      return undefined;
-    }
-
-    /** Removes the keys this network owns (unless another now claims them), then the finalizer. */
-    async function finalize(cache: TreeCache, net: Network): Promise<void> {
-      const owned = net.status?.vni;
-      if (owned !== undefined && othersWantingVni(owned, net.metadata.name).length === 0) {
-        const ops = deletesOf(cache.subtree(pvc.network(owned)).keys());
-        if (ops.length > 0) {
-          try {
-            await cache.commit(ops);
-          } catch {
-            // The mirror lagged (e.g. a new lease appeared): remove whatever is there now.
-            await ctx.zk.deleteRecursive(pvc.network(owned));
-          }
-          await ctx.eventsOf(net).normal("Deleted", `Removed ${pvc.network(owned)}`);
-        }
-      }
-      await store.removeFinalizer("Network", net.metadata.name, NETWORK_FINALIZER);
-    }
-
-    /** Compares the spec's tree with the mirror's (keeping dynamic leases) and says what to write. */
-    function plan(cache: TreeCache, net: Network): NetworkPlan {
-      const spec = net.spec;
-      const leases = pvc.dhcp4Leases(spec.vni);
-      const observed = cache.subtree(pvc.network(spec.vni));
-      const sync = planTreeSync(desiredNetworkTree(pvc, spec), observed, (p) => p.startsWith(`${leases}/`));
-      // Moving to another vni: the old keys go in the same transaction as the new ones come.
-      const from = net.status?.vni;
-      const moving =
-        from !== undefined && from !== spec.vni && othersWantingVni(from, net.metadata.name).length === 0;
-      const oldTree = moving ? [...cache.subtree(pvc.network(from)).keys()] : [];
-      const ignored = ignoredOnBridged(spec);
-      return {
-        ops: [...deletesOf(oldTree), ...sync.ops],
-        changed: [...oldTree, ...sync.changed],
-        observedKeys: observed.size,
-        fields: {
-          vni: spec.vni,
-          dhcpLeases: observedLeases(cache, pvc, spec.vni),
-          ignoredFields: ignored.length > 0 ? ignored : undefined,
-        },
-        message:
-          `network vni ${spec.vni} converged` +
-          (ignored.length > 0
-            ? `; PVC ignores ${ignored.join(", ")} on bridged networks, so they were not written`
-            : ""),
-      };
-    }
-
-    /**
-     * Writes the plan's keys and the status that reports them as one transaction: Ready is never
-     * claimed for keys that were not written, and converging costs one write, not two.
-     */
-    async function commit(cache: TreeCache, net: Network, p: NetworkPlan, conditions: ConditionPatch) {
-      const next = nextStatus<NetworkStatus>(net, p.fields, conditions);
-      if (p.ops.length === 0) {
-        await writeStatusIfChanged(store, net, next);
-        return;
-      }
-      const statusOp = statusEqual(net.status ?? {}, next)
-        ? []
-        : [store.statusWriteOp("Network", net.metadata.name, next)];
-      await cache.commit([...p.ops, ...statusOp]);
-    }
-
-    /** Tells people what the commit did (after it: events never hold up the verdict). */
-    function report(net: Network, p: NetworkPlan, wasConverged: boolean): void {
-      const events = ctx.eventsOf(net);
-      if (p.ops.length === 0) return;
-      if (wasConverged) {
-        controller.driftRepaired(net.metadata.name, listSome(p.changed));
-        void events.normal("DriftRepaired", `Drift repaired on ${listSome(p.changed)}`);
-      } else if (p.observedKeys === 0) {
-        void events.normal("Created", `Created ${pvc.network(net.spec.vni)}`);
-      } else {
-        void events.normal("Updated", `Updated ${p.changed.length} keys under ${pvc.network(net.spec.vni)}`);
-      }
-    }
-
-    async function reconcile(name: string): Promise<undefined> {
-      const cache = await mirror.ready();
-      let net = informer.get(name);
-      if (!net) return undefined;
-      if (net.metadata.deletionTimestamp) {
-        if (net.metadata.finalizers?.includes(NETWORK_FINALIZER)) await finalize(cache, net);
-        return undefined;
-      }
-      if (!net.metadata.finalizers?.includes(NETWORK_FINALIZER)) {
-        // Persisted before any PVC key is written, so a delete can never orphan the keys.
-        net = await store.addFinalizer("Network", name, NETWORK_FINALIZER);
-      }
-      const problem = claimProblem(net);
-      if (problem) {
-        const next = nextStatus<NetworkStatus>(
-          net,
-          {},
-          stalled(problem.reason, problem.message, net.metadata.generation),
-        );
-        await writeStatusIfChanged(store, net, next);
-        return undefined;
-      }
-      const p = plan(cache, net);
-      const wasConverged = net.status?.observedGeneration === net.metadata.generation && p.observedKeys > 0;
-      const converged = ready("Converged", p.message, net.metadata.generation);
-      if (p.ops.length > 0 && reportsDrift(net)) {
-        // driftPolicy Report: keep what was changed behind our back, and say so.
-        const drift = topmost(p.changed);
-        const conditions = withConditions(converged, drifted(drift, net.metadata.generation));
-        await commit(cache, net, { ...p, ops: [], fields: { ...p.fields, drift } }, conditions);
-        const text = `Changed out of band and kept (driftPolicy Report): ${listSome(drift)}`;
-        void ctx.eventsOf(net).warning("DriftDetected", text);
-        return undefined;
-      }
-      await commit(cache, net, { ...p, fields: { ...p.fields, drift: undefined } }, notDrifted(converged));
-      report(net, p, wasConverged);
-      return undefined;
-    }
-
-    const controller = kindController(ctx, "Network", (key) => reconcile(key));
+    const r = new NetworkReconciler(ctx);
+    const controller = kindController(ctx, "Network", (key) => r.reconcile(key));
+    r.onDriftRepaired = (name, what) => controller.driftRepaired(name, what);
     // Our status writes come back as status-only updates: nothing to do for them.
-    controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
-    controller.resync(() => informer.list().map((n) => n.metadata.name));
-    controller.useMirror(mirror, (path, own) => wokenBy(path, own));
-
-    /** A change under /networks/<vni> wakes the resources that own or want that vni. */
-    function wokenBy(path: string, own: boolean): string[] {
-      const vni = vniOfPath(pvc, path);
-      if (vni === undefined) return [];
-      const woken = new Set<string>();
-      if (path === pvc.network(vni)) {
-        const now = mirror.peek(path);
-        const was = pvcDescriptions.keysOf(vni)[0];
-        pvcDescriptions.set(vni, now);
-        // A PVC network renamed or removed behind our back may free a description a resource is
-        // Stalled on (DescriptionInUse), or take one: those resources look again.
-        if (!own && was !== now)
-          for (const d of [was, now])
-            if (d !== undefined) for (const n of claims.byDescription(d)) woken.add(n);
-      }
-      // Our own commits come back through the mirror too: when the vni has a single claimant, it
-      // made them, in a reconcile that already saw to them. Changes from elsewhere (drift, leases)
-      // wake every claimant, and so do ours when others wait for that vni.
-      const claimants = claims.byVni(vni);
-      if (!own || claimants.length > 1) for (const n of claimants) woken.add(n);
-      return [...woken];
-    }
+    controller.watchInformer(r.informer, { updateIf: specOrMetadataChanged });
+    controller.useMirror(r.mirror, (path, own) => r.wokenBy(path, own));
+    controller.resync(() => r.informer.list().map((n) => n.metadata.name));
     return controller;
   },
 };
