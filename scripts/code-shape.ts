@@ -130,9 +130,18 @@ export function longFunctions(src: string, max = MAX_FUNCTION_LINES): Array<{ li
   for (let i = 0; i < code.length; i++) {
     const c = code[i];
     if (c === "{") {
-      const before = code.slice(Math.max(0, code.lastIndexOf(";", i) + 1, code.lastIndexOf("}", i) + 1, code.lastIndexOf("{", i - 1) + 1), i);
+      const before = code.slice(
+        Math.max(
+          0,
+          code.lastIndexOf(";", i) + 1,
+          code.lastIndexOf("}", i) + 1,
+          code.lastIndexOf("{", i - 1) + 1,
+        ),
+        i,
+      );
       const head = lastClause(before).replace(/\s+/g, " ").trimEnd();
-      const fn = FUNCTION_HEAD.test(head) && !/^\s*(if|for|while|switch|catch|else|do|try|return)\b/.test(head);
+      const fn =
+        FUNCTION_HEAD.test(head) && !/^\s*(if|for|while|switch|catch|else|do|try|return)\b/.test(head);
       stack.push({ fn, line: lineOf(i - before.length + (before.length - before.trimStart().length)) });
     } else if (c === "}") {
       const open = stack.pop();
@@ -153,16 +162,23 @@ export function shapeFindings(root: string): Finding[] {
     for (const file of walk(join(root, dir))) {
       const src = readFileSync(file, "utf8");
       const lines = src.split("\n").length - (src.endsWith("\n") ? 1 : 0);
-      if (lines > MAX_FILE_LINES) findings.push({ file: rel(file), line: 1, what: `${lines} lines (max ${MAX_FILE_LINES})` });
+      if (lines > MAX_FILE_LINES)
+        findings.push({ file: rel(file), line: 1, what: `${lines} lines (max ${MAX_FILE_LINES})` });
       if (dir === "src") continue;
       for (const f of longFunctions(src))
-        findings.push({ file: rel(file), line: f.line, what: `function of ${f.lines} lines (max ${MAX_FUNCTION_LINES})` });
+        findings.push({
+          file: rel(file),
+          line: f.line,
+          what: `function of ${f.lines} lines (max ${MAX_FUNCTION_LINES})`,
+        });
       src.split("\n").forEach((text, i) => {
-        if (text.includes("as unknown as")) findings.push({ file: rel(file), line: i + 1, what: "`as unknown as`" });
+        if (text.includes("as unknown as"))
+          findings.push({ file: rel(file), line: i + 1, what: "`as unknown as`" });
       });
     }
   }
-  for (const file of walk(join(root, "api/v1"))) findings.push(...facadeFindings(rel(file), readFileSync(file, "utf8")));
+  for (const file of walk(join(root, "api/v1")))
+    findings.push(...facadeFindings(rel(file), readFileSync(file, "utf8")));
   return findings;
 }
 
@@ -176,7 +192,10 @@ export function facadeFindings(file: string, src: string): Finding[] {
     [/\.zk\b/, "calls ZooKeeper"],
     [/new CephClient\b/, "builds a Ceph client"],
     [/\bservices\b/, "reads untyped services"],
-    [/\.message\)|\.message\.(test|match|includes|startsWith)|\/\.test\([^)]*message/, "decides on message text"],
+    [
+      /\.message\)|\.message\.(test|match|includes|startsWith)|\/\.test\([^)]*message/,
+      "decides on message text",
+    ],
   ];
   const findings: Finding[] = [];
   const code = codeOnly(src);

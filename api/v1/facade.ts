@@ -23,6 +23,7 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
+import type { ObjectOf } from "../../src/resources/specs.ts";
 import type { FieldError } from "../../src/resources/types.ts";
 import type { EventRecorder } from "../../src/store/events.ts";
 import type { Informer } from "../../src/store/informer.ts";
@@ -31,7 +32,7 @@ import type { ResourceStore } from "../../src/store/store.ts";
 export interface FacadeDeps {
   store: ResourceStore;
   /** Started, synced informers by kind name (reads should come from here: no ZooKeeper round trip). */
-  informer(kind: string): Informer;
+  informer<K extends string>(kind: K): Informer<ObjectOf<K>>;
   events: EventRecorder;
   /** PVC's own keys, for the few answers that read what the node daemons write. */
   pvc: PvcKeys;
