@@ -33,108 +33,40 @@ import {
   connectionOf,
   type RawWatcherEvent,
 } from "./library-internals.ts";
-import { type MultiOp, sendMulti } from "./multi-request.ts";
+import { MultiObservers } from "./multi-observers.ts";
+import { sendMulti } from "./multi-request.ts";
+import { OneShotWatches } from "./one-shot-watches.ts";
 import { PrefixIndex } from "./prefix-index.ts";
+import { SilenceDetector } from "./silence.ts";
+import { deleteRecursive, listTree } from "./tree-ops.ts";
+import {
+  CREATE_MODES,
+  type CreateMode,
+  EVENT_TYPES,
+  MAX_MULTI_OPS,
+  type MultiObserver,
+  type RawStat,
+  toStat,
+  type WatchEvent,
+  type Watcher,
+  wireOp,
+  ZkMultiError,
+  type ZkOp,
+  type ZkOpResult,
+  type ZkStat,
+} from "./types.ts";
 
-/** Ops per multi we allow ourselves: far below ZooKeeper's 1 MiB request cap for our paths. */
-export const MAX_MULTI_OPS = 1000;
-
-export type CreateMode = "persistent" | "ephemeral" | "persistent_sequential" | "ephemeral_sequential";
-
-const CREATE_MODES: Record<CreateMode, number> = {
-  persistent: zookeeper.CreateMode.PERSISTENT,
-  ephemeral: zookeeper.CreateMode.EPHEMERAL,
-  persistent_sequential: zookeeper.CreateMode.PERSISTENT_SEQUENTIAL,
-  ephemeral_sequential: zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
-};
-
-/** A ZkOp as the multi request encodes it (versions -1: any). */
-function wireOp(op: ZkOp): MultiOp {
-  if (op.op === "create")
-    return {
-      type: "create",
-      path: op.path,
-      data: op.data ?? "",
-      flags: CREATE_MODES[op.mode ?? "persistent"],
-    };
-  if (op.op === "set") return { type: "setData", path: op.path, data: op.data, version: op.version ?? -1 };
-  if (op.op === "delete") return { type: "delete", path: op.path, version: op.version ?? -1 };
-  return { type: "check", path: op.path, version: op.version };
-}
-
-export interface ZkStat {
-  /** Data version: the expected version for set/delete/check. */
-  version: number;
-  /** Children version: bumps on every child create/delete. */
-  cversion: number;
-  /** zxid of the create, as a decimal string (64-bit). */
-  czxid: string;
-  /** zxid of the last data change, as a decimal string: a cluster-wide, ordered revision. */
-  mzxid: string;
-  /** zxid of the last change to the children list. */
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  /** Session id (hex) owning an ephemeral node, "" for a persistent node. */
-  ephemeralOwner: string;
-  numChildren: number;
-  dataLength: number;
-}
-
-export type WatchEventType = "created" | "deleted" | "changed" | "children" | "session-rebuilt";
-export interface WatchEvent {
-  type: WatchEventType;
-  path: string;
-}
-export type Watcher = (event: WatchEvent) => void;
-
-export type ZkOp =
-  | { op: "create"; path: string; data?: string; mode?: CreateMode }
-  | { op: "set"; path: string; data: string; version?: number }
-  | { op: "delete"; path: string; version?: number }
-  | { op: "check"; path: string; version: number };
-
-export interface ZkOpResult {
-  op: ZkOp["op"];
-  path: string;
-  /** For create: the path actually created (differs for sequential nodes). */
-  created?: string;
-  /** For set: the node's new stat. */
-  stat?: ZkStat;
-}
-
-/**
- * Sees every multi this client sends, synchronously: just before it is sent, and the moment its
- * reply is read off the socket, before any later reply or watch event is handled. Caches on the
- * same client use it to write their own process's writes through instead of reading them back:
- * ZooKeeper delivers a session's watch events and replies in zxid order, so an event that arrives
- * between `sending` and `settled` for a path the multi writes is either the multi's own or an
- * older change the multi supersedes — provided the window closes exactly at the reply.
- */
-export interface MultiObserver {
-  /** The multi's ops at or below the observer's root (only called when there are some). */
-  sending(ops: readonly ZkOp[]): void;
-  /**
-   * The same ops, and the multi's zxid when it succeeded (undefined when it failed or timed out,
-   * and then it may or may not have been applied; "" when it succeeded without a set to reveal it).
-   */
-  settled(ops: readonly ZkOp[], zxid: string | undefined): void;
-}
-
-/** A multi that failed: `code` is the failing op's own code (e.g. ZK_BAD_VERSION); the op is named. */
-export class ZkMultiError extends PvcError {
-  readonly failedIndex: number;
-  readonly failedOp: ZkOp;
-  constructor(cause: PvcError, failedIndex: number, failedOp: ZkOp, opCount: number) {
-    super(
-      cause.code,
-      `zookeeper multi: op ${failedIndex + 1}/${opCount} (${failedOp.op} ${failedOp.path}) failed: ${cause.message}; nothing was applied`,
-      { cause, details: { failedIndex, op: failedOp.op, path: failedOp.path } },
-    );
-    this.failedIndex = failedIndex;
-    this.failedOp = failedOp;
-  }
-}
+export type {
+  CreateMode,
+  MultiObserver,
+  WatchEvent,
+  WatchEventType,
+  Watcher,
+  ZkOp,
+  ZkOpResult,
+  ZkStat,
+} from "./types.ts";
+export { MAX_MULTI_OPS, ZkMultiError } from "./types.ts";
 
 export type SessionState = "connecting" | "connected" | "suspended" | "closed";
 
@@ -164,48 +96,6 @@ let libraryChecked: true | undefined;
 /** How often in-flight calls are checked for their deadline: a timeout fires up to this late. */
 const SWEEP_INTERVAL_MS = 50;
 
-interface PendingWatch {
-  path: string;
-  fired: boolean;
-  watcher: Watcher;
-}
-
-interface RawStat {
-  version: number;
-  cversion: number;
-  czxid: Buffer;
-  mzxid: Buffer;
-  pzxid: Buffer;
-  ctime: Buffer;
-  mtime: Buffer;
-  ephemeralOwner: Buffer;
-  numChildren: number;
-  dataLength: number;
-}
-
-function toStat(raw: RawStat): ZkStat {
-  const owner = raw.ephemeralOwner.readBigUInt64BE(0);
-  return {
-    version: raw.version,
-    cversion: raw.cversion,
-    czxid: raw.czxid.readBigInt64BE(0).toString(),
-    mzxid: raw.mzxid.readBigInt64BE(0).toString(),
-    pzxid: raw.pzxid.readBigInt64BE(0).toString(),
-    ctime: Number(raw.ctime.readBigInt64BE(0)),
-    mtime: Number(raw.mtime.readBigInt64BE(0)),
-    ephemeralOwner: owner === 0n ? "" : owner.toString(16),
-    numChildren: raw.numChildren,
-    dataLength: raw.dataLength,
-  };
-}
-
-const EVENT_TYPES: Record<number, WatchEventType> = {
-  [zookeeper.Event.NODE_CREATED]: "created",
-  [zookeeper.Event.NODE_DELETED]: "deleted",
-  [zookeeper.Event.NODE_DATA_CHANGED]: "changed",
-  [zookeeper.Event.NODE_CHILDREN_CHANGED]: "children",
-};
-
 export interface ZkClientEvents {
   /** Connection lost; the session may still be alive. Reads and writes wait (and may time out). */
   suspended: [];
@@ -230,19 +120,19 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #inFlight = new Set<InFlight>();
   /** One timer sweeps every call's deadline: a timer per call cost more than the call at 10k calls/s. */
   #sweeper: NodeJS.Timeout | undefined;
-  #pendingWatches = new Set<PendingWatch>();
+  readonly #pendingWatches = new OneShotWatches();
   #lostTimer: NodeJS.Timeout | undefined;
-  /** Checks that a connected server still answers (see the header). */
-  #liveness: NodeJS.Timeout | undefined;
-  /** The socket the liveness check watches, and when it last received anything. */
-  #watchedSocket: Socket | undefined;
-  #lastReceived = 0;
-  /** Why the last connection was dropped by the liveness check (for the `suspended` log line). */
-  #silentFor = 0;
+  /** Drops a connection whose server went silent (see the header). */
+  readonly #silence = new SilenceDetector(
+    () => (this.#state === "connected" ? connectionOf(this.#inner).socket : undefined),
+    () => this.#grantedTimeoutMs,
+  );
   /** Persistent recursive watches: subtree root → listeners. Re-added on every (re)connect. */
   readonly #recursive = new PrefixIndex<Set<Watcher>>();
   /** MultiObservers by the root they watch. */
-  readonly #multiObservers = new PrefixIndex<Set<MultiObserver>>();
+  readonly #multiObservers = new MultiObservers((err) => {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+  });
   #sessions = 0;
 
   private constructor(options: ZkClientOptions) {
@@ -325,14 +215,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         case "CONNECTED_READ_ONLY":
           clearTimeout(this.#lostTimer);
           this.#lostTimer = undefined;
-          this.#armLiveness();
+          this.#silence.start(this.#sessionTimeoutMs);
           if (!everConnected) {
             everConnected = true;
             this.#sessions += 1;
             this.#setState("connected");
             if (this.#sessions > 1) {
               this.#readdRecursiveWatches();
-              this.#firePendingWatches();
+              this.#pendingWatches.fireAll();
               this.emit("rebuilt");
             }
           } else {
@@ -371,41 +261,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return typeof granted === "number" && granted > 0 ? granted : this.#sessionTimeoutMs;
   }
 
-  /**
-   * Every 1/6 of the session timeout: if the connected socket has received nothing for 2/3 of it,
-   * the server is silent; the socket is destroyed, so the library reports a disconnect (calls in
-   * flight fail with CONNECTION_LOSS) and tries the servers again.
-   */
-  #armLiveness(): void {
-    if (this.#liveness) return;
-    this.#liveness = setInterval(() => this.#checkLiveness(), Math.max(50, this.#sessionTimeoutMs / 6));
-    this.#liveness.unref();
-  }
-
-  #checkLiveness(): void {
-    if (this.#state !== "connected") return;
-    const socket = connectionOf(this.#inner).socket;
-    if (!socket) return;
-    const now = performance.now();
-    if (socket !== this.#watchedSocket) {
-      this.#watchedSocket = socket;
-      this.#lastReceived = now;
-      socket.on("data", () => {
-        if (this.#watchedSocket === socket) this.#lastReceived = performance.now();
-      });
-      return;
-    }
-    const silent = now - this.#lastReceived;
-    if (silent > (this.#grantedTimeoutMs * 2) / 3) {
-      this.#silentFor = Math.round(silent);
-      this.#watchedSocket = undefined;
-      socket.destroy();
-    }
-  }
-
   /** How long the server had been silent when the liveness check dropped the last connection (0: it did not). */
   get lastSilenceMs(): number {
-    return this.#silentFor;
+    return this.#silence.lastSilenceMs;
   }
 
   #loseSession(reason: string): void {
@@ -425,38 +283,6 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const calls = [...this.#inFlight];
     this.#inFlight.clear();
     for (const call of calls) call.reject(err);
-  }
-
-  #firePendingWatches(): void {
-    const watches = [...this.#pendingWatches];
-    this.#pendingWatches.clear();
-    for (const w of watches) {
-      if (w.fired) continue;
-      w.fired = true;
-      w.watcher({ type: "session-rebuilt", path: w.path });
-    }
-  }
-
-  /** Wraps a user watcher so that it fires exactly once: on its event, or on a session rebuild. */
-  #armWatch(
-    path: string,
-    watcher: Watcher | undefined,
-  ): { fire: (event: { type: number; path: string }) => void; cancel: () => void } | undefined {
-    if (!watcher) return undefined;
-    const pending: PendingWatch = { path, fired: false, watcher };
-    this.#pendingWatches.add(pending);
-    return {
-      fire: (event) => {
-        if (pending.fired) return;
-        pending.fired = true;
-        this.#pendingWatches.delete(pending);
-        watcher({ type: EVENT_TYPES[event.type] ?? "changed", path: event.path ?? path });
-      },
-      cancel: () => {
-        pending.fired = true;
-        this.#pendingWatches.delete(pending);
-      },
-    };
   }
 
   /** How many one-shot watches are armed and not yet fired (for leak checks and metrics). */
@@ -579,7 +405,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   async get(path: string, options: { watch?: Watcher } = {}): Promise<{ data: string; stat: ZkStat }> {
-    const watch = this.#armWatch(path, options.watch);
+    const watch = this.#pendingWatches.arm(path, options.watch);
     return this.#call("get", path, (inner, done) => {
       const cb = (err: unknown, data?: Buffer, stat?: RawStat) => {
         if (err) watch?.cancel(); // the library registers a data watch only on success
@@ -612,7 +438,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** The node's stat, or null. With `watch`, fires on create, delete or data change. */
   async exists(path: string, options: { watch?: Watcher } = {}): Promise<ZkStat | null> {
-    const watch = this.#armWatch(path, options.watch);
+    const watch = this.#pendingWatches.arm(path, options.watch);
     return this.#call("exists", path, (inner, done) => {
       const cb = (err: unknown, stat?: RawStat | null) => {
         if (err) watch?.cancel();
@@ -631,7 +457,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     path: string,
     options: { watch?: Watcher } = {},
   ): Promise<{ children: string[]; stat: ZkStat }> {
-    const watch = this.#armWatch(path, options.watch);
+    const watch = this.#pendingWatches.arm(path, options.watch);
     return this.#call("children", path, (inner, done) => {
       const cb = (err: unknown, children?: string[], stat?: RawStat) => {
         if (err) watch?.cancel(); // registered only on success
@@ -675,57 +501,18 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** Every path in the subtree rooted at `path`, parents before children (empty if it does not exist). */
-  async listTree(path: string): Promise<string[]> {
-    const out: string[] = [];
-    let level = [path];
-    while (level.length > 0) {
-      const next: string[] = [];
-      const results = await Promise.all(
-        level.map(async (p) => {
-          try {
-            return { p, children: await this.children(p) };
-          } catch (err) {
-            if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) return null;
-            throw err;
-          }
-        }),
-      );
-      for (const r of results) {
-        if (!r) continue;
-        out.push(r.p);
-        for (const c of r.children) next.push(r.p === "/" ? `/${c}` : `${r.p}/${c}`);
-      }
-      level = next;
-    }
-    return out;
+  listTree(path: string): Promise<string[]> {
+    return listTree(this, path);
   }
 
   /** The delete ops that remove a subtree in one multi, children first. */
   async deleteTreeOps(path: string): Promise<ZkOp[]> {
-    const tree = await this.listTree(path);
-    return tree.reverse().map((p) => ({ op: "delete", path: p }) as const);
+    return (await listTree(this, path)).reverse().map((p) => ({ op: "delete", path: p }) as const);
   }
 
-  /**
-   * Removes a subtree atomically (one multi) when it has at most MAX_MULTI_OPS nodes; a larger
-   * tree (ZooKeeper caps a request at 1 MiB) goes in children-first batches, so an interruption
-   * leaves a smaller tree, never an orphaned child. If a child appears concurrently, the multi
-   * fails with NotEmpty and is retried on a fresh listing. A missing node is not an error.
-   */
-  async deleteRecursive(path: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const ops = await this.deleteTreeOps(path);
-      if (ops.length === 0) return;
-      try {
-        for (let i = 0; i < ops.length; i += MAX_MULTI_OPS) await this.multi(ops.slice(i, i + MAX_MULTI_OPS));
-        return;
-      } catch (err) {
-        const retryable =
-          err instanceof PvcError &&
-          (err.code === ErrorCodes.ZK_NOT_EMPTY || err.code === ErrorCodes.ZK_NO_NODE);
-        if (!retryable || attempt >= 5) throw err;
-      }
-    }
+  /** Removes a subtree, atomically when it is small enough (see tree-ops.ts); a missing node is not an error. */
+  deleteRecursive(path: string): Promise<void> {
+    return deleteRecursive(this, path);
   }
 
   /**
@@ -735,15 +522,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   async multi(ops: ZkOp[]): Promise<ZkOpResult[]> {
     if (ops.length === 0) return [];
     const label = ops[0].path + (ops.length > 1 ? ` (+${ops.length - 1})` : "");
-    const observed = this.#multiObservers.size > 0 ? this.#observersOf(ops) : [];
-    let settled = observed.length === 0;
-    const settle = (results: ZkOpResult[] | undefined) => {
-      if (settled) return;
-      settled = true;
-      const zxid = results ? (results.find((r) => r.stat)?.stat?.mzxid ?? "") : undefined;
-      for (const [o, mine] of observed) this.#notify(() => o.settled(mine, zxid));
-    };
-    for (const [o, mine] of observed) this.#notify(() => o.sending(mine));
+    const settle = this.#multiObservers.sending(ops);
     try {
       return await this.#call<ZkOpResult[]>("multi", label, (inner, done) => {
         const wire = ops.map(wireOp);
@@ -786,48 +565,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
 
   /** Registers a MultiObserver for the ops at or below `root`; returns the function that removes it. */
   observeMultis(root: string, observer: MultiObserver): () => void {
-    let set = this.#multiObservers.get(root);
-    if (!set) {
-      set = new Set();
-      this.#multiObservers.set(root, set);
-    }
-    set.add(observer);
-    return () => {
-      set.delete(observer);
-      if (set.size === 0 && this.#multiObservers.get(root) === set) this.#multiObservers.delete(root);
-    };
-  }
-
-  /** Each observer with the ops of `ops` at or under its root. */
-  #observersOf(ops: readonly ZkOp[]): Array<[MultiObserver, ZkOp[]]> {
-    const mine = new Map<MultiObserver, ZkOp[]>();
-    for (const op of ops) {
-      for (const [, observers] of this.#multiObservers.matching(op.path)) {
-        for (const o of observers) {
-          const list = mine.get(o);
-          if (list) list.push(op);
-          else mine.set(o, [op]);
-        }
-      }
-    }
-    return [...mine];
-  }
-
-  /** Observers run inside the socket handler: one that throws must not break the connection. */
-  #notify(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      if (this.listenerCount("error") > 0) this.emit("error", err);
-    }
+    return this.#multiObservers.add(root, observer);
   }
 
   /** Closes the session (ephemeral nodes go at once) and rejects whatever is still in flight. */
   close(): void {
     if (this.#state === "closed") return;
     clearTimeout(this.#lostTimer);
-    clearInterval(this.#liveness);
-    this.#liveness = undefined;
+    this.#silence.stop();
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#setState("closed");
