@@ -1,7 +1,7 @@
 import { isValidMac, normalizeIp, normalizeMac, parseIp } from "../../src/resources/net.ts";
 import type { AclRule, DhcpReservation, NetworkSpec } from "../../src/resources/specs.ts";
 import { API_GROUP_VERSION, type Resource } from "../../src/resources/types.ts";
-import { waitForConvergence, waitForDeletion } from "./converge.ts";
+import { refused, waitForConvergence, waitForDeletion } from "./converge.ts";
 import {
   attempt,
   type FacadeDeps,
@@ -215,7 +215,7 @@ export const networkFacade: FacadePlugin = async (app, { deps }) => {
       const outcome = await waitForConvergence(deps, written, {
         success: `Network ${q(description)} added successfully!`,
       });
-      if (!outcome.ok && !/still converging/.test(outcome.message)) {
+      if (refused(outcome)) {
         // Refused by the controller: take the resource back, so nothing is half-applied.
         await deps.store.delete("Network", name).catch(() => undefined);
       }
