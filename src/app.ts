@@ -22,6 +22,7 @@ import { controllerContext } from "../controllers/context.ts";
 import { kindControllers as defaultControllers } from "../controllers/index.ts";
 import type { ControllerContext, KindController } from "../controllers/types.ts";
 import { CephClient } from "./ceph/client.ts";
+import { registerCephReachability } from "./ceph/metrics.ts";
 import type { Config } from "./config.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
 import { guardStore, startGitOps } from "./gitops/index.ts";
@@ -193,7 +194,8 @@ async function assemble(
       ...options.services,
     },
   });
-
+  const ceph = ctx.services[CEPH_SERVICE];
+  if (ceph instanceof CephClient) registerCephReachability(metrics.registry, ceph.reachability);
   const manager = new Manager({
     controllers: (options.kindControllers ?? defaultControllers).map((k) => k.create(ctx)),
     elector,

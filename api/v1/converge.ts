@@ -9,6 +9,11 @@
  * - the object vanishes while waiting for its convergence → failed;
  * - the time runs out → failed, saying it is stored and still converging (and what it is doing).
  * A condition without observedGeneration counts for the current generation (nothing says otherwise).
+ *
+ * What a failed create or change leaves behind is decided here, once, for every facade group
+ * (`refused`): a verdict of the controller (Stalled, deleted) is a refusal, and the caller takes
+ * its write back so nothing is half-applied; a wait that ran out of time is not — the message says
+ * the write "is stored", so it stays and converges (or stalls) on its own, visible in its status.
  */
 
 import type { Condition, Resource } from "../../src/resources/types.ts";
@@ -16,6 +21,19 @@ import { ConditionTypes, getCondition } from "../../src/runtime/conditions.ts";
 import { type FacadeDeps, fail, ok, type Verdict } from "./facade.ts";
 
 export type WaitDeps = Pick<FacadeDeps, "informer" | "waitTimeoutMs">;
+
+/** A wait's verdict; `converging` when the time ran out with the write stored and still in progress. */
+export interface WaitVerdict extends Verdict {
+  converging?: boolean;
+}
+
+/**
+ * Whether a failed write is to be taken back: the controller refused it (Stalled, or it vanished).
+ * Not when the wait merely ran out: that answer says the write is stored, and it is.
+ */
+export function refused(verdict: WaitVerdict): boolean {
+  return !verdict.ok && verdict.converging !== true;
+}
 
 export interface WaitOptions {
   /** The message of success; a function gets the converged object. */
@@ -52,12 +70,12 @@ function watchUntil(
   name: string,
   timeoutMs: number,
   decide: (obj: Resource | undefined) => Verdict | undefined,
-  onTimeout: (last: Resource | undefined) => Verdict,
-): Promise<Verdict> {
+  onTimeout: (last: Resource | undefined) => WaitVerdict,
+): Promise<WaitVerdict> {
   const informer = deps.informer(kind);
-  return new Promise<Verdict>((resolve) => {
+  return new Promise<WaitVerdict>((resolve) => {
     let done = false;
-    const finish = (v: Verdict) => {
+    const finish = (v: WaitVerdict) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -93,7 +111,7 @@ export function waitForConvergence(
   deps: WaitDeps,
   written: Resource,
   options: WaitOptions,
-): Promise<Verdict> {
+): Promise<WaitVerdict> {
   const timeoutMs = options.timeoutMs ?? deps.waitTimeoutMs;
   const generation = written.metadata.generation ?? 1;
   const uid = written.metadata.uid;
@@ -132,9 +150,12 @@ export function waitForConvergence(
         : doing?.status === "True" && doing.message
           ? `: ${doing.message}`
           : "";
-      return fail(
-        `${label(written)} is stored but still converging after ${seconds(timeoutMs)}${detail}; check its status later`,
-      );
+      return {
+        ...fail(
+          `${label(written)} is stored but still converging after ${seconds(timeoutMs)}${detail}; check its status later`,
+        ),
+        converging: true,
+      };
     },
   );
 }
@@ -144,7 +165,7 @@ export async function writeAndWait(
   deps: WaitDeps,
   write: () => Promise<Resource>,
   options: WaitOptions,
-): Promise<Verdict> {
+): Promise<WaitVerdict> {
   const written = await write();
   return waitForConvergence(deps, written, options);
 }

@@ -1,7 +1,7 @@
 import { isValidMac, normalizeIp, normalizeMac, parseIp } from "../../src/resources/net.ts";
 import type { AclRule, DhcpReservation, NetworkSpec } from "../../src/resources/specs.ts";
 import { API_GROUP_VERSION, type Resource } from "../../src/resources/types.ts";
-import { waitForConvergence, waitForDeletion } from "./converge.ts";
+import { refused, waitForConvergence, waitForDeletion } from "./converge.ts";
 import {
   attempt,
   type FacadeDeps,
@@ -108,6 +108,14 @@ async function patchAndWait(
   });
 }
 
+/**
+ * Whether the request turns DHCPv4 on. PVC's clients send `dhcp4` as a flag (given at all: on),
+ * but a form or query may spell "off" as a value; POST and PUT must read it the same way.
+ */
+function dhcp4On(v: Values): boolean {
+  return hasFlag(v, "dhcp4") && !/^(false|no|0|off)$/i.test(getValue(v, "dhcp4") ?? "");
+}
+
 /** The fields of POST/PUT that map onto the spec (only those given). */
 function ipv4FromValues(
   v: Values,
@@ -116,7 +124,7 @@ function ipv4FromValues(
   const network = getValue(v, "ip4_network");
   const gateway = getValue(v, "ip4_gateway");
   const dhcpGiven = hasFlag(v, "dhcp4");
-  const dhcpOn = dhcpGiven && !/^(false|no|0|off)$/i.test(getValue(v, "dhcp4") ?? "");
+  const dhcpOn = dhcp4On(v);
   const start = getValue(v, "dhcp4_start");
   const end = getValue(v, "dhcp4_end");
   if (
@@ -170,10 +178,7 @@ export const networkFacade: FacadePlugin = async (app, { deps }) => {
     if (!/^\d+$/.test(vniText))
       return respond(reply, fail(`ERROR: VNI ${q(vniText)} is not a valid VNI: it must be a whole number.`));
     const vni = Number(vniText);
-    if (
-      hasFlag(v, "dhcp4") &&
-      (getValue(v, "dhcp4_start") === undefined || getValue(v, "dhcp4_end") === undefined)
-    ) {
+    if (dhcp4On(v) && (getValue(v, "dhcp4_start") === undefined || getValue(v, "dhcp4_end") === undefined)) {
       return respond(
         reply,
         fail("ERROR: DHCPv4 start and end addresses are required for a DHCPv4-enabled network."),
@@ -192,7 +197,7 @@ export const networkFacade: FacadePlugin = async (app, { deps }) => {
     if (nameServers.length > 0) spec.nameServers = nameServers;
     const ipv4 = ipv4FromValues(v, undefined);
     if (ipv4) spec.ipv4 = ipv4;
-    else if (getValue(v, "ip4_gateway") !== undefined || hasFlag(v, "dhcp4")) {
+    else if (getValue(v, "ip4_gateway") !== undefined || dhcp4On(v)) {
       return respond(
         reply,
         fail("ERROR: An IPv4 network (ip4_network) is required for an IPv4 gateway or DHCPv4."),
@@ -210,7 +215,7 @@ export const networkFacade: FacadePlugin = async (app, { deps }) => {
       const outcome = await waitForConvergence(deps, written, {
         success: `Network ${q(description)} added successfully!`,
       });
-      if (!outcome.ok && !/still converging/.test(outcome.message)) {
+      if (refused(outcome)) {
         // Refused by the controller: take the resource back, so nothing is half-applied.
         await deps.store.delete("Network", name).catch(() => undefined);
       }

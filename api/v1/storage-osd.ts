@@ -11,6 +11,10 @@
 import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { execa } from "execa";
+import { connectBoundArgs } from "../../src/ceph/run.ts";
+
+/** The bound of one OSD step. */
+const STEP_TIMEOUT_MS = 600_000;
 
 /** One command: argv, no shell. */
 export type Command = readonly string[];
@@ -126,9 +130,17 @@ export async function runCommands(
   const vars: Record<string, string> = {};
   for (const raw of commands) {
     const command = raw.map((a) => a.replace(/\{(id|fsid)\}/g, (_, k: string) => vars[k] ?? `{${k}}`));
+    // `ceph` gets the same connect bound as every other Ceph call (run.ts); every step is killed
+    // after STEP_TIMEOUT_MS (a zap or prepare of a large disk takes minutes).
     const argv =
-      command[0] === "ceph" && cephConf ? ["--conf", cephConf, ...command.slice(1)] : command.slice(1);
-    const result = await execa(command[0], argv, { reject: false, stdin: "ignore", timeout: 600_000 });
+      command[0] === "ceph" && cephConf
+        ? ["--conf", cephConf, ...connectBoundArgs(STEP_TIMEOUT_MS), ...command.slice(1)]
+        : command.slice(1);
+    const result = await execa(command[0], argv, {
+      reject: false,
+      stdin: "ignore",
+      timeout: STEP_TIMEOUT_MS,
+    });
     if (result.exitCode !== 0) {
       return {
         ok: false,

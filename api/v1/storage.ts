@@ -8,7 +8,10 @@
  * OSD state and cluster flags are direct `ceph` commands (there is no OSD kind), after which the
  * OSD mirror is refreshed. Messages are v0.6's (its `"` turned into `'`); where v0.6 crashed
  * (pool add, volume list by pool, volume GET, snapshot add) or answered 400, this follows the
- * manual (510 for every failed write). A refused create is rolled back.
+ * manual (510 for every failed write). A pool created without `replcfg` gets the cluster's own
+ * pool defaults (PVC's copies=3,mincopies=2 on a stock Ceph; 1/1 on the one-node stack). A GET
+ * naming a pool, volume or snapshot that no name rule allows is a 400 naming the value. A create its controller refuses is rolled back; one still
+ * converging when the wait ends is stored and stays (converge.ts `refused`).
  *
  * Rename (PUT name=) moves the resource and the image together, so that a crash at any point
  * never loses nor duplicates the image, and a repeated PUT resumes where the last one stopped:
@@ -24,6 +27,7 @@
  * copies an image.
  */
 
+import type { FastifyReply } from "fastify";
 import {
   ADOPT_ANNOTATION,
   IMAGE_ID_ANNOTATION,
@@ -41,8 +45,17 @@ import {
 import { parseSize } from "../../src/ceph/size.ts";
 import type { CephPoolSpec, CephSnapshotSpec, CephVolumeSpec } from "../../src/resources/specs.ts";
 import { API_GROUP_VERSION, type Resource } from "../../src/resources/types.ts";
-import { waitForConvergence, waitForDeletion } from "./converge.ts";
-import { attempt, type FacadePlugin, fail, notFound, ok, respond, type Verdict } from "./facade.ts";
+import { refused, waitForConvergence, waitForDeletion } from "./converge.ts";
+import {
+  attempt,
+  badRequest,
+  type FacadePlugin,
+  fail,
+  notFound,
+  ok,
+  respond,
+  type Verdict,
+} from "./facade.ts";
 import { limitFilter } from "./limit.ts";
 import {
   deviceProblem,
@@ -60,6 +73,8 @@ type CephVolume = Resource<CephVolumeSpec>;
 type CephSnapshot = Resource<CephSnapshotSpec>;
 
 const q = (value: unknown) => `'${String(value)}'`;
+/** PVC's replication of a new pool (v0.6's `replcfg` default). */
+const PVC_DEFAULT_REPLCFG = "copies=3,mincopies=2";
 const CONFIRM =
   "ERROR: This command can have unintended consequences and should not be automated; if you're sure you know what you're doing, resend with the argument 'yes_i_really_mean_it'.";
 
@@ -141,9 +156,38 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
   const getSnapshot = (pool: string, volume: string, snap: string) =>
     deps.informer("CephSnapshot").get(`${pool}.${volume}@${snap}`) as unknown as CephSnapshot | undefined;
 
-  /** Deletes a resource we just created and that did not converge (a refused create leaves nothing). */
+  /**
+   * Deletes a resource we just created and that its controller refused (a refused create leaves
+   * nothing). One that is still converging when the wait ends is stored, as the answer says, and
+   * stays: see `refused` in converge.ts, which the network group follows too.
+   */
   const rollback = async (kind: string, name: string) => {
     await deps.store.delete(kind, name).catch(() => undefined);
+  };
+
+  /**
+   * The replication of a pool created without `replcfg`: the cluster's own pool defaults, as its
+   * mon runs with them (`osd pool default size` / `min size`). On a cluster that keeps Ceph's
+   * defaults that is PVC's copies=3,mincopies=2; the one-node stack's ceph.conf sets 1 and 1, so
+   * the manual's call works there as on any one-node cluster. When they cannot be read, PVC's.
+   */
+  const defaultReplcfg = async (): Promise<string> => {
+    const d = await ceph()
+      .poolDefaults()
+      .catch(() => undefined);
+    return d ? `copies=${d.size},mincopies=${d.minSize}` : PVC_DEFAULT_REPLCFG;
+  };
+
+  /** A GET naming a pool, volume or snapshot that cannot exist: 400 naming the value, before any lookup. */
+  const badNames = (
+    reply: FastifyReply,
+    names: Array<[check: (v: unknown) => string, value: string | undefined]>,
+  ): FastifyReply | undefined => {
+    for (const [check, value] of names) {
+      const problem = value === undefined ? undefined : nameProblem(check, value);
+      if (problem) return badRequest(reply, problem);
+    }
+    return undefined;
   };
 
   // --- cluster -------------------------------------------------------------------------------
@@ -366,7 +410,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
         reply,
         fail(`ERROR: PG count ${q(pgsText)} is not valid: give a whole number from 1 to 65536.`),
       );
-    const replcfg = getValue(v, "replcfg") ?? "copies=3,mincopies=2";
+    const replcfg = getValue(v, "replcfg") ?? (await defaultReplcfg());
     const replication = parseReplcfg(replcfg);
     if (typeof replication === "string") return respond(reply, fail(replication));
     if (getPool(pool) || (await zk.exists(pvc.cephPool(pool))))
@@ -381,7 +425,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
       const result = await waitForConvergence(deps, written, {
         success: `Created new RBD pool ${q(pool)} with ${q(pgs)} PGs and replication configuration ${replcfg}.`,
       });
-      if (!result.ok) await rollback("CephPool", pool);
+      if (refused(result)) await rollback("CephPool", pool);
       return result;
     });
     return respond(reply, verdict);
@@ -439,6 +483,8 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
   app.get("/storage/ceph/volume", async (request, reply) => {
     const v = readValues(request);
     const pool = getValue(v, "pool");
+    const bad = badNames(reply, [[validatePoolName, pool]]);
+    if (bad) return bad;
     if (pool !== undefined && !(await zk.exists(pvc.cephPool(pool))))
       return notFound(reply, `ERROR: No pool with name ${q(pool)} is present in the cluster.`);
     const list = await listVolumes(pool, limitFilter(getValue(v, "limit")));
@@ -448,6 +494,11 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
     "/storage/ceph/volume/:pool/:volume",
     async (request, reply) => {
       const { pool, volume } = request.params;
+      const bad = badNames(reply, [
+        [validatePoolName, pool],
+        [validateVolumeName, volume],
+      ]);
+      if (bad) return bad;
       if (!(await zk.exists(pvc.cephVolume(pool, volume)))) return notFound(reply, "Volume not found.");
       return [await volumeInfo(pool, volume)];
     },
@@ -500,7 +551,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
             : `Created new RBD volume ${q(volume)} of size ${q(sizeText)} on pool ${q(pool)}.`,
         alsoTrue: [MIRRORED],
       });
-      if (!result.ok) await rollback("CephVolume", name);
+      if (refused(result)) await rollback("CephVolume", name);
       return result;
     });
     return respond(reply, verdict);
@@ -617,7 +668,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
           success: `Resized RBD volume ${q(volume)} to size ${q(size)} on pool ${q(pool)}.`,
           alsoTrue: [MIRRORED],
         });
-        if (!result.ok && before !== undefined) {
+        if (refused(result) && before !== undefined) {
           // A refused resize changes nothing: the spec goes back to the size the image has.
           await deps.store
             .patch("CephVolume", vol.metadata.name, { spec: { size: before } })
@@ -680,6 +731,11 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
 
   app.get("/storage/ceph/volume/snapshot", async (request, reply) => {
     const v = readValues(request);
+    const bad = badNames(reply, [
+      [validatePoolName, getValue(v, "pool")],
+      [validateVolumeName, getValue(v, "volume")],
+    ]);
+    if (bad) return bad;
     const list = await listSnapshots(
       getValue(v, "pool"),
       getValue(v, "volume"),
@@ -691,6 +747,12 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
     "/storage/ceph/volume/snapshot/:pool/:volume/:snapshot",
     async (request, reply) => {
       const { pool, volume, snapshot } = request.params;
+      const bad = badNames(reply, [
+        [validatePoolName, pool],
+        [validateVolumeName, volume],
+        [validateSnapshotName, snapshot],
+      ]);
+      if (bad) return bad;
       const list = await listSnapshots(pool, volume, (n) => n === snapshot);
       return list.length === 0 ? notFound(reply, "Volume snapshot not found.") : list;
     },
@@ -729,7 +791,7 @@ export const storageFacade: FacadePlugin = async (app, { deps }) => {
       const result = await waitForConvergence(deps, written, {
         success: `Created new RBD snapshot ${q(snapshot)} of volume ${q(volume)} on pool ${q(pool)}.`,
       });
-      if (!result.ok) await rollback("CephSnapshot", name);
+      if (refused(result)) await rollback("CephSnapshot", name);
       return result;
     });
     return respond(reply, verdict);

@@ -33,10 +33,11 @@ function collect(out: Record<string, string[]>, source: unknown): void {
 
 /** Query values, then form-body values; a key with one value maps to a string, with several to a list. */
 export function readValues(request: FastifyRequest): Values {
-  const all: Record<string, string[]> = {};
+  // No prototype: a key such as `constructor` or `__proto__` is the client's value, not Object's.
+  const all: Record<string, string[]> = Object.create(null);
   collect(all, request.query);
   if (isFormBody(request)) collect(all, request.body);
-  const out: Record<string, string | string[]> = {};
+  const out: Record<string, string | string[]> = Object.create(null);
   for (const [key, list] of Object.entries(all)) out[key] = list.length === 1 ? list[0] : list;
   return out;
 }

@@ -15,10 +15,14 @@
  *   (CephVolume's plain create records `createdAt` as its outcome first: see volume.ts.)
  */
 import type { CephClient } from "../../src/ceph/client.ts";
+import { isUnavailable } from "../../src/ceph/run.ts";
 import type { RbdLsEntry } from "../../src/ceph/types.ts";
 import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
+import { reconciling } from "../../src/runtime/conditions.ts";
+import type { Reconciler } from "../../src/runtime/controller.ts";
+import { nextStatus, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
 import { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { ControllerContext } from "../types.ts";
@@ -72,6 +76,51 @@ export function errorMessage(err: unknown): string {
 }
 
 export { nextStatus } from "../../src/runtime/status.ts";
+
+/** Ready=False reason of an object whose last reconcile found Ceph not answering. */
+export const CEPH_UNAVAILABLE = "CephUnavailable";
+/** Ready=False reason of an object whose last reconcile had a Ceph command fail otherwise. */
+export const CEPH_COMMAND_FAILED = "CephCommandFailed";
+
+/** A failed Ceph call (the runner's typed errors), as opposed to a ZooKeeper or programming error. */
+function isCephFailure(err: unknown): err is PvcError {
+  return err instanceof PvcError && err.code.startsWith("CEPH_");
+}
+
+/**
+ * Wraps a Ceph kind's reconcile: when it fails on a Ceph command, the object's conditions say so
+ * at once, naming the command and its error (`Ready=False, CephUnavailable, "rbd create og/v5
+ * timed out after 30 s (killed)"`), instead of keeping what the reconcile last wrote (e.g.
+ * `Creating`) while the work queue retries with backoff. Reconciling stays True: the retry is
+ * automatic, and the next success replaces the condition. The error is rethrown for that retry.
+ */
+export function reportingCephFailures(
+  ctx: ControllerContext,
+  kind: string,
+  reconcile: Reconciler,
+): Reconciler {
+  return async (key, run) => {
+    try {
+      return await reconcile(key, run);
+    } catch (err) {
+      if (isCephFailure(err)) {
+        const reason = isUnavailable(err) ? CEPH_UNAVAILABLE : CEPH_COMMAND_FAILED;
+        try {
+          const obj = await ctx.store.tryGet(kind, key);
+          if (obj)
+            await writeStatusIfChanged(
+              ctx.store,
+              obj,
+              nextStatus(obj, {}, reconciling(reason, err.message, obj.metadata.generation)),
+            );
+        } catch (writeErr) {
+          ctx.logger.warn({ err: writeErr, kind, key }, "could not report a Ceph failure in the status");
+        }
+      }
+      throw err;
+    }
+  };
+}
 
 /** Intent or outcome fields only (no condition change), written at once. */
 export function fieldsStatus<S extends ResourceStatus>(res: Resource<unknown>, patch: Partial<S>): S {

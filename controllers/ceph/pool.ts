@@ -12,10 +12,16 @@
  * recreated silently, as every volume in it is gone); a slower loop refreshes `stats` (PVC's
  * shape, from `ceph df` + `rados df`) in one multi for all pools.
  *
+ * Before it creates or changes a pool, it asks CRUSH how many copies the cluster can place apart
+ * (placement.ts): a min_size above that is Stalled `Undersized`, naming copies and OSDs, and
+ * nothing is done in Ceph (such a pool's placement groups never become active and every command
+ * on it hangs); it is looked at again every max(cephPollIntervalMs, 5 s), as OSDs may be added.
+ *
  * Deletion runs behind a finalizer: a pool that still holds RBD images keeps the finalizer and a
  * DeletionBlocked condition naming them, until they are gone or `spec.confirmDeleteWithVolumes`
  * equals the pool's name. deletionPolicy Retain leaves the pool in Ceph and drops the mirror.
  */
+import { undersized } from "../../src/ceph/placement.ts";
 import type { PoolDetail } from "../../src/ceph/types.ts";
 import type { CephPoolSpec } from "../../src/resources/specs.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
@@ -37,9 +43,13 @@ import {
   nextStatus,
   type PendingCreate,
   POOL_FINALIZER,
+  reportingCephFailures,
 } from "./common.ts";
 
 type CephPool = Resource<CephPoolSpec>;
+
+/** Stalled reason of a pool whose min_size the cluster's failure domains cannot meet. */
+export const UNDERSIZED = "Undersized";
 
 export interface CephPoolStatus extends ResourceStatus {
   /** The Ceph pool id this object created or adopted (ownership proof). */
@@ -256,6 +266,29 @@ export const cephPoolController: KindController = {
         return undefined;
       }
 
+      // Before creating or changing the pool: can the cluster serve it as asked? A min_size above
+      // the failure domains gives placement groups that never become active, and every command
+      // on the pool (`rbd pool init` first) would hang until killed; refuse, and look again later
+      // (OSDs may be added). Only when something is to be done: a converged pool costs no calls.
+      let degraded: string | undefined;
+      if (!d || poolDrift(spec, d).length > 0) {
+        const crushRule = typeof d?.raw.crush_rule === "number" ? d.raw.crush_rule : undefined;
+        const short = undersized(
+          name,
+          spec.replication.copies,
+          spec.replication.minCopies,
+          await ceph.placement(crushRule),
+        );
+        if (short?.refuse) {
+          await writeStatus(
+            pool,
+            nextStatus<CephPoolStatus>(pool, {}, stalled(UNDERSIZED, short.message, generation)),
+          );
+          return { requeueAfter: Math.max(ctx.settings.cephPollIntervalMs, 5000) };
+        }
+        degraded = short?.message;
+      }
+
       if (!d) {
         // Create, behind an intent.
         const intent: PendingCreate = {
@@ -277,6 +310,8 @@ export const cephPoolController: KindController = {
           fieldsStatus<CephPoolStatus>(pool, { poolId: d.id, pendingCreate: undefined }),
         );
         await events.record("cephpools", name, "Normal", "Created", `Created pool ${name} (id ${d.id})`);
+        if (degraded)
+          await events.record("cephpools", name, "Warning", UNDERSIZED, `Pool ${name} ${degraded}`);
       }
 
       // Converge the settings.
@@ -399,7 +434,11 @@ export const cephPoolController: KindController = {
       tick();
     };
 
-    const controller = kindController(ctx, "CephPool", (key) => reconcile(key));
+    const controller = kindController(
+      ctx,
+      "CephPool",
+      reportingCephFailures(ctx, "CephPool", (key) => reconcile(key)),
+    );
     // Our own status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A volume going away may unblock its pool's deletion.

@@ -32,6 +32,7 @@ import {
   isReadyStatus,
   nextStatus,
   type PendingCreate,
+  reportingCephFailures,
   SNAPSHOT_FINALIZER,
 } from "./common.ts";
 
@@ -226,7 +227,11 @@ export const cephSnapshotController: KindController = {
       return undefined;
     }
 
-    const controller = kindController(ctx, "CephSnapshot", (key) => reconcile(key));
+    const controller = kindController(
+      ctx,
+      "CephSnapshot",
+      reportingCephFailures(ctx, "CephSnapshot", (key) => reconcile(key)),
+    );
     // Our own status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(informer, { updateIf: specOrMetadataChanged });
     // A volume becoming Ready and Mirrored wakes the snapshots waiting for it.

@@ -76,6 +76,7 @@ import {
   nextStatus,
   type PendingCreate,
   RENAME_FROM_ANNOTATION,
+  reportingCephFailures,
   VOLUME_FINALIZER,
 } from "./common.ts";
 import { MirrorLane } from "./mirror-lane.ts";
@@ -634,10 +635,11 @@ export const cephVolumeController: KindController = {
 
     // Reconciles running now: the mirror lane reads only while none runs or waits.
     let active = 0;
-    const controller = kindController(ctx, "CephVolume", async (key) => {
+    const reconcileReporting = reportingCephFailures(ctx, "CephVolume", (key) => reconcile(key));
+    const controller = kindController(ctx, "CephVolume", async (key, run) => {
       active++;
       try {
-        return await reconcile(key);
+        return await reconcileReporting(key, run);
       } finally {
         active--;
         // After the queue has taken its next key (if any), so that idle() sees it.

@@ -20,6 +20,7 @@ import {
   validateVolumeName,
 } from "./names.ts";
 import {
+  parseCrushRules,
   parseDf,
   parseHealth,
   parseLockLs,
@@ -27,6 +28,7 @@ import {
   parseOsdDump,
   parseOsdLs,
   parseOsdTree,
+  parsePoolDefaults,
   parsePoolGet,
   parsePoolLsDetail,
   parseRadosDf,
@@ -35,16 +37,20 @@ import {
   parseSnapLs,
   parseStatus,
 } from "./parse.ts";
+import { type Placement, placement, ruleFor } from "./placement.ts";
+import { CephReachability } from "./reachability.ts";
 import { type CallOptions, type CephBinary, CephRunner, commandLabel, type RunnerOptions } from "./run.ts";
 import { rbdSizeArg } from "./size.ts";
 import type {
   CephDf,
   CephHealth,
   CephStatus,
+  CrushRule,
   OsdDf,
   OsdDump,
   OsdTree,
   PoolCreateOptions,
+  PoolDefaults,
   PoolDetail,
   PoolGetValue,
   RadosDf,
@@ -108,9 +114,18 @@ function validateCount(value: unknown, field: string, max: number): number {
 
 export class CephClient {
   readonly runner: CephRunner;
+  /** Whether Ceph answered this client's recent calls (fed by every call; see reachability.ts). */
+  readonly reachability = new CephReachability();
 
   constructor(options: CephClientOptions = {}) {
-    this.runner = new CephRunner(options);
+    const { onCall } = options;
+    this.runner = new CephRunner({
+      ...options,
+      onCall: (stat) => {
+        this.reachability.observe(stat);
+        onCall?.(stat);
+      },
+    });
   }
 
   private async json<T>(
@@ -195,7 +210,36 @@ export class CephClient {
     return this.exec("ceph", ["osd", "unset", validateOsdFlag(flag)], opts);
   }
 
+  /** `ceph osd crush rule dump`: every rule, with its steps. */
+  async crushRules(opts?: CallOptions): Promise<CrushRule[]> {
+    return this.json("ceph", ["osd", "crush", "rule", "dump"], parseCrushRules, opts);
+  }
+
+  /**
+   * How many copies pools of `crushRule` (default: the rule new pools get) can place apart:
+   * `ceph osd crush rule dump` + `ceph osd tree`. Undefined when the rule is unknown or too
+   * complex to judge (see placement.ts).
+   */
+  async placement(crushRule?: number, opts?: CallOptions): Promise<Placement | undefined> {
+    const [rules, tree] = await Promise.all([this.crushRules(opts), this.osdTree(opts)]);
+    const rule = ruleFor(rules, crushRule);
+    return rule ? placement(tree, rule) : undefined;
+  }
+
   // --- pools -------------------------------------------------------------------------------------
+
+  /**
+   * The replica counts the mon gives a pool when none are asked for (`osd pool default size` and
+   * `min size` as the running mon has them, from its ceph.conf or the config database):
+   * `ceph status` for a mon in quorum, then `ceph config show mon.<name>`. Ceph's own defaults
+   * (3, and min 0 = 2) are PVC's copies=3,mincopies=2.
+   */
+  async poolDefaults(opts?: CallOptions): Promise<PoolDefaults> {
+    const mon = (await this.status(opts)).quorumNames[0];
+    if (!mon) throw new PvcError(ErrorCodes.CEPH_BAD_OUTPUT, "ceph status: no mon in quorum");
+    const args = ["config", "show", `mon.${validateName("mon", mon)}`];
+    return this.json("ceph", args, parsePoolDefaults, opts);
+  }
 
   /**
    * `ceph osd pool create P <pgs> <pgs> replicated [--size N]`, then `min_size` if asked.

@@ -24,7 +24,8 @@ export type NameField =
   | "application"
   | "pool variable"
   | "pool value"
-  | "lock id";
+  | "lock id"
+  | "mon";
 
 function invalid(field: string, value: unknown, why: string): PvcError {
   return new PvcError(ErrorCodes.INVALID_NAME, `invalid ${field} name ${JSON.stringify(value)}: ${why}`, {

@@ -8,11 +8,13 @@ import type {
   CephDf,
   CephHealth,
   CephStatus,
+  CrushRule,
   HealthCheck,
   HealthStatus,
   OsdDf,
   OsdDump,
   OsdTree,
+  PoolDefaults,
   PoolDetail,
   PoolGetValue,
   RadosDf,
@@ -337,4 +339,45 @@ export function parseLockLs(cmd: string, json: unknown): RbdLock[] {
       raw: e,
     };
   });
+}
+
+export function parseCrushRules(cmd: string, json: unknown): CrushRule[] {
+  return arr(cmd, json, "crush rule dump").map((r) => {
+    const e = obj(cmd, r, "rules[]");
+    return {
+      id: num(cmd, e, "rule_id"),
+      name: str(cmd, e, "rule_name"),
+      type: num(cmd, e, "type"),
+      steps: arr(cmd, e.steps ?? [], "steps").map((st) => {
+        const step = obj(cmd, st, "steps[]");
+        return { op: str(cmd, step, "op"), itemName: optStr(step, "item_name"), type: optStr(step, "type") };
+      }),
+      raw: e,
+    };
+  });
+}
+
+/**
+ * `ceph config show mon.X --format json`: the settings a running mon has that differ from the
+ * defaults, as `[{name, value, source}]`. A setting not listed has Ceph's default (size 3, min
+ * size 0, which means size - floor(size/2)).
+ */
+export function parsePoolDefaults(cmd: string, json: unknown): PoolDefaults {
+  const values = new Map(
+    arr(cmd, json, "config show").map((x) => {
+      const e = obj(cmd, x, "options[]");
+      return [str(cmd, e, "name"), String(e.value)] as const;
+    }),
+  );
+  const count = (name: string, fallback: number) => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw bad(cmd, `${name} is not a count: ${text}`);
+    return n;
+  };
+  const size = count("osd_pool_default_size", 3);
+  if (size < 1) throw bad(cmd, `osd_pool_default_size is ${size}`);
+  const min = count("osd_pool_default_min_size", 0);
+  return { size, minSize: min === 0 ? size - Math.floor(size / 2) : Math.min(min, size) };
 }

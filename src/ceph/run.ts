@@ -1,8 +1,9 @@
 /**
  * The one place that spawns the Ceph CLIs (`ceph`, `rbd`, `rados`). Everything else in src/ceph
  * builds argument arrays and calls `CephRunner`; keeping the spawn here means every call gets the
- * same guarantees: no shell, an explicit `--conf`, a timeout that kills, typed errors, and a latency
- * hook.
+ * same guarantees: no shell, an explicit `--conf`, two bounds (the CLI's own connect timeout, and
+ * a timeout that kills), typed errors, and a latency hook that also says whether the cluster
+ * answered at all (`unavailable`).
  */
 import { execa } from "execa";
 import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
@@ -17,6 +18,13 @@ export interface CallStat {
   ok: boolean;
   /** The error code when `ok` is false. */
   code?: ErrorCode;
+  /**
+   * The call failed without an answer from the cluster (killed at its timeout, or the CLI could
+   * not connect): a statement about Ceph's reachability, unlike a refusal such as ENOENT.
+   */
+  unavailable?: boolean;
+  /** The error's message when `ok` is false (names the command). */
+  message?: string;
 }
 
 export interface RunnerOptions {
@@ -50,6 +58,27 @@ export interface RunResult {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** The longest the CLIs may spend connecting to the mons before they give up on their own. */
+const MAX_CONNECT_TIMEOUT_S = 10;
+
+/**
+ * The options that bound how long a CLI waits for the mons, placed before the command. Without
+ * them `ceph`, `rbd` and `rados` retry a silent mon for `client_mount_timeout` (300 s), far past
+ * our kill; with them they fail by themselves within half the call's time (at most 10 s), and
+ * their own message ("couldn't connect to the cluster", "RADOS timed out") says why. All three
+ * accept the option in this form (measured against a closed port: each failed after the bound).
+ * Exported so that the few commands run outside CephRunner (the OSD add/remove steps) get it too.
+ */
+export function connectBoundArgs(timeoutMs: number): string[] {
+  const seconds = Math.max(1, Math.min(MAX_CONNECT_TIMEOUT_S, Math.floor(timeoutMs / 2000)));
+  return ["--client_mount_timeout", String(seconds)];
+}
+
+/** `30 s`, `0.2 s`: how a timeout reads in messages. */
+export function secondsText(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 /**
  * How long after SIGTERM a timed-out process gets before SIGKILL. The ceph CLI is python and exits
  * on SIGTERM at once; a librbd call stuck on a lock was also seen to exit, but do not rely on it.
@@ -77,9 +106,9 @@ export class CephRunner {
   /** Runs one command; resolves with its output on success, rejects with a PvcError otherwise. */
   async run(bin: CephBinary, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const cmd = commandLabel(bin, args);
-    const argv = ["--conf", this.conf, ...args];
-    if (options.json) argv.push("--format", "json");
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const argv = ["--conf", this.conf, ...connectBoundArgs(timeoutMs), ...args];
+    if (options.json) argv.push("--format", "json");
 
     const started = performance.now();
     const result = await execa(this.binaries[bin], argv, {
@@ -97,10 +126,15 @@ export class CephRunner {
     const stderr = String(result.stderr ?? "");
 
     let error: PvcError | undefined;
+    let unavailable = false;
     if (result.timedOut) {
-      error = new PvcError(ErrorCodes.CEPH_TIMEOUT, `${cmd}: timed out after ${timeoutMs} ms (killed)`, {
-        details: { cmd, timeoutMs, stderr },
-      });
+      // The form the conditions show: `rbd create og/v5 timed out after 30 s (killed)`.
+      error = new PvcError(
+        ErrorCodes.CEPH_TIMEOUT,
+        `${cmd} timed out after ${secondsText(timeoutMs)} (killed)`,
+        { details: { cmd, timeoutMs, stderr } },
+      );
+      unavailable = true;
     } else if (result.isCanceled) {
       error = new PvcError(ErrorCodes.CEPH_COMMAND_FAILED, `${cmd}: cancelled`, { details: { cmd, stderr } });
     } else if (result.exitCode === undefined) {
@@ -113,12 +147,20 @@ export class CephRunner {
       });
     } else if (result.exitCode !== 0) {
       error = failureError(cmd, result.exitCode, stderr);
+      unavailable = error.code === ErrorCodes.CEPH_TIMEOUT || isConnectFailure(stderr);
     } else if (bin === "ceph") {
       // Mon commands report "already exists"/"does not exist" on stderr with exit 0 (measured).
       error = zeroExitError(cmd, stderr);
     }
 
-    this.report({ cmd, ms, ok: !error, ...(error ? { code: error.code } : {}) });
+    // Said on the error too, so that a controller can tell an outage from a refusal.
+    if (error && unavailable && error.details) error.details.unavailable = true;
+    this.report({
+      cmd,
+      ms,
+      ok: !error,
+      ...(error ? { code: error.code, message: error.message, unavailable } : {}),
+    });
     if (error) throw error;
     return { stdout, stderr, ms };
   }
@@ -137,6 +179,11 @@ export class CephRunner {
       // A broken metrics hook must not turn a successful Ceph call into a failure.
     }
   }
+}
+
+/** Whether a Ceph call failed without an answer from the cluster (see CallStat.unavailable). */
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof PvcError && err.details?.unavailable === true;
 }
 
 /** `rbd resize vms/web1_sda`: the binary and every argument before the first option. */
@@ -213,6 +260,17 @@ export function classifyFailure(exitCode: number, stderrText: string): ErrorCode
   // The ceph CLI's own connect timeout: `[errno 110] RADOS timed out (error connecting to the cluster)`.
   if (/\btimed out\b/i.test(stderr)) return ErrorCodes.CEPH_TIMEOUT;
   return ErrorCodes.CEPH_COMMAND_FAILED;
+}
+
+/**
+ * Whether stderr says the CLI never reached the cluster (measured with the connect bound against
+ * a closed port): `ceph` prints `timed out` or `[errno 110] RADOS timed out (error connecting to
+ * the cluster)`, `rbd` `couldn't connect to the cluster!`, `rados` `failed to fetch mon config`.
+ */
+export function isConnectFailure(stderr: string): boolean {
+  return /error connecting to the cluster|couldn't connect to the cluster|failed to fetch mon config|monclient(\(hunting\))?: authenticate timed out|^timed out$/im.test(
+    stderr,
+  );
 }
 
 export function failureError(cmd: string, exitCode: number, stderr: string): PvcError {

@@ -110,6 +110,32 @@ export interface OsdTree {
   raw: Raw;
 }
 
+/** One step of a CRUSH rule: `take` (item_name), `choose_firstn`/`chooseleaf_firstn`/… (type), `emit`. */
+export interface CrushRuleStep {
+  op: string;
+  /** take: the bucket, e.g. `default` or `default~ssd` (the shadow tree of a device class). */
+  itemName?: string;
+  /** choose*: the bucket type the replicas are spread over, e.g. `host` or `osd`. */
+  type?: string;
+}
+
+/** One entry of `ceph osd crush rule dump --format json`. */
+export interface CrushRule {
+  id: number;
+  name: string;
+  /** 1 replicated, 3 erasure. */
+  type: number;
+  steps: CrushRuleStep[];
+  raw: Raw;
+}
+
+/** The replica counts the mon gives a pool when nobody says (`osd pool default size` / `min size`). */
+export interface PoolDefaults {
+  size: number;
+  /** Ceph's own min_size for that size when the setting is 0 (its default): size - floor(size/2). */
+  minSize: number;
+}
+
 export interface OsdDumpOsd {
   osd: number;
   uuid: string;

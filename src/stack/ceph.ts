@@ -299,12 +299,14 @@ export interface CephReadiness {
   osdsUp: number;
   osdsIn: number;
   mgrAvailable: boolean;
+  /** The health checks that are not OK, e.g. `OSDMAP_FLAGS: noout flag(s) set`. */
+  checks: string[];
 }
 
 /** Reads the parts of `ceph status --format json` that say whether the cluster is usable. */
 export function parseCephStatus(json: string): CephReadiness {
   const st = JSON.parse(json) as {
-    health?: { status?: string };
+    health?: { status?: string; checks?: Record<string, { summary?: { message?: string } }> };
     osdmap?: {
       num_up_osds?: number;
       num_in_osds?: number;
@@ -319,22 +321,65 @@ export function parseCephStatus(json: string): CephReadiness {
     osdsUp: osdmap.num_up_osds ?? 0,
     osdsIn: osdmap.num_in_osds ?? 0,
     mgrAvailable: st.mgrmap?.available === true,
+    checks: Object.entries(st.health?.checks ?? {}).map(([name, c]) =>
+      c?.summary?.message ? `${name}: ${c.summary.message}` : name,
+    ),
   };
 }
 
-export function isCephReady(r: CephReadiness): boolean {
-  // Without the mgr `ceph df`/`osd df`/`pg stat` hang or lie, so the mgr counts as part of "ready".
-  return r.health === "HEALTH_OK" && r.osdsUp >= 1 && r.osdsIn >= 1 && r.mgrAvailable;
+/**
+ * The daemons are there to be used: an OSD up and in, and an active mgr (without it `ceph df`,
+ * `osd df` and `pg stat` hang or lie). What `stack up` requires; not finding it is a start error.
+ */
+export function isCephUsable(r: CephReadiness): boolean {
+  return r.osdsUp >= 1 && r.osdsIn >= 1 && r.mgrAvailable;
 }
 
-/** Waits for HEALTH_OK with the OSD up+in and an active mgr; `check` fails fast when a daemon dies. */
+/**
+ * How long a usable cluster gets to say HEALTH_OK before `stack up` takes it as it is. A fresh or
+ * healthy cluster is OK the moment it is usable (measured: the same poll); this covers placement
+ * groups still peering after a restart.
+ */
+export const HEALTH_GRACE_MS = 10_000;
+
+/**
+ * What `stack up` does with one reading of `ceph status`, given how long the cluster has been
+ * usable: wait; go on (HEALTH_OK); or go on and report it (a health that is not OK is the
+ * cluster's state, e.g. a pool with more copies than OSDs or the `noout` flag, not a start error:
+ * a one-node cluster keeps running with it, and so does the stack).
+ */
+export function judgeCephStart(
+  r: CephReadiness | undefined,
+  usableForMs: number,
+): "wait" | "ok" | "unhealthy" {
+  if (!r || !isCephUsable(r)) return "wait";
+  if (r.health === "HEALTH_OK") return "ok";
+  return usableForMs >= HEALTH_GRACE_MS ? "unhealthy" : "wait";
+}
+
+/** One line for `stack up`'s progress: `HEALTH_OK`, or the status and what is not OK. */
+export function cephHealthLine(r: CephReadiness): string {
+  if (r.health === "HEALTH_OK") return "HEALTH_OK";
+  const what = r.checks.length > 0 ? r.checks.join("; ") : "no health check named";
+  return `${r.health} (started anyway; \`ceph health detail\` says more): ${what}`;
+}
+
+/**
+ * Waits until the cluster is usable (OSD up+in, mgr active), then up to HEALTH_GRACE_MS more for
+ * HEALTH_OK; returns the last reading, whose health the caller prints. `check` fails fast when a
+ * daemon dies; not usable within 60 s fails, naming the log of the daemon that is missing.
+ */
 export async function waitCephReady(ctx: CephContext, check: () => void): Promise<CephReadiness> {
   let last: CephReadiness | undefined;
+  let usableSince: number | undefined;
   try {
     return await waitFor("ceph health", { timeoutMs: 60_000, check, intervalMs: 200 }, async () => {
       const out = await ceph(ctx, "ceph status", ["status", "--format", "json"], 15_000);
       last = parseCephStatus(out);
-      return isCephReady(last) ? last : undefined;
+      if (isCephUsable(last)) usableSince ??= performance.now();
+      else usableSince = undefined;
+      const verdict = judgeCephStart(last, usableSince === undefined ? 0 : performance.now() - usableSince);
+      return verdict === "wait" ? undefined : last;
     });
   } catch (err) {
     if (last && err instanceof Error && /not ready/.test(err.message)) {

@@ -10,6 +10,7 @@ import { ErrorCodes, PvcError } from "../errors.ts";
 import type { CephContext, CephDaemon } from "./ceph.ts";
 import {
   bootstrapCeph,
+  cephHealthLine,
   startMgr,
   startMon,
   startOsd,
@@ -141,8 +142,8 @@ async function bootstrap(paths: StackPaths, settings: StackSettings, opts: UpOpt
       async () => {
         await bootstrapCeph(ctx, fsid, randomUUID(), (name, d) => launch.record(name, d), launch.check);
         await waitCephDaemons(ctx, ["mgr", "osd"], launch.check);
-        await waitCephReady(ctx, launch.check);
-        progress(`ceph HEALTH_OK (${secondsSince(t0)} s)`);
+        const health = await waitCephReady(ctx, launch.check);
+        progress(`ceph ${cephHealthLine(health)} (${secondsSince(t0)} s)`);
       },
     ]);
   } catch (err) {
@@ -198,7 +199,8 @@ async function resume(paths: StackPaths, record: StackRecord, opts: UpOptions): 
       async () => {
         const restarted = stopped.filter((c): c is CephDaemon => c === "mon" || c === "mgr" || c === "osd");
         await waitCephDaemons(ctx, restarted, launch.check);
-        await waitCephReady(ctx, launch.check);
+        const health = await waitCephReady(ctx, launch.check);
+        opts.progress(`ceph ${cephHealthLine(health)}`);
       },
     ]);
   } catch (err) {

@@ -8,6 +8,8 @@ import {
   CephRunner,
   classifyFailure,
   commandLabel,
+  connectBoundArgs,
+  isConnectFailure,
   parseJson,
   stderrSummary,
   zeroExitError,
@@ -16,12 +18,12 @@ import { isPvcError } from "../../src/errors.ts";
 
 /**
  * A stand-in for ceph/rbd/rados: its behaviour is picked by the first argument after
- * `--conf X`, so the runner's real spawning, argv, timeout and
+ * `--conf X --client_mount_timeout N`, so the runner's real spawning, argv, timeout and
  * error mapping are exercised without a cluster.
  */
 const FAKE = `#!/bin/bash
 args=("$@")
-i=2
+i=4
 case "\${args[$i]}" in
   echo-args) printf '%s\\0' "$@" ;;
   exit) printf '%s\\n' "\${args[$((i + 2))]}" >&2; exit "\${args[$((i + 1))]}" ;;
@@ -61,13 +63,22 @@ describe("CephRunner", () => {
     assert.deepEqual(stdout.split("\0").slice(0, -1), [
       "--conf",
       "/x/ceph.conf",
+      "--client_mount_timeout",
+      "10",
       "echo-args",
       tricky,
       "--format",
       "json",
     ]);
     const rbd = await r.run("rbd", ["echo-args", "p/v"]);
-    assert.deepEqual(rbd.stdout.split("\0").slice(0, -1), ["--conf", "/x/ceph.conf", "echo-args", "p/v"]);
+    assert.deepEqual(rbd.stdout.split("\0").slice(0, -1), [
+      "--conf",
+      "/x/ceph.conf",
+      "--client_mount_timeout",
+      "10",
+      "echo-args",
+      "p/v",
+    ]);
     assert.equal(calls.length, 2);
     assert.equal(calls[0].cmd, `ceph echo-args ${tricky}`);
     assert.equal(calls[0].ok, true);
@@ -114,11 +125,54 @@ describe("CephRunner", () => {
     const started = Date.now();
     await assert.rejects(r.run("ceph", ["sleep"], { timeoutMs: 200 }), (err: unknown) => {
       assert.ok(isPvcError(err, "CEPH_TIMEOUT"));
-      assert.match(err.message, /^ceph sleep: timed out after 200 ms/);
+      assert.equal(err.message, "ceph sleep timed out after 0.2 s (killed)");
+      assert.equal(err.details?.unavailable, true);
       return true;
     });
     assert.ok(Date.now() - started < 5000, "the process was killed, not waited for");
     assert.equal(calls[0].code, "CEPH_TIMEOUT");
+    assert.equal(calls[0].unavailable, true, "no answer: a statement about reachability");
+    assert.equal(calls[0].message, "ceph sleep timed out after 0.2 s (killed)");
+  });
+
+  it("bounds the CLI's own wait for the mons: half the call's time, 1 to 10 s, before the command", async () => {
+    assert.deepEqual(connectBoundArgs(30_000), ["--client_mount_timeout", "10"]);
+    assert.deepEqual(connectBoundArgs(3_600_000), ["--client_mount_timeout", "10"]);
+    assert.deepEqual(connectBoundArgs(5_000), ["--client_mount_timeout", "2"]);
+    assert.deepEqual(connectBoundArgs(200), ["--client_mount_timeout", "1"]);
+    const r = runner([], 4000);
+    const { stdout } = await r.run("rados", ["echo-args"]);
+    assert.deepEqual(stdout.split("\0").slice(0, 5), [
+      "--conf",
+      "/x/ceph.conf",
+      "--client_mount_timeout",
+      "2",
+      "echo-args",
+    ]);
+  });
+
+  it("a CLI that could not reach the mons is unavailable; a refusal is an answer", async () => {
+    const calls: CallStat[] = [];
+    const r = runner(calls);
+    // What each CLI printed against a closed mon port with the connect bound (measured).
+    await assert.rejects(r.run("rbd", ["exit", "110", "rbd: couldn't connect to the cluster!"]), {
+      code: "CEPH_TIMEOUT",
+    });
+    await assert.rejects(
+      r.run("rados", ["exit", "1", "failed to fetch mon config (--no-mon-config to skip)"]),
+    );
+    await assert.rejects(
+      r.run("ceph", ["exit", "1", "[errno 110] RADOS timed out (error connecting to the cluster)"]),
+      { code: "CEPH_TIMEOUT" },
+    );
+    await assert.rejects(
+      r.run("rbd", ["exit", "2", "rbd: error opening image v: (2) No such file or directory"]),
+    );
+    assert.deepEqual(
+      calls.map((c) => c.unavailable),
+      [true, true, true, false],
+    );
+    assert.equal(isConnectFailure("osd.0 is already in."), false);
   });
 
   it("parses JSON and reports bad output", async () => {

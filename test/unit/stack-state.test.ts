@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { parseAdminSocketReply } from "../../src/stack/admin-socket.ts";
-import { isCephReady, parseCephStatus } from "../../src/stack/ceph.ts";
+import {
+  cephHealthLine,
+  HEALTH_GRACE_MS,
+  isCephUsable,
+  judgeCephStart,
+  parseCephStatus,
+} from "../../src/stack/ceph.ts";
 import { hollowNodeNames } from "../../src/stack/hollow-nodes.ts";
 import { installedFromDpkgQuery } from "../../src/stack/install.ts";
 import { isAlive, parsePidfile, parseProcStat } from "../../src/stack/state.ts";
@@ -47,19 +53,58 @@ describe("parsers of other programs' output", () => {
     assert.deepEqual([...installedFromDpkgQuery(out)].sort(), ["ceph-osd", "zookeeper"]);
   });
 
-  test("ceph status: ready needs HEALTH_OK, the OSD up and in, and an active mgr", () => {
+  test("ceph status: usable needs the OSD up and in and an active mgr, whatever the health", () => {
     const status = (health: string, up: number, inn: number, mgr: boolean) =>
       `\n${JSON.stringify({ health: { status: health }, osdmap: { num_osds: 1, num_up_osds: up, num_in_osds: inn }, mgrmap: { available: mgr } })}`;
-    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 1, 1, true))), true);
-    assert.equal(isCephReady(parseCephStatus(status("HEALTH_WARN", 1, 1, true))), false);
-    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 0, 1, true))), false);
-    assert.equal(isCephReady(parseCephStatus(status("HEALTH_OK", 1, 1, false))), false);
+    assert.equal(isCephUsable(parseCephStatus(status("HEALTH_OK", 1, 1, true))), true);
+    assert.equal(isCephUsable(parseCephStatus(status("HEALTH_WARN", 1, 1, true))), true);
+    assert.equal(isCephUsable(parseCephStatus(status("HEALTH_OK", 0, 1, true))), false);
+    assert.equal(isCephUsable(parseCephStatus(status("HEALTH_OK", 1, 0, true))), false);
+    assert.equal(isCephUsable(parseCephStatus(status("HEALTH_OK", 1, 1, false))), false);
     const nested = JSON.stringify({
       health: { status: "HEALTH_OK" },
       osdmap: { osdmap: { num_up_osds: 1, num_in_osds: 1 } },
       mgrmap: { available: true },
     });
-    assert.equal(isCephReady(parseCephStatus(nested)), true);
+    assert.equal(isCephUsable(parseCephStatus(nested)), true);
+  });
+
+  test("stack up: HEALTH_OK goes on at once; a usable cluster that stays not OK goes on after the grace, saying what is unhealthy", () => {
+    // What `ceph status --format json` said on the one-OSD stack with a size-3 pool and noout set.
+    const warn = parseCephStatus(
+      JSON.stringify({
+        health: {
+          status: "HEALTH_WARN",
+          checks: {
+            OSDMAP_FLAGS: { severity: "HEALTH_WARN", summary: { message: "noout flag(s) set" } },
+            PG_AVAILABILITY: {
+              severity: "HEALTH_WARN",
+              summary: { message: "Reduced data availability: 8 pgs inactive" },
+            },
+          },
+        },
+        osdmap: { num_up_osds: 1, num_in_osds: 1 },
+        mgrmap: { available: true },
+      }),
+    );
+    const ok = { ...warn, health: "HEALTH_OK", checks: [] };
+    const noOsd = { ...warn, osdsUp: 0 };
+    assert.equal(judgeCephStart(undefined, 0), "wait");
+    assert.equal(judgeCephStart(ok, 0), "ok");
+    assert.equal(judgeCephStart(warn, 0), "wait", "not OK yet: give it the grace");
+    assert.equal(judgeCephStart(warn, HEALTH_GRACE_MS - 1), "wait");
+    assert.equal(judgeCephStart(warn, HEALTH_GRACE_MS), "unhealthy", "started anyway, not a failure");
+    assert.equal(judgeCephStart({ ...warn, health: "HEALTH_ERR" }, HEALTH_GRACE_MS), "unhealthy");
+    assert.equal(
+      judgeCephStart(noOsd, 10 * HEALTH_GRACE_MS),
+      "wait",
+      "no OSD up is a start error (waitFor times out)",
+    );
+    assert.equal(cephHealthLine(ok), "HEALTH_OK");
+    assert.equal(
+      cephHealthLine(warn),
+      "HEALTH_WARN (started anyway; `ceph health detail` says more): OSDMAP_FLAGS: noout flag(s) set; PG_AVAILABILITY: Reduced data availability: 8 pgs inactive",
+    );
   });
 
   test("admin socket replies: length-prefixed JSON; error text is no answer", () => {
