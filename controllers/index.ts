@@ -3,10 +3,10 @@
  * `networkController,` with its import. src/app.ts builds each with the ControllerContext.
  */
 
+import { cephClusterController } from "./ceph/cluster.ts";
 import { cephPoolController } from "./ceph/pool.ts";
 import { cephSnapshotController } from "./ceph/snapshot.ts";
 import { cephVolumeController } from "./ceph/volume.ts";
-import { cephClusterController } from "./ceph-cluster.ts";
 import { networkController } from "./network/controller.ts";
 import type { KindController } from "./types.ts";
 

@@ -28,13 +28,13 @@
  */
 
 import type { FastifyReply } from "fastify";
+import { refreshCephCluster } from "../../controllers/ceph/cluster.ts";
 import {
   ADOPT_ANNOTATION,
   IMAGE_ID_ANNOTATION,
   MIRRORED,
   RENAME_FROM_ANNOTATION,
 } from "../../controllers/ceph/common.ts";
-import { refreshCephCluster } from "../../controllers/ceph-cluster.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import {
   OSD_FLAGS,

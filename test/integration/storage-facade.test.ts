@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { after, before, describe, test } from "node:test";
+import { cephClusterController } from "../../controllers/ceph/cluster.ts";
 import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
-import { cephClusterController } from "../../controllers/ceph-cluster.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
 import {

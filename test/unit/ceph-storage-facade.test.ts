@@ -14,10 +14,10 @@ import {
   parseWeight,
   preflight,
 } from "../../api/v1/storage-osd.ts";
+import { parseOsdStatusTable } from "../../controllers/ceph/cluster.ts";
 import { createdAfterIntent } from "../../controllers/ceph/common.ts";
 import { poolDrift } from "../../controllers/ceph/pool.ts";
 import { imagePrints } from "../../controllers/ceph/volume.ts";
-import { parseOsdStatusTable } from "../../controllers/ceph-cluster.ts";
 import { failureError } from "../../src/ceph/run.ts";
 import { ErrorCodes } from "../../src/errors.ts";
 

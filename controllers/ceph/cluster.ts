@@ -12,13 +12,13 @@
  * There is no OSD kind: OSD in/out and cluster flags are imperative commands of the facade, which
  * calls `refreshCephCluster` afterwards so that its answer reflects them.
  */
-import type { CephClient } from "../src/ceph/client.ts";
-import type { PvcKeys } from "../src/pvc/keys.ts";
-import { planTreeSync } from "../src/pvc/tree-sync.ts";
-import { Controller } from "../src/runtime/controller.ts";
-import type { ZkClient } from "../src/zk/client.ts";
-import { cephOf } from "./ceph/common.ts";
-import type { ControllerContext, KindController } from "./types.ts";
+import type { CephClient } from "../../src/ceph/client.ts";
+import type { PvcKeys } from "../../src/pvc/keys.ts";
+import { planTreeSync } from "../../src/pvc/tree-sync.ts";
+import { Controller } from "../../src/runtime/controller.ts";
+import type { ZkClient } from "../../src/zk/client.ts";
+import type { ControllerContext, KindController } from "../types.ts";
+import { cephOf } from "./common.ts";
 
 export const CEPH_CLUSTER_KEY = "cluster";
 
