@@ -1,132 +1,35 @@
-/**
- * The resource store: desired state kept in ZooKeeper itself (as Kubernetes keeps it in etcd),
- * under a root of its own, so any number of API/controller replicas share it.
- *
- * - resourceVersion is the ZooKeeper zxid of the object's last change (its own znode or its
- *   status znode, whichever is later): cluster-wide, ordered, and new on every write.
- * - update requires the caller's resourceVersion; a stale one is a typed CONFLICT. The check
- *   and the write are one multi, so two racing writers cannot both win.
- * - generation bumps only when spec changes; status has its own znode and its own call.
- * - delete with finalizers only sets deletionTimestamp; the object goes with its last finalizer.
- * - Writes that change nothing are not made (a converged apply costs zero writes).
- */
-import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
 import { storeNameProblem } from "../resources/names.ts";
 import type { ObjectOf } from "../resources/specs.ts";
-import type { FieldError, ObjectMeta, Resource, ResourceStatus } from "../resources/types.ts";
+import type { FieldError, Resource, ResourceStatus } from "../resources/types.ts";
 import { type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
 import { matchesSelector, parseLabelSelector } from "./labels.ts";
 import { DEFAULT_STORE_ROOT, StoreLayout } from "./layout.ts";
 import { applyMergePatch, isPlainObject } from "./merge-patch.ts";
 
-/** What the store needs to know of a kind: its name and its plural (the ZooKeeper folder). */
-export interface KindInfo {
-  kind: string;
-  plural: string;
-}
+import {
+  alreadyExists,
+  conflict,
+  type DeleteOptions,
+  invalid,
+  type KindInfo,
+  maxZxid,
+  newObject,
+  nextObject,
+  notFound,
+  objectBody,
+  refuseUpdate,
+  type StatusOptions,
+  type Stored,
+  type StoreOptions,
+  shownName,
+  type WriteOptions,
+  writeError,
+} from "./store-support.ts";
 
-export interface StoreOptions {
-  root?: string;
-  kinds: readonly KindInfo[];
-  /** Schema + semantic validation with defaults filled in; throws VALIDATION_FAILED. */
-  validate?: (doc: unknown) => Resource;
-  /** Finalizers every new object of a kind gets (by kind name), e.g. those of its controller. */
-  defaultFinalizers?: Readonly<Record<string, readonly string[]>>;
-  /** Checks a change against the stored object (e.g. immutable fields); [] when allowed. */
-  validateUpdate?: (current: Resource, next: Resource) => FieldError[];
-  now?: () => Date;
-}
-
-export interface WriteOptions {
-  dryRun?: boolean;
-}
-
-export interface DeleteOptions extends WriteOptions {
-  /** If given, the delete fails with CONFLICT unless the object is still at this version. */
-  resourceVersion?: string;
-}
-
-export interface StatusOptions {
-  /** Extra ops for the same multi, e.g. a leader fencing check, so a stale leader's write fails. */
-  guard?: ZkOp[];
-}
-
-/** An object as read from ZooKeeper, with the znode versions needed to write it back safely. */
-interface Stored {
-  resource: Resource;
-  objVersion: number;
-  statusVersion: number;
-}
-
-/** Server-managed metadata: never taken from a user's document. */
-const SYSTEM_METADATA = [
-  "uid",
-  "generation",
-  "resourceVersion",
-  "creationTimestamp",
-  "deletionTimestamp",
-] as const;
-
-function maxZxid(a: string, b: string): string {
-  return BigInt(a) >= BigInt(b) ? a : b;
-}
-
-function notFound(kind: string, name: string): PvcError {
-  return new PvcError(ErrorCodes.NOT_FOUND, `${kind} ${JSON.stringify(name)} not found`, {
-    details: { kind, name },
-  });
-}
-
-function conflict(kind: string, name: string, why: string): PvcError {
-  return new PvcError(
-    ErrorCodes.CONFLICT,
-    `${kind} ${JSON.stringify(name)}: ${why}; read it again and retry`,
-    {
-      details: { kind, name },
-    },
-  );
-}
-
-function invalid(
-  pointer: string,
-  value: unknown,
-  message: string,
-  code: ErrorCode = ErrorCodes.VALIDATION_FAILED,
-): PvcError {
-  return new PvcError(code, `${pointer}: ${message} (got ${JSON.stringify(value)})`, {
-    details: { fields: [{ pointer, value, message }] },
-  });
-}
-
-/** A name as shown in an error: a name too long to be one is cut (a URL may carry kilobytes). */
-function shownName(name: unknown): unknown {
-  return typeof name === "string" && name.length > 80 ? `${name.slice(0, 79)}…` : name;
-}
-
-/** The part of a resource that lives in its own znode (everything but status and resourceVersion). */
-function objectBody(r: Resource): Resource {
-  const metadata: ObjectMeta = { ...r.metadata };
-  delete metadata.resourceVersion;
-  return { apiVersion: r.apiVersion, kind: r.kind, metadata, spec: r.spec };
-}
-
-/** Drops empty optional metadata so that "absent" and "empty" compare equal. */
-function tidyMetadata(m: ObjectMeta): ObjectMeta {
-  const out: ObjectMeta = { ...m };
-  for (const key of Object.keys(out) as Array<keyof ObjectMeta>) {
-    if (out[key] === undefined) delete out[key];
-  }
-  for (const key of ["labels", "annotations"] as const) {
-    if (out[key] && Object.keys(out[key] as object).length === 0) delete out[key];
-  }
-  for (const key of ["finalizers", "ownerReferences"] as const) {
-    if (out[key] && (out[key] as unknown[]).length === 0) delete out[key];
-  }
-  return out;
-}
+export type { DeleteOptions, KindInfo, StatusOptions, StoreOptions, WriteOptions } from "./store-support.ts";
 
 export class ResourceStore {
   readonly zk: ZkClient;
@@ -272,25 +175,11 @@ export class ResourceStore {
   }
 
   async #create(info: KindInfo, resource: Resource, options: WriteOptions, attempt = 0): Promise<Resource> {
-    const metadata: ObjectMeta = { ...resource.metadata };
-    for (const key of SYSTEM_METADATA) delete metadata[key];
-    const stored: Resource = {
-      apiVersion: resource.apiVersion,
-      kind: info.kind,
-      metadata: tidyMetadata({
-        ...metadata,
-        finalizers: [
-          ...new Set([...(metadata.finalizers ?? []), ...(this.#defaultFinalizers[info.kind] ?? [])]),
-        ],
-        uid: randomUUID(),
-        generation: 1,
-        creationTimestamp: this.#now().toISOString(),
-      }),
-      spec: resource.spec ?? {},
-    };
+    const stored = newObject(resource, info.kind, this.#defaultFinalizers[info.kind] ?? [], this.#now());
+    const metadata = stored.metadata;
     const path = this.layout.object(info.plural, metadata.name);
     if (options.dryRun) {
-      if (await this.zk.exists(path)) throw this.#exists(info, metadata.name);
+      if (await this.zk.exists(path)) throw alreadyExists(info.kind, metadata.name);
       return deepFreeze(stored);
     }
     try {
@@ -310,7 +199,7 @@ export class ResourceStore {
         return this.#create(info, resource, options, attempt + 1);
       }
       if (err instanceof PvcError && err.code === ErrorCodes.ZK_NODE_EXISTS)
-        throw this.#exists(info, metadata.name);
+        throw alreadyExists(info.kind, metadata.name);
       if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) {
         throw new PvcError(
           ErrorCodes.NOT_FOUND,
@@ -321,12 +210,6 @@ export class ResourceStore {
       throw err;
     }
     return deepFreeze(stored);
-  }
-
-  #exists(info: KindInfo, name: string): PvcError {
-    return new PvcError(ErrorCodes.ALREADY_EXISTS, `${info.kind} ${JSON.stringify(name)} already exists`, {
-      details: { kind: info.kind, name },
-    });
   }
 
   /**
@@ -358,42 +241,9 @@ export class ResourceStore {
   async #write(info: KindInfo, current: Stored, desired: Resource, options: WriteOptions): Promise<Resource> {
     const cur = current.resource;
     const name = cur.metadata.name;
-    const specChanged = !isDeepStrictEqual(cur.spec, desired.spec ?? {});
-    const metadata = tidyMetadata({
-      ...desired.metadata,
-      name,
-      uid: cur.metadata.uid,
-      creationTimestamp: cur.metadata.creationTimestamp,
-      generation: (cur.metadata.generation ?? 1) + (specChanged ? 1 : 0),
-      deletionTimestamp: cur.metadata.deletionTimestamp,
-      resourceVersion: undefined,
-    });
-    if (cur.metadata.deletionTimestamp) {
-      const added = (metadata.finalizers ?? []).filter((f) => !(cur.metadata.finalizers ?? []).includes(f));
-      if (added.length > 0) {
-        throw invalid(
-          "/metadata/finalizers",
-          metadata.finalizers,
-          "no finalizer may be added to an object that is being deleted",
-        );
-      }
-    }
-    if (specChanged) {
-      const refused = this.#validateUpdate(cur, { ...cur, spec: desired.spec ?? {} });
-      if (refused.length > 0) {
-        throw new PvcError(
-          ErrorCodes.VALIDATION_FAILED,
-          refused.map((f) => `${f.pointer}: ${f.message} (got ${JSON.stringify(f.value)})`).join("\n"),
-          { details: { fields: refused } },
-        );
-      }
-    }
-    const next: Resource = {
-      apiVersion: desired.apiVersion ?? cur.apiVersion,
-      kind: info.kind,
-      metadata,
-      spec: desired.spec ?? {},
-    };
+    const { next, specChanged } = nextObject(cur, desired, info.kind);
+    const metadata = next.metadata;
+    if (specChanged) refuseUpdate(this.#validateUpdate(cur, { ...cur, spec: desired.spec ?? {} }));
     const unchanged = isDeepStrictEqual(objectBody(cur), next);
     if (unchanged) return deepFreeze(cur);
 
@@ -425,20 +275,8 @@ export class ResourceStore {
         ...(cur.status ? { status: cur.status } : {}),
       });
     } catch (err) {
-      throw this.#writeError(err, info, name);
+      throw writeError(err, info.kind, name, this.layout.root);
     }
-  }
-
-  #writeError(err: unknown, info: KindInfo, name: string): unknown {
-    if (err instanceof PvcError && err.code === ErrorCodes.ZK_BAD_VERSION) {
-      return conflict(info.kind, name, "it changed while we wrote it");
-    }
-    if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) {
-      // The failing op tells whether the object itself or a guard is missing.
-      if (err instanceof ZkMultiError && !err.failedOp.path.startsWith(this.layout.root)) return err;
-      return notFound(info.kind, name);
-    }
-    return err;
   }
 
   async #remove(info: KindInfo, current: Stored): Promise<void> {
@@ -449,7 +287,7 @@ export class ResourceStore {
         { op: "delete", path: this.layout.object(info.plural, name), version: current.objVersion },
       ]);
     } catch (err) {
-      throw this.#writeError(err, info, name);
+      throw writeError(err, info.kind, name, this.layout.root);
     }
     // Events belong to the object; they are not part of its state, so a failure here is only logged by callers.
     await this.zk.deleteRecursive(this.layout.eventsDir(info.plural, name)).catch(() => undefined);
@@ -580,7 +418,7 @@ export class ResourceStore {
         await this.#remove(info, current);
         return deepFreeze(cur);
       } catch (err) {
-        const e = this.#writeError(err, info, name);
+        const e = writeError(err, info.kind, name, this.layout.root);
         if (
           !options.resourceVersion &&
           e instanceof PvcError &&
@@ -612,7 +450,7 @@ export class ResourceStore {
       const stat = results[results.length - 1].stat;
       return stat?.mzxid ?? "";
     } catch (err) {
-      throw this.#writeError(err, info, name);
+      throw writeError(err, info.kind, name, this.layout.root);
     }
   }
 
