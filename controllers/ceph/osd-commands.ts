@@ -2,7 +2,7 @@
  * OSD add and remove (PVC's manual: POST and DELETE /api/v1/storage/ceph/osd): the commands PVC
  * v0.6's node daemon ran (node-daemon/pvcd/CephInstance.py add_osd/remove_osd), as data, their
  * pre-flight, and their runner. CephClusterOps (cluster-ops.ts) is the only caller; the facade
- * validates the request (api/v1/storage-osd.ts) and shapes the answer.
+ * validates the request (api/v1/storage/osd.ts) and shapes the answer.
  *
  * These commands act on a node's block devices, so they run only on that node, and only after a
  * pre-flight shows that each one can run there (the node is this host, the device is a block
