@@ -18,6 +18,7 @@ import { createLogger } from "../api/logging.ts";
 import { buildServer } from "../api/server.ts";
 import { EndedSessions } from "../api/sessions.ts";
 import type { FacadePlugin } from "../api/v1/facade.ts";
+import { cephClusterOps } from "../controllers/ceph/cluster-ops.ts";
 import { controllerContext } from "../controllers/context.ts";
 import { kindControllers as defaultControllers } from "../controllers/index.ts";
 import type { ControllerContext, KindController } from "../controllers/types.ts";
@@ -27,6 +28,7 @@ import type { Config } from "./config.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
 import { guardStore, startGitOps } from "./gitops/index.ts";
 import { PvcKeys } from "./pvc/keys.ts";
+import { PvcReader } from "./pvc/reader.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
 import { checkImmutable, validateResource } from "./resources/validate.ts";
 import { LeaderElector } from "./runtime/leader.ts";
@@ -169,6 +171,7 @@ async function assemble(
   const informer = typedInformers(byKind(informers, "informer"));
   const events = new EventRecorder(zk, store.layout);
   const pvc = new PvcKeys(config.reconciler.pvcRoot);
+  const reader = new PvcReader(zk, pvc);
 
   const elector = new LeaderElector({
     zk,
@@ -176,6 +179,12 @@ async function assemble(
     identity: options.identity ?? `${hostname()}:${process.pid}`,
     logger,
   });
+  // One Ceph client for the controllers and the facade's cluster operations (a test may give its own).
+  const given = options.services?.[CEPH_SERVICE];
+  const ceph =
+    given instanceof CephClient
+      ? given
+      : new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() });
   const ctx: ControllerContext = controllerContext({
     zk,
     store,
@@ -189,13 +198,9 @@ async function assemble(
       cephPollIntervalMs: config.reconciler.cephPollIntervalMs,
       concurrency: config.reconciler.controllerConcurrency,
     },
-    services: {
-      [CEPH_SERVICE]: new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() }),
-      ...options.services,
-    },
+    services: { [CEPH_SERVICE]: ceph, ...options.services },
   });
-  const ceph = ctx.services[CEPH_SERVICE];
-  if (ceph instanceof CephClient) registerCephReachability(metrics.registry, ceph.reachability);
+  registerCephReachability(metrics.registry, ceph.reachability);
   const manager = new Manager({
     controllers: (options.kindControllers ?? defaultControllers).map((k) => k.create(ctx)),
     elector,
@@ -248,10 +253,10 @@ async function assemble(
       store: guardStore(store),
       informer,
       events,
-      pvc,
+      pvc: reader,
+      cephOps: cephClusterOps({ zk, pvc, ceph, reader }),
       waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs,
       logger,
-      services: ctx.services,
     },
     extraFacadeGroups: options.extraFacadeGroups,
     metrics,

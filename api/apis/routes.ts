@@ -16,7 +16,7 @@
  * nothing stored. Reads of single objects and lists go to ZooKeeper (read-your-writes); watches are
  * served by the watch cache. Errors are Status documents (status.ts).
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
 import { KINDS, type KindInfo, lookupKind } from "../../src/resources/kinds.ts";
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, type Resource } from "../../src/resources/types.ts";
@@ -115,8 +115,8 @@ function discovery() {
   };
 }
 
-export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, watchCache, events }) => {
-  addContentParsers(app);
+/** Errors and unknown paths of this scope as Status documents. */
+function answerErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const status = statusCodeOf(err);
     if (status >= 500) request.log.error({ err }, "apis: request failed");
@@ -131,7 +131,10 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
         ),
       );
   });
+}
 
+/** GET /apis and GET /apis/<group>/v1: what is served. */
+function discoveryRoutes(app: FastifyInstance): void {
   app.get("/", async () => ({
     kind: "APIGroupList",
     apiVersion: "v1",
@@ -144,7 +147,10 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
     ],
   }));
   app.get(GROUP_PATH, async () => discovery());
+}
 
+/** /<plural>: list or watch, and create. */
+function collectionRoutes(app: FastifyInstance, { store, watchCache }: ApisOptions): void {
   app.get(`${GROUP_PATH}/:plural`, async (request: Req<PluralParams>, reply: FastifyReply) => {
     const info = kindOf(request.params.plural);
     const q = request.query;
@@ -168,7 +174,10 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
     const created = await store.create(doc, { dryRun: dryRun(request.query) });
     return reply.code(201).send(created);
   });
+}
 
+/** /<plural>/<name>: read, replace, patch or apply, delete. */
+function objectRoutes(app: FastifyInstance, { store }: ApisOptions): void {
   app.get(`${GROUP_PATH}/:plural/:name`, async (request: Req<NameParams>) => {
     const info = kindOf(request.params.plural);
     return store.get(info.kind, request.params.name);
@@ -205,7 +214,10 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
       text(request.query, "resourceVersion") ?? (typeof fromBody === "string" ? fromBody : undefined);
     return store.delete(info.kind, request.params.name, { dryRun: dryRun(request.query), resourceVersion });
   });
+}
 
+/** /<plural>/<name>/status and /events. */
+function subresourceRoutes(app: FastifyInstance, { store, events }: ApisOptions): void {
   app.get(`${GROUP_PATH}/:plural/:name/status`, async (request: Req<NameParams>) => {
     const info = kindOf(request.params.plural);
     return store.get(info.kind, request.params.name);
@@ -223,6 +235,15 @@ export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, { store, wat
       items,
     };
   });
+}
+
+export const apisApi: FastifyPluginAsync<ApisOptions> = async (app, options) => {
+  addContentParsers(app);
+  answerErrors(app);
+  discoveryRoutes(app);
+  collectionRoutes(app, options);
+  objectRoutes(app, options);
+  subresourceRoutes(app, options);
 };
 
 /** For the root error handler: the same Status answer outside the /apis scope. */

@@ -35,6 +35,9 @@ export function refused(verdict: WaitVerdict): boolean {
   return !verdict.ok && verdict.converging !== true;
 }
 
+/** What a wait needs of the object written (any kind's typed object): kind, name, uid, generation. */
+export type Written = Pick<Resource, "kind" | "metadata">;
+
 export interface WaitOptions {
   /** The message of success; a function gets the converged object. */
   success: string | ((resource: Resource) => string);
@@ -109,7 +112,7 @@ function seconds(ms: number): string {
  */
 export function waitForConvergence(
   deps: WaitDeps,
-  written: Resource,
+  written: Written,
   options: WaitOptions,
 ): Promise<WaitVerdict> {
   const timeoutMs = options.timeoutMs ?? deps.waitTimeoutMs;
@@ -177,7 +180,7 @@ export async function writeAndWait(
  */
 export function waitForDeletion(
   deps: WaitDeps,
-  deleted: Resource,
+  deleted: Written,
   options: { success: string; timeoutMs?: number },
 ): Promise<Verdict> {
   const timeoutMs = options.timeoutMs ?? deps.waitTimeoutMs;

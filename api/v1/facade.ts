@@ -18,11 +18,17 @@
  *
  * Errors may simply be thrown: the facade's error handler answers the manual's way (GET: 404 for
  * NOT_FOUND, 400 for bad values; POST/PUT/DELETE: 510), always as `{"message": …}`.
+ *
+ * A facade translates: it reads from the informers or `deps.pvc` (typed reads of PVC's keys),
+ * writes resources through `deps.store`, and calls `deps.cephOps` for the few Ceph operations that
+ * are no resource. It never reaches ZooKeeper, Ceph, a process or a controller itself
+ * (scripts/code-shape.ts checks this), and decides on a verdict's `ok`/`converging`, never its text.
  */
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import type { CephClusterOps } from "../../src/ceph/cluster-ops.ts";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
-import type { PvcKeys } from "../../src/pvc/keys.ts";
+import type { PvcReader } from "../../src/pvc/reader.ts";
 import type { ObjectOf } from "../../src/resources/specs.ts";
 import type { FieldError } from "../../src/resources/types.ts";
 import type { EventRecorder } from "../../src/store/events.ts";
@@ -34,12 +40,12 @@ export interface FacadeDeps {
   /** Started, synced informers by kind name (reads should come from here: no ZooKeeper round trip). */
   informer<K extends string>(kind: K): Informer<ObjectOf<K>>;
   events: EventRecorder;
-  /** PVC's own keys, for the few answers that read what the node daemons write. */
-  pvc: PvcKeys;
+  /** Reads of PVC's own keys, for the answers that show what the node daemons and mirrors write. */
+  pvc: PvcReader;
+  /** The manual's Ceph operations that are no resource (flags, OSD in/out, add/remove). */
+  cephOps: CephClusterOps;
   /** How long a write waits for the controller's verdict (config `reconciler.facade_wait_timeout`). */
   waitTimeoutMs: number;
-  /** The services the controllers get too (e.g. the Ceph client under `ceph`), by name. */
-  services: Readonly<Record<string, unknown>>;
   logger: Logger;
 }
 
@@ -48,6 +54,16 @@ export interface FacadeOptions {
 }
 
 export type FacadePlugin = FastifyPluginAsync<FacadeOptions>;
+
+/** A facade request with its path parameters (`/network/:network` → `{ network: string }`). */
+export type FacadeRequest<Params = unknown> = FastifyRequest<{ Params: Params }>;
+
+/** A named route handler of a facade group: it gets the deps, the request and the reply. */
+export type FacadeHandler<Params = unknown> = (
+  deps: FacadeDeps,
+  request: FacadeRequest<Params>,
+  reply: FastifyReply,
+) => Promise<unknown>;
 
 /** The outcome of a facade write: 200 with `message` when ok, 510 otherwise. */
 export interface Verdict {

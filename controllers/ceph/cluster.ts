@@ -9,8 +9,8 @@
  *   `ceph osd df` (utilization, var, pgs, kb, weight, reweight) and `ceph osd status` (node, used,
  *   avail, wr_ops, wr_data, rd_ops, rd_data, state). OSDs that left the cluster leave the mirror.
  *
- * There is no OSD kind: OSD in/out and cluster flags are imperative commands of the facade, which
- * calls `refreshCephCluster` afterwards so that its answer reflects them.
+ * There is no OSD kind: OSD in/out and cluster flags are imperative operations (cluster-ops.ts,
+ * called by the facade), which call `refreshCephCluster` afterwards so that the answer reflects them.
  */
 import type { CephClient } from "../../src/ceph/client.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
@@ -93,7 +93,7 @@ export async function desiredOsdTree(ceph: CephClient, pvc: PvcKeys): Promise<Ma
 
 /**
  * One refresh of `/ceph`, `/ceph/radosdf` and `/ceph/osds`, planned against a fresh read of those
- * keys and written in one multi; returns the changed paths. The facade calls it after OSD and
+ * keys and written in one multi; returns the changed paths. CephClusterOps calls it after OSD and
  * flag commands, so it needs no controller context.
  */
 export async function refreshCephCluster(deps: {

@@ -19,6 +19,7 @@ import { isUnavailable } from "../../src/ceph/run.ts";
 import type { RbdLsEntry } from "../../src/ceph/types.ts";
 import { type ErrorCode, ErrorCodes, PvcError } from "../../src/errors.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
+import { MIRRORED } from "../../src/resources/statuses.ts";
 import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { reconciling } from "../../src/runtime/conditions.ts";
 import type { Reconciler } from "../../src/runtime/controller.ts";
@@ -32,11 +33,11 @@ export const POOL_FINALIZER = `${GROUP}/cephpool`;
 export const VOLUME_FINALIZER = `${GROUP}/cephvolume`;
 export const SNAPSHOT_FINALIZER = `${GROUP}/cephsnapshot`;
 
-export { ADOPT_ANNOTATION } from "../../src/resources/annotations.ts";
-/** CephVolume only: the image to rename into this volume (the facade's PUT name=). */
-export const RENAME_FROM_ANNOTATION = `${GROUP}/rename-from`;
-/** CephVolume only, with rename-from: the rbd image id that must be the one renamed/adopted. */
-export const IMAGE_ID_ANNOTATION = `${GROUP}/image-id`;
+export {
+  ADOPT_ANNOTATION,
+  IMAGE_ID_ANNOTATION,
+  RENAME_FROM_ANNOTATION,
+} from "../../src/resources/annotations.ts";
 
 /** An intent recorded before a creating side effect. */
 export interface PendingCreate {
@@ -334,12 +335,8 @@ export function isReadyStatus(res: Resource<unknown> | undefined): boolean {
   return (res?.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
-/**
- * CephVolume's second condition: True when PVC's keys for the image (`/ceph/volumes/<pool>/<volume>`
- * with `stats` from `rbd info`, and the `/ceph/snapshots/<pool>/<volume>` parent) are written for
- * the image the status names. A created volume is Ready (usable) before that; see volume.ts.
- */
-export const MIRRORED = "Mirrored";
+/** CephVolume's second condition (src/resources/statuses.ts says what it means). */
+export { MIRRORED };
 
 export function isMirroredStatus(res: Resource<unknown> | undefined): boolean {
   return (res?.status?.conditions ?? []).some((c) => c.type === MIRRORED && c.status === "True");

@@ -23,3 +23,11 @@ export interface NetworkStatus extends ResourceStatus {
   /** With driftPolicy Report: the owned keys changed out of band and kept (subtrees by their root). */
   drift?: string[];
 }
+
+/**
+ * CephVolume's second condition: True when PVC's keys for the image (`/ceph/volumes/<pool>/<volume>`
+ * with `stats` from `rbd info`, and the `/ceph/snapshots/<pool>/<volume>` parent) are written for
+ * the image the status names. A created volume is Ready (usable) before that (controllers/ceph/volume.ts);
+ * the storage facade waits for it too, as v0.6 answered only after writing those keys.
+ */
+export const MIRRORED = "Mirrored";

@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatBytesToHuman, parseReplcfg } from "../../api/v1/storage.ts";
+import { deviceProblem, parseWeight } from "../../api/v1/storage/osd.ts";
+import { parseReplcfg } from "../../api/v1/storage/pool.ts";
+import { formatBytesToHuman } from "../../api/v1/storage/volume.ts";
+import { parseOsdStatusTable } from "../../controllers/ceph/cluster.ts";
+import { createdAfterIntent } from "../../controllers/ceph/common.ts";
 import {
-  deviceProblem,
   type HostFacts,
   osdAddCommands,
   osdRemoveCommands,
-  parseWeight,
   preflight,
-} from "../../api/v1/storage-osd.ts";
-import { parseOsdStatusTable } from "../../controllers/ceph/cluster.ts";
-import { createdAfterIntent } from "../../controllers/ceph/common.ts";
+} from "../../controllers/ceph/osd-commands.ts";
 import { poolDrift } from "../../controllers/ceph/pool.ts";
 import { imagePrints } from "../../controllers/ceph/volume.ts";
 import { failureError } from "../../src/ceph/run.ts";

@@ -1,6 +1,8 @@
 /**
- * OSD add and remove for /api/v1/storage/ceph/osd: the validation PVC v0.6 does, and the commands
- * its node daemon ran (node-daemon/pvcd/CephInstance.py add_osd/remove_osd), as data.
+ * OSD add and remove (PVC's manual: POST and DELETE /api/v1/storage/ceph/osd): the commands PVC
+ * v0.6's node daemon ran (node-daemon/pvcd/CephInstance.py add_osd/remove_osd), as data, their
+ * pre-flight, and their runner. CephClusterOps (cluster-ops.ts) is the only caller; the facade
+ * validates the request (api/v1/storage/osd.ts) and shapes the answer.
  *
  * These commands act on a node's block devices, so they run only on that node, and only after a
  * pre-flight shows that each one can run there (the node is this host, the device is a block
@@ -18,23 +20,6 @@ const STEP_TIMEOUT_MS = 600_000;
 
 /** One command: argv, no shell. */
 export type Command = readonly string[];
-
-export const DEVICE_RE = /^\/dev\/[A-Za-z0-9][A-Za-z0-9/_.:-]*$/;
-
-/** PVC's weight: a positive decimal (CRUSH weights are usually the disk size in TiB, or 1.0). */
-export function parseWeight(text: string): number | undefined {
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return undefined;
-  const w = Number(text);
-  return w > 0 && Number.isFinite(w) ? w : undefined;
-}
-
-/** Why a device path is refused, or undefined when it is acceptable. */
-export function deviceProblem(device: string): string | undefined {
-  if (!DEVICE_RE.test(device) || device.split("/").includes("..")) {
-    return `ERROR: Block device '${device}' is not valid: give a device path such as /dev/sdb.`;
-  }
-  return undefined;
-}
 
 /**
  * The commands that add an OSD on `device` of `node` (PVC's add_osd, less its placeholder
