@@ -9,6 +9,7 @@
  * once through the mirror, so drift is repaired in milliseconds; leases are observed, never
  * touched. Deletion (behind a finalizer) removes the subtree.
  */
+import { plural } from "../../src/plural.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { NetworkSpec } from "../../src/resources/specs.ts";
@@ -284,7 +285,7 @@ export const networkController: KindController = {
       } else if (observed.size === 0) {
         record("Created", `Created ${pvc.network(spec.vni)}`);
       } else {
-        record("Updated", `Updated ${plan.changed.length} keys under ${pvc.network(spec.vni)}`);
+        record("Updated", `Updated ${plural(plan.changed.length, "key")} under ${pvc.network(spec.vni)}`);
       }
       return undefined;
     }
