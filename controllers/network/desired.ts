@@ -1,6 +1,6 @@
 /**
  * The PVC keys a Network resource stands for, exactly as PVC's add_network writes them
- * (shared/docs/pvc-zookeeper-layout.md): description as the root's value, the value keys (an
+ * (docs/pvc-zookeeper-layout.md): description as the root's value, the value keys (an
  * empty string where PVC leaves a key empty, `True`/`False` flags), the empty parents, static
  * leases under dhcp4_reservations/<mac>, and ACLs under firewall_rules/<in|out>/<description>
  * with a contiguous 0-based order.
