@@ -20,6 +20,7 @@ import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
 import { APIS_PREFIX, type ApisOptions, apisApi, sendStatus } from "./apis/routes.ts";
 import { AuthGate, type AuthSettings, installAuthGate } from "./auth.ts";
 import { healthApi, type Readiness } from "./health.ts";
+import { RequestLog } from "./logging.ts";
 import type { FacadeDeps, FacadePlugin } from "./v1/facade.ts";
 import { V1_PREFIX, v1Api } from "./v1/index.ts";
 
@@ -66,6 +67,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
     loggerInstance,
+    // One debug line per request, not two at info: they drowned everything else (see logging.ts).
+    logController: new RequestLog(),
     genReqId: requestId,
     bodyLimit: BODY_LIMIT_BYTES,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),

@@ -41,6 +41,11 @@ export const ErrorCodes = {
   // Hollow node simulator (src/sim)
   /** A domain's libvirt XML has no usable <domain>/<memory>: the simulated libvirt refuses to start it. */
   SIM_DOMAIN_XML_INVALID: "SIM_DOMAIN_XML_INVALID",
+  // libvirt XML (src/resources/domain-xml.ts, libvirt-xml.ts)
+  /** Not a well-formed XML document we accept (DOCTYPE, too large, malformed), or not a usable libvirt domain. */
+  XML_INVALID: "XML_INVALID",
+  /** A structured libvirt domain description that cannot be built into XML (a bad name, uuid, MAC, size…). */
+  LIBVIRT_DOMAIN_INVALID: "LIBVIRT_DOMAIN_INVALID",
   // Ceph CLI (src/ceph), continued
   /** The object still has children: e.g. `rbd rm` of an image that has snapshots (errno 39). */
   CEPH_ENOTEMPTY: "CEPH_ENOTEMPTY",

@@ -10,6 +10,7 @@
  * kept and reported); leases are observed, never touched. Deletion (behind a finalizer) removes
  * the subtree.
  */
+import { plural } from "../../src/plural.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
 import { desiredNetworkTree, ignoredOnBridged } from "../../src/pvc/network-tree.ts";
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
@@ -288,7 +289,10 @@ class NetworkReconciler {
     } else if (p.observedKeys === 0) {
       void events.normal("Created", `Created ${pvc.network(net.spec.vni)}`);
     } else {
-      void events.normal("Updated", `Updated ${p.changed.length} keys under ${pvc.network(net.spec.vni)}`);
+      void events.normal(
+        "Updated",
+        `Updated ${plural(p.changed.length, "key")} under ${pvc.network(net.spec.vni)}`,
+      );
     }
   }
 

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { CephClient } from "../ceph/client.ts";
 import { toYaml } from "../client/format.ts";
 import { importCluster } from "../client/import.ts";
+import { plural } from "../plural.ts";
 import { PvcKeys } from "../pvc/keys.ts";
 import { ZkClient } from "../zk/client.ts";
 
@@ -54,7 +55,7 @@ export function registerImportCommand(program: Command): void {
         await mkdir(opts.out, { recursive: true });
         for (const [file, docs] of byFile) {
           await writeFile(join(opts.out, file), `${header}${docs.join("---\n")}`);
-          process.stderr.write(`wrote ${join(opts.out, file)} (${docs.length} objects)\n`);
+          process.stderr.write(`wrote ${join(opts.out, file)} (${plural(docs.length, "object")})\n`);
         }
         if (byFile.size === 0) process.stderr.write("nothing to import: no networks or Ceph objects found\n");
       } else {

@@ -2,6 +2,7 @@
  * The `pvcctl` command. Each subsystem registers its own command group; this file only lists them
  * and turns errors into one line and an exit code (0 ok, 1 failure, 2 usage error).
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
 import { registerResourceCommands } from "./resources.ts";
@@ -9,8 +10,14 @@ import { registerServeCommands } from "./serve.ts";
 import { registerSimCommands } from "./sim.ts";
 import { registerStackCommands } from "./stack.ts";
 
+/** The version people install: package.json's, read at run time (there is no build step to stamp it). */
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
 const program = new Command("pvcctl")
   .description("declarative control plane for PVC")
+  .version(version, "-V, --version", "print the version of pvcctl")
   .option("-v, --verbose", "print stack traces with errors")
   // Before the register calls: subcommands inherit it, and we choose the exit codes below.
   .exitOverride();

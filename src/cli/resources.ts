@@ -23,6 +23,7 @@ import { objectDiff } from "../client/diff.ts";
 import { describeText, eventsTable, isReadyNow, resourceTable, toYaml } from "../client/format.ts";
 import { formatProblem, type ManifestSet, readManifests } from "../client/manifests.ts";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { plural } from "../plural.ts";
 import { KINDS, type KindInfo, lookupKind, sortForApply, sortForDelete } from "../resources/kinds.ts";
 import type { Resource } from "../resources/types.ts";
 import { registerImportCommand } from "./import.ts";
@@ -113,7 +114,7 @@ async function readAllValid(files: string[], verb: string): Promise<ManifestSet>
     const docs = new Set(set.problems.map((p) => `${p.file}#${p.index ?? 0}`)).size;
     throw new PvcError(
       ErrorCodes.VALIDATION_FAILED,
-      `${set.problems.length === 1 ? "1 problem" : `${set.problems.length} problems`} in ${docs === 1 ? "1 document" : `${docs} documents`}; nothing was ${verb}`,
+      `${plural(set.problems.length, "problem")} in ${plural(docs, "document")}; nothing was ${verb}`,
     );
   }
   return set;
@@ -197,14 +198,14 @@ export function registerResourceCommands(program: Command): void {
           err(`${label({ kind: l.item.kind, metadata: { name: l.item.name } })} not ready: ${l.why}`);
         throw new PvcError(
           ErrorCodes.INTERNAL,
-          `timed out after ${humanDuration(timeoutMs)}: ${left.length} of ${items.length} objects not Ready`,
+          `timed out after ${humanDuration(timeoutMs)}: ${left.length} of ${plural(items.length, "object")} not Ready`,
         );
       }
     }
     if (outcome.failures > 0) {
       throw new PvcError(
         ErrorCodes.INTERNAL,
-        `${outcome.failures} of ${docs.length + outcome.pruned.length} objects failed`,
+        `${outcome.failures} of ${plural(docs.length + outcome.pruned.length, "object")} failed`,
       );
     }
   });
@@ -228,13 +229,28 @@ export function registerResourceCommands(program: Command): void {
     const client = clientFor(opts);
     const color = opts.color === undefined ? Boolean(process.stdout.isTTY) : opts.color;
     let changed = 0;
+    const refused: string[] = [];
     for (const d of set.docs) {
       const live = await client.tryGet(d.resource.kind, d.resource.metadata.name);
+      if (!live && lookupKind(d.resource.kind)?.userCreatable === false) {
+        // A creation diff would be a promise apply cannot keep: the server refuses to create it.
+        refused.push(label(d.resource));
+        err(
+          `${label(d.resource)}: does not exist, and ${d.resource.kind} objects are created by the cluster: apply would be refused (${d.file} document ${d.index}, line ${d.line})`,
+        );
+        continue;
+      }
       const text = objectDiff(label(d.resource), live, desiredOf(d, opts.applyset), { color });
       if (text) {
         changed++;
         process.stdout.write(text);
       }
+    }
+    if (refused.length > 0) {
+      throw new PvcError(
+        ErrorCodes.FORBIDDEN,
+        `apply would be refused for ${plural(refused.length, "object")} (${refused.join(", ")}): the cluster creates them`,
+      );
     }
     if (changed > 0 && opts.exitCode) process.exitCode = 1;
   });
@@ -377,7 +393,7 @@ export function registerResourceCommands(program: Command): void {
       }
     }
     if (failures > 0)
-      throw new PvcError(ErrorCodes.INTERNAL, `${failures} of ${targets.length} deletes failed`);
+      throw new PvcError(ErrorCodes.INTERNAL, `${failures} of ${plural(targets.length, "delete")} failed`);
   });
 
   // wait

@@ -6,13 +6,15 @@
  * - `up [--dir DIR] [--config FILE] [--port N]`: the README's "bring up the whole thing": the local
  *   stack (started if it does not run; it keeps running after `up` stops), then the API and the
  *   controllers against it with a generated dev config (auth off, 127.0.0.1:7370).
- * Progress and how to reach the API go to stderr; stdout carries the server's JSON log lines.
+ * Progress and how to reach the API go to stderr; stdout carries the server's log: readable lines on
+ * a terminal, pino's JSON lines otherwise (`--log-format`), at the config's level or `--log-level`.
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from "../../api/logging.ts";
 import { type App, startApp } from "../app.ts";
-import { type Config, DEFAULT_LISTEN_PORT, devConfig, loadConfig } from "../config.ts";
+import { type Config, DEFAULT_LISTEN_PORT, devConfig, type LogLevel, loadConfig } from "../config.ts";
 import { GITOPS_DIR_ENV, startGitOpsFor } from "../gitops/index.ts";
 import { API_GROUP } from "../resources/types.ts";
 import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../stack/settings.ts";
@@ -39,12 +41,43 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** `--log-level` and `--log-format`, shared by serve and up. */
+interface LogOptions {
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function withLogOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "log level (default: the config's reconciler.log_level, else info)",
+      ).choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "log lines as JSON or readable (default: readable on a terminal)",
+      ).choices(LOG_FORMATS),
+    );
+}
+
 /** Serves until a signal, then stops gracefully. `extras` run after the start and stop before the app. */
 async function runInForeground(
   config: Config,
+  log: LogOptions,
   extras: Array<(app: App) => Promise<() => Promise<void>>> = [],
 ) {
-  const app = await startApp(config);
+  // The flag wins over the file, as for every other setting given both ways.
+  if (log.logLevel) config.reconciler.logLevel = log.logLevel;
+  const logger = createLogger({
+    level: config.reconciler.logLevel,
+    format: log.logFormat ?? defaultLogFormat(process.stdout),
+  });
+  const app = await startApp(config, { logger });
   const stops: Array<() => Promise<void>> = [];
   try {
     for (const start of extras) stops.push(await start(app));
@@ -62,7 +95,7 @@ function gitOpsOf(dir: string | false): (app: App) => Promise<() => Promise<void
   return async (app) => (dir === false ? async () => undefined : startGitOpsFor(app, resolve(dir)));
 }
 
-interface UpOptions {
+interface UpOptions extends LogOptions {
   dir: string;
   config?: string;
   port: number;
@@ -71,15 +104,16 @@ interface UpOptions {
 }
 
 export function registerServeCommands(program: Command): void {
-  program
-    .command("serve")
-    .description("run the API and the controllers in the foreground until SIGINT/SIGTERM")
-    .option("--config <file>", "configuration file (pvc-api.yaml structure); default: $PVC_CONFIG_FILE")
-    .action(async (o: { config?: string }) => {
-      await runInForeground(loadConfig(o.config));
-    });
+  withLogOptions(
+    program
+      .command("serve")
+      .description("run the API and the controllers in the foreground until SIGINT/SIGTERM")
+      .option("--config <file>", "configuration file (pvc-api.yaml structure); default: $PVC_CONFIG_FILE"),
+  ).action(async (o: { config?: string } & LogOptions) => {
+    await runInForeground(loadConfig(o.config), o);
+  });
 
-  program
+  const up = program
     .command("up")
     .description(
       "bring up the whole thing: the local stack (if it does not run), then the API and the controllers in the foreground",
@@ -100,35 +134,35 @@ export function registerServeCommands(program: Command): void {
         .env(GITOPS_DIR_ENV)
         .default("manifests"),
     )
-    .option("--no-gitops", "do not watch a GitOps folder")
-    .action(async (o: UpOptions) => {
-      const stack = await stackUp({
-        dir: o.dir,
-        settings: DEFAULT_SETTINGS,
-        install: true,
-        progress: (m) => say(`stack: ${m}`),
-      });
-      const config = o.config
-        ? loadConfig(o.config)
-        : devConfig({
-            connectString: stack.env.PVC_ZK_CONNECT,
-            cephConf: stack.env.CEPH_CONF,
-            listenPort: o.port,
-          });
-      say(
-        `stack: ${stack.alreadyRunning ? "already running" : "started"} in ${stack.record.dir} (ZooKeeper ` +
-          `${stack.env.PVC_ZK_CONNECT}); it keeps running after this stops: pvcctl stack down --dir ${o.dir}`,
-      );
-      const tips = async (app: App) => {
-        say(
-          [
-            `api: ${app.url}${config.api.auth.enabled ? "" : " (authentication off)"}`,
-            `  try: curl ${app.url}/api/v1`,
-            `       curl ${app.url}/apis/${API_GROUP}/v1`,
-          ].join("\n"),
-        );
-        return async () => undefined;
-      };
-      await runInForeground(config, [tips, gitOpsOf(o.gitops)]);
+    .option("--no-gitops", "do not watch a GitOps folder");
+  withLogOptions(up).action(async (o: UpOptions) => {
+    const stack = await stackUp({
+      dir: o.dir,
+      settings: DEFAULT_SETTINGS,
+      install: true,
+      progress: (m) => say(`stack: ${m}`),
     });
+    const config = o.config
+      ? loadConfig(o.config)
+      : devConfig({
+          connectString: stack.env.PVC_ZK_CONNECT,
+          cephConf: stack.env.CEPH_CONF,
+          listenPort: o.port,
+        });
+    say(
+      `stack: ${stack.alreadyRunning ? "already running" : "started"} in ${stack.record.dir} (ZooKeeper ` +
+        `${stack.env.PVC_ZK_CONNECT}); it keeps running after this stops: pvcctl stack down --dir ${o.dir}`,
+    );
+    const tips = async (app: App) => {
+      say(
+        [
+          `api: ${app.url}${config.api.auth.enabled ? "" : " (authentication off)"}`,
+          `  try: curl ${app.url}/api/v1`,
+          `       curl ${app.url}/apis/${API_GROUP}/v1`,
+        ].join("\n"),
+      );
+      return async () => undefined;
+    };
+    await runInForeground(config, o, [tips, gitOpsOf(o.gitops)]);
+  });
 }

@@ -27,6 +27,7 @@ import type { Logger } from "pino";
 import { type ManifestDoc, type ManifestProblem, resourceKey } from "../client/manifests.ts";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { mapLimit } from "../map-limit.ts";
+import { plural } from "../plural.ts";
 import { lookupKind, sortForDelete } from "../resources/kinds.ts";
 import type { Condition, Resource, ResourceStatus } from "../resources/types.ts";
 import { checkImmutable, shortValue } from "../resources/validate.ts";
@@ -153,11 +154,11 @@ export function pruneGuard(
 ): string | undefined {
   if (leaving === 0 || previous === 0) return undefined;
   if (declared === 0 && held === 0) {
-    return `the folder declares no objects now; refusing to prune all ${previous} objects it owned (an emptied or unmounted folder looks like this). Restore the files, or set prune.force: true in .pvc-gitops.yaml to prune them`;
+    return `the folder declares no objects now; refusing to prune all ${plural(previous, "object")} it owned (an emptied or unmounted folder looks like this). Restore the files, or set prune.force: true in .pvc-gitops.yaml to prune them`;
   }
   const share = leaving / previous;
   if (share > settings.prune.maxFraction) {
-    return `${leaving} of the ${previous} objects the folder owned (${pct(share)}) left it, more than prune.maxFraction ${pct(settings.prune.maxFraction)}; refusing to prune any. Restore the files, raise prune.maxFraction or set prune.force: true in .pvc-gitops.yaml`;
+    return `${leaving} of the ${plural(previous, "object")} the folder owned (${pct(share)}) left it, more than prune.maxFraction ${pct(settings.prune.maxFraction)}; refusing to prune any. Restore the files, raise prune.maxFraction or set prune.force: true in .pvc-gitops.yaml`;
   }
   return undefined;
 }
@@ -440,13 +441,13 @@ function conditionFor(result: SyncResult, generation: number | undefined): Retur
   if (result.errors.length > 0) {
     return stalled(
       "ApplyFailed",
-      `${result.errors.length} object(s) failed; first: ${formatSyncError(result.errors[0])}`,
+      `${plural(result.errors.length, "object")} failed; first: ${formatSyncError(result.errors[0])}`,
       generation,
     );
   }
   return ready(
     "Synced",
-    `${result.objects} objects from ${result.files} files in sync at revision ${result.revision}`,
+    `${plural(result.objects, "object")} from ${plural(result.files, "file")} in sync at revision ${result.revision}`,
     generation,
   );
 }

@@ -1,6 +1,6 @@
 /**
  * PVC's ZooKeeper paths: the one place in the project that knows them. Everything that reads or
- * writes a PVC key builds its path here (see /work/shared/docs/pvc-zookeeper-layout.md for what
+ * writes a PVC key builds its path here (see docs/pvc-zookeeper-layout.md for what
  * the values mean). Pure path builders, no I/O.
  *
  * All paths hang off a configurable root: PVC itself uses the ZooKeeper root (root ""), tests and

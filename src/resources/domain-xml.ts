@@ -1,22 +1,41 @@
 /**
- * Just enough XML to check a libvirt domain definition the way PVC uses it, without a dependency:
- * PVC parses the XML (`lxml.objectify`), keys the VM by `<uuid>`, names it by `<name>`, and builds
- * `rbdlist` from `<devices><disk type="network"><source protocol="rbd" name="pool/volume">`.
+ * The project's one XML reader, for libvirt domain definitions the way PVC uses them: PVC parses
+ * the XML (`lxml.objectify`), keys the VM by `<uuid>`, names it by `<name>`, and builds `rbdlist`
+ * from `<devices><disk type="network"><source protocol="rbd" name="pool/volume">`.
  *
- * The parser checks well-formedness (one root, balanced tags, quoted attributes, known entities)
- * and builds a small element tree. It expands no custom entities and refuses DOCTYPE outright.
+ * Well-formedness and tree building are fast-xml-parser's (its validator, then its parser in
+ * preserve-order mode). What it does not do, or does too leniently for input from users, is here:
+ * - a size bound before any work (ZooKeeper caps a request at 1 MiB, so no stored domain is larger);
+ * - DOCTYPE and every other `<!` declaration refused, so no entity is ever declared (no billion
+ *   laughs, no external entities); the library's entity processing is switched off altogether;
+ * - entity references decoded here: only XML's five and character references, anything else an
+ *   error (the library would leave an unknown `&custom;` in the text as is);
+ * - `<` inside an attribute value refused (XML forbids it; the validator lets it through);
+ * - element and attribute names kept exactly, with no way to reach `Object.prototype`: the library
+ *   would throw on a tag named `__proto__` and rename one named `toString`, so tag names are handed
+ *   to it with a `<` in front (no XML name can start so), attribute names with its `@_` prefix, and
+ *   our attribute maps have no prototype;
+ * - the validator's messages reworded into the ones this project's callers and users already see
+ *   (`element <name> is not closed`, `duplicate attribute "a"`…), with line and column.
  */
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { ErrorCodes, PvcError } from "../errors.ts";
 
 export interface XmlElement {
   name: string;
+  /** Attribute values (entities decoded). A map without prototype: any attribute name is safe. */
   attrs: Record<string, string>;
   children: XmlElement[];
   /** Concatenated character data directly inside this element (entities decoded). */
   text: string;
 }
 
-export class XmlError extends Error {
-  override name = "XmlError";
+/** Input that is not a well-formed XML document we accept, or not a usable libvirt domain. */
+export class XmlError extends PvcError {
+  constructor(message: string) {
+    super(ErrorCodes.XML_INVALID, message);
+    this.name = "XmlError";
+  }
 }
 
 export interface DomainDisk {
@@ -41,124 +60,183 @@ export interface DomainInfo {
   rbdVolumes: string[];
 }
 
-const NAME = /^[A-Za-z_:][-A-Za-z0-9_:.]*/;
+/** ZooKeeper refuses a request over 1 MiB, so PVC can store no larger domain: refused before parsing. */
+export const MAX_XML_BYTES = 1024 * 1024;
+/** libvirt's domain XML nests about six deep; far deeper is an attack on the stack, not a VM. */
+export const MAX_XML_DEPTH = 64;
+
+const ATTR_PREFIX = "@_";
+const TAG_MARK = "<";
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTR_PREFIX,
+  allowBooleanAttributes: false,
+  // Off: no entity is expanded by the library, DOCTYPE entities least of all (decoded below).
+  processEntities: false,
+  htmlEntities: false,
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  // CDATA apart from text, so that its content is taken literally, never entity-decoded.
+  cdataPropName: "#cdata",
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  maxNestedTags: MAX_XML_DEPTH,
+  // The callbacks that would use a path string are not given: building one per tag costs ~30%.
+  jPath: false,
+  // Idempotent: the library applies it twice to a self-closing tag.
+  transformTagName: (name: string) => (name.startsWith(TAG_MARK) ? name : TAG_MARK + name),
+});
+
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
-function decode(text: string, where: number): string {
+function decode(text: string, where: string): string {
+  if (!text.includes("&")) return text;
   return text.replace(/&([^;\s&]*);?/g, (whole, body: string) => {
-    if (!whole.endsWith(";")) throw new XmlError(`bare "&" at offset ${where}`);
-    if (body in ENTITIES) return ENTITIES[body];
-    const m = body.match(/^#(x[0-9A-Fa-f]+|[0-9]+)$/);
+    if (!whole.endsWith(";")) throw new XmlError(`bare "&" ${where} (write &amp;)`);
+    if (Object.hasOwn(ENTITIES, body)) return ENTITIES[body];
+    const m = body.match(/^#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7})$/);
     if (m) {
       const code = m[1].startsWith("x") ? Number.parseInt(m[1].slice(1), 16) : Number(m[1]);
       if (code > 0 && code <= 0x10ffff) return String.fromCodePoint(code);
     }
-    throw new XmlError(`unknown entity "&${body};" at offset ${where}`);
+    throw new XmlError(`unknown entity "&${body};" ${where}`);
   });
+}
+
+/**
+ * Refuses `<!DOCTYPE`, `<!ENTITY` and any other `<!` that is not a comment or CDATA section. The
+ * library's validator skips a DOCTYPE silently and passes `<!ENTITY …>` inside an element.
+ */
+function refuseDeclarations(xml: string): void {
+  for (let at = xml.indexOf("<!"); at >= 0; at = xml.indexOf("<!", at + 2)) {
+    if (xml.startsWith("<!--", at)) {
+      const end = xml.indexOf("-->", at + 4);
+      if (end < 0) throw new XmlError(`unterminated comment at offset ${at}`);
+      at = end + 1;
+    } else if (xml.startsWith("<![CDATA[", at)) {
+      const end = xml.indexOf("]]>", at + 9);
+      if (end < 0) throw new XmlError(`unterminated CDATA section at offset ${at}`);
+      at = end + 1;
+    } else {
+      const what = xml.slice(at, at + 12).match(/^<!\[?[A-Za-z]*/)?.[0] ?? "<!";
+      throw new XmlError(`DOCTYPE and other declarations are not accepted: "${what}" at offset ${at}`);
+    }
+  }
+}
+
+/** The validator's findings in this project's words; anything unlisted keeps the library's wording. */
+const REWORDED: [RegExp, (m: RegExpMatchArray) => string][] = [
+  [/^Start tag expected\.$/, () => "no root element"],
+  [/^Unclosed tag '(.*)'\.$/, (m) => `element <${m[1]}> is not closed`],
+  [/^Invalid '(\[.*\])' found\.$/, (m) => `element <${lastOpen(m[1])}> is not closed`],
+  [
+    /^Expected closing tag '(.*)' \(opened in line \d+, col \d+\) instead of closing tag '(.*)'\.$/,
+    (m) => `end tag </${m[2]}> does not match <${m[1]}>`,
+  ],
+  [/^Closing tag '(.*)' has not been opened\.$/, (m) => `end tag </${m[1]}> without a start tag`],
+  [
+    /^Closing tag '(.*)' (doesn't have proper closing|can't have attributes)/,
+    (m) => `malformed end tag </${m[1]}>`,
+  ],
+  [/^Attribute '(.*)' is without value\.$/, (m) => `attribute "${m[1]}" is not quoted`],
+  [/^Attribute '(.*)' is repeated\.$/, (m) => `duplicate attribute "${m[1]}"`],
+  [/^boolean attribute '(.*)' is not allowed\.$/, (m) => `attribute "${m[1]}" has no value`],
+  [/^Attribute '(.*)' has no space in starting\.$/, (m) => `expected whitespace before attribute "${m[1]}"`],
+  [/^Attribute '(.*)' is an invalid name\.$/, (m) => `malformed attribute name "${m[1]}"`],
+  [/^Attributes for '(.*)' have open quote\.$/, (m) => `unterminated attribute value in <${m[1]}>`],
+  [/^Tag '(.*)' is an invalid name\.$/, (m) => `malformed start tag: "${m[1]}" is not an element name`],
+  [/^Invalid space after '<'\.$/, () => `malformed start tag: whitespace after "<"`],
+  [/^Multiple possible root nodes found\.$/, () => "a second root element"],
+  [/^char '&' is not expected\.$/, () => `bare "&" (write &amp;)`],
+  [/^(Extra text at the end|char '.*' is not expected\.)$/, () => "text outside the root element"],
+];
+
+function lastOpen(jsonList: string): string {
+  try {
+    const names = JSON.parse(jsonList) as unknown;
+    if (Array.isArray(names) && typeof names[names.length - 1] === "string") return names[names.length - 1];
+  } catch {
+    // Not the list the library used to print: fall through.
+  }
+  return "?";
+}
+
+function validatorProblem(err: { msg: string; line: number; col: number }): string {
+  for (const [pattern, say] of REWORDED) {
+    const m = err.msg.match(pattern);
+    if (m) return `${say(m)} (line ${err.line}, column ${err.col})`;
+  }
+  return `${err.msg.replace(/\.$/, "")} (line ${err.line}, column ${err.col})`;
+}
+
+type OrderedNode = Record<string, unknown>;
+
+/** One element of the library's preserve-order output into ours, decoding entities on the way. */
+function toElement(name: string, node: OrderedNode): XmlElement {
+  const element: XmlElement = { name, attrs: Object.create(null), children: [], text: "" };
+  const rawAttrs = node[":@"] as Record<string, string> | undefined;
+  if (rawAttrs) {
+    for (const [key, raw] of Object.entries(rawAttrs)) {
+      const attr = key.slice(ATTR_PREFIX.length);
+      if (raw.includes("<")) throw new XmlError(`"<" inside attribute "${attr}" of <${name}>`);
+      element.attrs[attr] = decode(raw, `in attribute "${attr}" of <${name}>`);
+    }
+  }
+  for (const child of node[TAG_MARK + name] as OrderedNode[]) {
+    if ("#text" in child) element.text += decode(String(child["#text"]), `in <${name}>`);
+    else if ("#cdata" in child) {
+      for (const part of child["#cdata"] as OrderedNode[]) element.text += String(part["#text"] ?? "");
+    } else {
+      const tag = Object.keys(child).find((k) => k.startsWith(TAG_MARK));
+      if (tag !== undefined) element.children.push(toElement(tag.slice(TAG_MARK.length), child));
+    }
+  }
+  return element;
 }
 
 /** Parses a document into its root element; throws XmlError naming the first problem found. */
 export function parseXml(xml: string): XmlElement {
-  let i = 0;
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  const n = xml.length;
-
-  const appendText = (text: string, at: number): void => {
-    if (stack.length === 0) {
-      if (text.trim() !== "") throw new XmlError(`text outside the root element at offset ${at}`);
-      return;
-    }
-    stack[stack.length - 1].text += text;
-  };
-
-  while (i < n) {
-    const lt = xml.indexOf("<", i);
-    if (lt < 0) {
-      appendText(decode(xml.slice(i), i), i);
-      break;
-    }
-    if (lt > i) appendText(decode(xml.slice(i, lt), i), i);
-    if (xml.startsWith("<!--", lt)) {
-      const end = xml.indexOf("-->", lt + 4);
-      if (end < 0) throw new XmlError(`unterminated comment at offset ${lt}`);
-      i = end + 3;
-    } else if (xml.startsWith("<![CDATA[", lt)) {
-      const end = xml.indexOf("]]>", lt + 9);
-      if (end < 0) throw new XmlError(`unterminated CDATA section at offset ${lt}`);
-      appendText(xml.slice(lt + 9, end), lt);
-      i = end + 3;
-    } else if (xml.startsWith("<?", lt)) {
-      const end = xml.indexOf("?>", lt + 2);
-      if (end < 0) throw new XmlError(`unterminated processing instruction at offset ${lt}`);
-      i = end + 2;
-    } else if (xml.startsWith("<!", lt)) {
-      throw new XmlError(`DOCTYPE and other declarations are not accepted (offset ${lt})`);
-    } else if (xml.startsWith("</", lt)) {
-      const m = xml.slice(lt + 2).match(NAME);
-      if (!m) throw new XmlError(`malformed end tag at offset ${lt}`);
-      let j = lt + 2 + m[0].length;
-      while (j < n && /\s/.test(xml[j])) j++;
-      if (xml[j] !== ">") throw new XmlError(`malformed end tag </${m[0]}> at offset ${lt}`);
-      const open = stack.pop();
-      if (!open) throw new XmlError(`end tag </${m[0]}> without a start tag at offset ${lt}`);
-      if (open.name !== m[0])
-        throw new XmlError(`end tag </${m[0]}> does not match <${open.name}> at offset ${lt}`);
-      i = j + 1;
-    } else {
-      const m = xml.slice(lt + 1).match(NAME);
-      if (!m) throw new XmlError(`malformed start tag at offset ${lt}`);
-      const element: XmlElement = { name: m[0], attrs: {}, children: [], text: "" };
-      let j = lt + 1 + m[0].length;
-      let selfClosing = false;
-      for (;;) {
-        const ws = j;
-        while (j < n && /\s/.test(xml[j])) j++;
-        if (j >= n) throw new XmlError(`unterminated start tag <${element.name}> at offset ${lt}`);
-        if (xml[j] === ">") {
-          j++;
-          break;
-        }
-        if (xml.startsWith("/>", j)) {
-          selfClosing = true;
-          j += 2;
-          break;
-        }
-        if (j === ws)
-          throw new XmlError(`expected whitespace before attribute in <${element.name}> at offset ${j}`);
-        const a = xml.slice(j).match(NAME);
-        if (!a) throw new XmlError(`malformed attribute in <${element.name}> at offset ${j}`);
-        j += a[0].length;
-        while (j < n && /\s/.test(xml[j])) j++;
-        if (xml[j] !== "=")
-          throw new XmlError(`attribute "${a[0]}" in <${element.name}> has no value (offset ${j})`);
-        j++;
-        while (j < n && /\s/.test(xml[j])) j++;
-        const quote = xml[j];
-        if (quote !== '"' && quote !== "'") {
-          throw new XmlError(`attribute "${a[0]}" in <${element.name}> is not quoted (offset ${j})`);
-        }
-        const end = xml.indexOf(quote, j + 1);
-        if (end < 0)
-          throw new XmlError(`unterminated attribute "${a[0]}" in <${element.name}> (offset ${j})`);
-        const raw = xml.slice(j + 1, end);
-        if (raw.includes("<"))
-          throw new XmlError(`"<" inside attribute "${a[0]}" of <${element.name}> (offset ${j})`);
-        if (a[0] in element.attrs) throw new XmlError(`duplicate attribute "${a[0]}" in <${element.name}>`);
-        element.attrs[a[0]] = decode(raw, j);
-        j = end + 1;
-      }
-      if (stack.length === 0) {
-        if (root) throw new XmlError(`a second root element <${element.name}> at offset ${lt}`);
-        root = element;
-      } else {
-        stack[stack.length - 1].children.push(element);
-      }
-      if (!selfClosing) stack.push(element);
-      i = j;
-    }
+  if (typeof xml !== "string") throw new XmlError("the document is not text");
+  // Characters never outnumber UTF-8 bytes: the cheap test first, the exact one when near the bound.
+  if (
+    xml.length > MAX_XML_BYTES ||
+    (xml.length > MAX_XML_BYTES / 4 && Buffer.byteLength(xml) > MAX_XML_BYTES)
+  ) {
+    throw new XmlError(`the document is larger than ${MAX_XML_BYTES} bytes`);
   }
-  if (stack.length > 0) throw new XmlError(`element <${stack[stack.length - 1].name}> is not closed`);
+  refuseDeclarations(xml);
+  const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
+  if (valid !== true) throw new XmlError(validatorProblem(valid.err));
+  let nodes: OrderedNode[];
+  try {
+    // The parser keeps character data only when a tag follows it, and the validator lets text after
+    // a self-closing root through: an (ignored) processing instruction at the end brings such text
+    // out as a top-level text node, refused below.
+    nodes = parser.parse(`${xml}<?end?>`) as OrderedNode[];
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/nested tags exceeded/i.test(message)) {
+      throw new XmlError(`elements nested deeper than ${MAX_XML_DEPTH} levels`);
+    }
+    throw new XmlError(message);
+  }
+  // The validator counts the root as done only at an end tag: after a self-closing root it lets a
+  // second root or text through, so the top level is checked here.
+  let root: XmlElement | undefined;
+  for (const node of nodes) {
+    if ("#text" in node) {
+      if (String(node["#text"]).trim() !== "") throw new XmlError("text outside the root element");
+      continue;
+    }
+    const tag = Object.keys(node).find((k) => k.startsWith(TAG_MARK));
+    if (tag === undefined) continue;
+    const name = tag.slice(TAG_MARK.length);
+    if (root) throw new XmlError(`a second root element <${name}> after <${root.name}>`);
+    root = toElement(name, node);
+  }
   if (!root) throw new XmlError("no root element");
   return root;
 }
@@ -176,7 +254,11 @@ const UUID_RE = new RegExp(UUID_PATTERN);
  * well formed, the root is not `<domain>`, or `<name>`/`<uuid>` are missing, repeated or invalid.
  */
 export function parseDomainXml(xml: string): DomainInfo {
-  const root = parseXml(xml);
+  return domainInfoOf(parseXml(xml));
+}
+
+/** parseDomainXml's checks and extraction on an already parsed document (one parse for callers needing both). */
+export function domainInfoOf(root: XmlElement): DomainInfo {
   if (root.name !== "domain") throw new XmlError(`root element is <${root.name}>, expected <domain>`);
   const single = (tag: string): string => {
     const found = childElements(root, tag);

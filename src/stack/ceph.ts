@@ -1,7 +1,7 @@
 /**
  * A one-node Ceph cluster (mon `a`, mgr `x`, bluestore OSD `0` on a sparse file) whose config, data,
  * sockets and logs all live in the state dir. The settings and their reasons are measured facts
- * (shared/docs/local-ceph-zookeeper-facts.md): each line below changed start-up time or health.
+ * (docs/local-ceph-zookeeper-facts.md): each line below changed start-up time or health.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -7,6 +7,8 @@ import type { Resource } from "../../src/resources/types.ts";
 import { validateResource } from "../../src/resources/validate.ts";
 
 const DIR = new URL("../../manifests/examples/", import.meta.url);
+/** Examples of the kinds only the cluster creates (Node): shapes to read, not manifests to apply. */
+const OBSERVED_DIR = new URL("../../docs/examples/", import.meta.url);
 
 function yamlFiles(dir: URL): URL[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -15,11 +17,17 @@ function yamlFiles(dir: URL): URL[] {
   });
 }
 
-const docs: { file: string; doc: unknown }[] = yamlFiles(DIR).flatMap((url) =>
-  loadAll(readFileSync(url, "utf8"))
-    .filter((doc) => doc !== null && doc !== undefined)
-    .map((doc) => ({ file: url.pathname.split("/manifests/examples/")[1], doc })),
-);
+function docsIn(dir: URL): { file: string; doc: unknown }[] {
+  return yamlFiles(dir).flatMap((url) =>
+    loadAll(readFileSync(url, "utf8"))
+      .filter((doc) => doc !== null && doc !== undefined)
+      .map((doc) => ({ file: url.pathname.slice(dir.pathname.length), doc })),
+  );
+}
+
+const applied = docsIn(DIR);
+const observed = docsIn(OBSERVED_DIR);
+const docs = [...applied, ...observed];
 
 test("every example document validates", () => {
   assert.ok(docs.length > 0);
@@ -69,5 +77,20 @@ test("validation of the examples is idempotent and leaves the input alone", () =
     assert.deepEqual(doc, before);
     const twice = validateResource(once);
     assert.equal(JSON.stringify(twice), JSON.stringify(once));
+  }
+});
+
+test("manifests/examples holds only kinds users create: `pvcctl apply -f manifests/examples` can succeed", () => {
+  for (const { file, doc } of applied) {
+    const kind = (doc as Resource).kind;
+    assert.ok(lookupKind(kind)?.userCreatable, `${file}: ${kind} objects are created by the cluster`);
+  }
+});
+
+test("docs/examples holds only kinds the cluster creates (the rest belong in manifests/examples)", () => {
+  assert.ok(observed.length > 0);
+  for (const { file, doc } of observed) {
+    const kind = (doc as Resource).kind;
+    assert.equal(lookupKind(kind)?.userCreatable, false, `${file}: ${kind} is user-creatable`);
   }
 });

@@ -78,3 +78,18 @@ test("MACs: accepted spellings and the lowercase colon form PVC keys by", () => 
     assert.equal(normalizeMac(bad), null, bad);
   }
 });
+
+test("spellings a library like ipaddr.js would take (inet_aton forms, octal, zones) are not addresses here", () => {
+  for (const bad of [
+    "10.1",
+    "0x0a.0.0.1",
+    "1.2.3.04",
+    "::ffff:010.0.0.1",
+    "::ffff:0x0a.0.0.1",
+    "fe80::1%eth0",
+  ]) {
+    assert.equal(normalizeIp(bad), null, bad);
+  }
+  for (const bad of ["010.0.0.0/8", "10.0.0.0/08", "fe80::%eth0/64", "10.0.0.0/+8"])
+    assert.equal(parseCidr(bad), null, bad);
+});
