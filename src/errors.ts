@@ -64,7 +64,7 @@ export const ErrorCodes = {
   RESOURCE_VERSION_TOO_OLD: "RESOURCE_VERSION_TOO_OLD",
   /** Nothing we threw on purpose: a bug or an outage; the server logged it (HTTP 500). */
   INTERNAL: "INTERNAL",
-  // pvcctl (src/client)
+  // pvcctl (src/pvcctl)
   /** The API server could not be reached (refused, timed out, DNS): nothing was sent or answered. */
   API_UNREACHABLE: "API_UNREACHABLE",
   // Controller runtime (src/runtime)

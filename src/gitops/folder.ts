@@ -13,7 +13,7 @@ import {
   type ManifestDoc,
   type ManifestProblem,
   parseManifests,
-} from "../client/manifests.ts";
+} from "../manifests/manifests.ts";
 
 export interface FolderFile {
   /** Relative to the folder, `/`-separated. */

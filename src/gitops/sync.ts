@@ -24,8 +24,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import { type ManifestDoc, type ManifestProblem, resourceKey } from "../client/manifests.ts";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { type ManifestDoc, type ManifestProblem, resourceKey } from "../manifests/manifests.ts";
 import { mapLimit } from "../map-limit.ts";
 import { plural } from "../plural.ts";
 import { lookupKind, sortForDelete } from "../resources/kinds.ts";

@@ -5,8 +5,9 @@
  * (desiredNetworkTree); every Ready Network has its keys; nothing is left of deleted networks. Paths come from PvcKeys and the tree from the controller's
  * own desired.ts: this file knows no PVC path.
  */
-import { desiredNetworkTree } from "../../src/pvc/network-tree.ts";
+
 import { NETWORK_CHILD_KEYS, type PvcKeys } from "../../src/pvc/keys.ts";
+import { desiredNetworkTree } from "../../src/pvc/network-tree.ts";
 import type { NetworkSpec } from "../../src/resources/specs.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { ConditionTypes, getCondition } from "../../src/runtime/conditions.ts";

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parseDuration } from "../../src/cli/resources.ts";
-import { resolveConnection } from "../../src/client/config.ts";
 import { isPvcError } from "../../src/errors.ts";
+import { parseDuration } from "../../src/pvcctl/commands/resources.ts";
+import { resolveConnection } from "../../src/pvcctl/config.ts";
 
 test("flags over environment over the context file over the default", async () => {
   const dir = await mkdtemp(join(tmpdir(), "cli-config-"));

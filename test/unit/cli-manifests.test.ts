@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { formatProblem, parseManifests, readManifests } from "../../src/client/manifests.ts";
-import { yamlPositions } from "../../src/client/yaml-positions.ts";
+import { formatProblem, parseManifests, readManifests } from "../../src/manifests/manifests.ts";
+import { yamlPositions } from "../../src/manifests/yaml-positions.ts";
 
 const API = "apiVersion: pvc.parallelvirtualcluster.org/v1";
 

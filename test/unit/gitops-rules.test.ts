@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { objectDiff } from "../../src/client/diff.ts";
 import { ownerOf, withOwner } from "../../src/gitops/annotations.ts";
 import { isIgnored } from "../../src/gitops/folder.ts";
 import { inventoryList, inventoryOf } from "../../src/gitops/inventory.ts";
 import { checkSettings, DEFAULT_SETTINGS, mergeSettings } from "../../src/gitops/settings.ts";
 import { ownedFieldsMatch, pruneGuard } from "../../src/gitops/sync.ts";
+import { objectDiff } from "../../src/pvcctl/diff.ts";
 import type { Resource } from "../../src/resources/types.ts";
 
 const r = (spec: Record<string, unknown>, labels?: Record<string, string>): Resource => ({

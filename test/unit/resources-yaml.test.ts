@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAll, YAML11_SCHEMA, YAMLException } from "js-yaml";
-import { resolveConnection } from "../../src/client/config.ts";
-import { formatProblem, parseManifests, readManifests } from "../../src/client/manifests.ts";
 import { parseConfig } from "../../src/config.ts";
 import { isPvcError } from "../../src/errors.ts";
 import { readFolderSettings, SETTINGS_FILE } from "../../src/gitops/settings.ts";
+import { formatProblem, parseManifests, readManifests } from "../../src/manifests/manifests.ts";
+import { resolveConnection } from "../../src/pvcctl/config.ts";
 import { loadUserYaml, parseUserYaml } from "../../src/resources/yaml.ts";
 import { aliasBomb, BOMB_NAME, bombLevelLine, bombUnder, REFUSED_LEVEL } from "../helpers/yaml-bomb.ts";
 

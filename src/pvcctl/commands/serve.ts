@@ -12,13 +12,13 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from "../../api/logging.ts";
-import { type App, startApp } from "../app.ts";
-import { type Config, DEFAULT_LISTEN_PORT, devConfig, type LogLevel, loadConfig } from "../config.ts";
-import { GITOPS_DIR_ENV, startGitOpsFor } from "../gitops/index.ts";
-import { API_GROUP } from "../resources/types.ts";
-import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../stack/settings.ts";
-import { stackUp } from "../stack/stack.ts";
+import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from "../../../api/logging.ts";
+import { type App, startApp } from "../../app.ts";
+import { type Config, DEFAULT_LISTEN_PORT, devConfig, type LogLevel, loadConfig } from "../../config.ts";
+import { GITOPS_DIR_ENV, startGitOpsFor } from "../../gitops/index.ts";
+import { API_GROUP } from "../../resources/types.ts";
+import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../../stack/settings.ts";
+import { stackUp } from "../../stack/stack.ts";
 
 const say = (message: string) => process.stderr.write(`${message}\n`);
 

@@ -7,10 +7,10 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { pino } from "pino";
-import { ErrorCodes, PvcError } from "../errors.ts";
-import { HollowCluster } from "../sim/cluster.ts";
-import { parseNodeSpec } from "../sim/spec.ts";
-import { ZkClient } from "../zk/client.ts";
+import { ErrorCodes, PvcError } from "../../errors.ts";
+import { HollowCluster } from "../../sim/cluster.ts";
+import { parseNodeSpec } from "../../sim/spec.ts";
+import { ZkClient } from "../../zk/client.ts";
 
 interface SimRunOptions {
   zk: string;

@@ -9,13 +9,13 @@
  * Validation happens before this (the caller applies nothing unless every document is valid).
  */
 import { isDeepStrictEqual } from "node:util";
+import type { ManifestDoc } from "../manifests/manifests.ts";
 import { mapLimit } from "../map-limit.ts";
 import { KINDS, lookupKind, sortForDelete } from "../resources/kinds.ts";
 import type { Resource } from "../resources/types.ts";
-import type { ApiClient, ApplyAction } from "./api.ts";
+import type { ApiClient, ApplyAction } from "./api-client.ts";
 import { ownedView } from "./diff.ts";
 import { isReadyNow, readyCondition } from "./format.ts";
-import type { ManifestDoc } from "./manifests.ts";
 
 /** The label that marks the objects of an apply set (`pvcctl apply --prune --applyset NAME`). */
 export const APPLYSET_LABEL = "pvcctl.pvc.parallelvirtualcluster.org/applyset";

@@ -1,13 +1,18 @@
 /**
  * `pvcctl apply | diff | get | describe | delete | wait | events | import`: kubectl-style commands
- * against the declarative HTTP API (src/client), plus `import` of an existing PVC cluster.
+ * against the declarative HTTP API (src/pvcctl/api-client.ts and its neighbours), plus `import` of an existing PVC cluster.
  *
  * Where the API is: `--server`/`--token`/`--context`, else PVCCTL_SERVER/PVCCTL_TOKEN, else the
- * context file (see src/client/config.ts), else http://127.0.0.1:7370.
+ * context file (see src/pvcctl/config.ts), else http://127.0.0.1:7370.
  * Exit codes: 0 ok, 1 failure, 2 usage. Output for people goes to stdout, problems to stderr.
  */
 import { type Command, Option } from "commander";
-import { ApiClient } from "../client/api.ts";
+import { ErrorCodes, PvcError } from "../../errors.ts";
+import { formatProblem, type ManifestSet, readManifests } from "../../manifests/manifests.ts";
+import { plural } from "../../plural.ts";
+import { KINDS, type KindInfo, lookupKind, sortForApply, sortForDelete } from "../../resources/kinds.ts";
+import type { Resource } from "../../resources/types.ts";
+import { ApiClient } from "../api-client.ts";
 import {
   APPLYSET_LABEL,
   applyManifests,
@@ -17,15 +22,10 @@ import {
   notReadyReason,
   Progress,
   waitReady,
-} from "../client/apply.ts";
-import { resolveConnection } from "../client/config.ts";
-import { objectDiff } from "../client/diff.ts";
-import { describeText, eventsTable, isReadyNow, resourceTable, toYaml } from "../client/format.ts";
-import { formatProblem, type ManifestSet, readManifests } from "../client/manifests.ts";
-import { ErrorCodes, PvcError } from "../errors.ts";
-import { plural } from "../plural.ts";
-import { KINDS, type KindInfo, lookupKind, sortForApply, sortForDelete } from "../resources/kinds.ts";
-import type { Resource } from "../resources/types.ts";
+} from "../apply.ts";
+import { resolveConnection } from "../config.ts";
+import { objectDiff } from "../diff.ts";
+import { describeText, eventsTable, isReadyNow, resourceTable, toYaml } from "../format.ts";
 import { registerImportCommand } from "./import.ts";
 
 interface ConnectionOpts {

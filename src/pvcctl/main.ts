@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
-import { registerResourceCommands } from "./resources.ts";
-import { registerServeCommands } from "./serve.ts";
-import { registerSimCommands } from "./sim.ts";
-import { registerStackCommands } from "./stack.ts";
+import { registerResourceCommands } from "./commands/resources.ts";
+import { registerServeCommands } from "./commands/serve.ts";
+import { registerSimCommands } from "./commands/sim.ts";
+import { registerStackCommands } from "./commands/stack.ts";
 
 /** The version people install: package.json's, read at run time (there is no build step to stamp it). */
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {

@@ -5,8 +5,8 @@
  */
 import type { Command } from "commander";
 import { Option } from "commander";
-import { stackDown } from "../stack/down.ts";
-import type { StackSettings } from "../stack/settings.ts";
+import { stackDown } from "../../stack/down.ts";
+import type { StackSettings } from "../../stack/settings.ts";
 import {
   DEFAULT_SETTINGS,
   DEFAULT_STACK_DIR,
@@ -14,9 +14,9 @@ import {
   parseNodeSpec,
   parseOsdSize,
   parsePort,
-} from "../stack/settings.ts";
-import { stackUp } from "../stack/stack.ts";
-import { stackEnv, stackStatus } from "../stack/status.ts";
+} from "../../stack/settings.ts";
+import { stackUp } from "../../stack/stack.ts";
+import { stackEnv, stackStatus } from "../../stack/status.ts";
 
 const progress = (message: string) => process.stderr.write(`stack: ${message}\n`);
 

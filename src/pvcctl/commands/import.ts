@@ -1,17 +1,17 @@
 /**
  * `pvcctl import [--out DIR]`: manifests of an existing PVC cluster, read from its ZooKeeper
- * (src/client/import.ts). Without --out the manifests go to stdout as one multi-document stream;
+ * (src/pvcctl/import.ts). Without --out the manifests go to stdout as one multi-document stream;
  * warnings (anything an apply would change rather than adopt) go to stderr.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { CephClient } from "../ceph/client.ts";
-import { toYaml } from "../client/format.ts";
-import { importCluster } from "../client/import.ts";
-import { plural } from "../plural.ts";
-import { PvcKeys } from "../pvc/keys.ts";
-import { ZkClient } from "../zk/client.ts";
+import { CephClient } from "../../ceph/client.ts";
+import { plural } from "../../plural.ts";
+import { PvcKeys } from "../../pvc/keys.ts";
+import { ZkClient } from "../../zk/client.ts";
+import { toYaml } from "../format.ts";
+import { importCluster } from "../import.ts";
 
 export function registerImportCommand(program: Command): void {
   program
