@@ -29,9 +29,9 @@ import { type ManifestDoc, type ManifestProblem, resourceKey } from "../manifest
 import { mapLimit } from "../map-limit.ts";
 import { plural } from "../plural.ts";
 import { lookupKind, sortForDelete } from "../resources/kinds.ts";
-import type { Condition, Resource, ResourceStatus } from "../resources/types.ts";
+import type { Resource, ResourceStatus } from "../resources/types.ts";
 import { checkImmutable, shortValue } from "../resources/validate.ts";
-import { applyConditions, ready, stalled, statusEqual } from "../runtime/conditions.ts";
+import { stalled } from "../runtime/conditions.ts";
 import type { EventRecorder } from "../store/events.ts";
 import type { ResourceStore } from "../store/store.ts";
 import { FILE_ANNOTATION, ownerOf, SYNC_ANNOTATION, withOwner } from "./annotations.ts";
@@ -44,43 +44,18 @@ import {
   readFolderSettings,
   type SettingsInput,
 } from "./settings.ts";
+import {
+  conditionFor,
+  ensureSyncObject,
+  formatSyncError,
+  GITOPS_KIND,
+  type SyncError,
+  type SyncResult,
+  writeStatus,
+} from "./sync-status.ts";
 
-export const GITOPS_KIND = "GitOpsSync";
-const API_VERSION = "pvc.parallelvirtualcluster.org/v1";
 /** Objects applied at once within one rank. */
 const APPLY_CONCURRENCY = 8;
-
-export interface SyncError {
-  file?: string;
-  document?: number;
-  line?: number;
-  kind?: string;
-  name?: string;
-  field?: string;
-  message: string;
-}
-
-export interface SyncResult {
-  revision?: string;
-  files: number;
-  objects: number;
-  created: string[];
-  updated: string[];
-  unchanged: number;
-  pruned: string[];
-  /** Objects that left the folder but are of a guarded kind: ownership dropped, object kept. */
-  released: string[];
-  pruneBlocked?: string;
-  errors: SyncError[];
-  /** Files held back by their problems. */
-  heldFiles: string[];
-  /** The objects the folder declares as applied (key → document with owner annotations). */
-  desired: Map<string, Resource>;
-  /** False when the status already said all this (nothing was written for it). */
-  statusWritten: boolean;
-  /** The folder changed while it was read: nothing was done; sync again. */
-  unsettled?: boolean;
-}
 
 export interface SyncDeps {
   /** The store without the write guard (the folder writes its own objects). */
@@ -111,13 +86,6 @@ function problemToError(p: ManifestProblem): SyncError {
   if (p.pointer !== undefined) e.field = p.pointer;
   if (p.value !== undefined) e.message += ` (got ${shortValue(p.value)})`;
   return e;
-}
-
-/** One line, for logs and condition messages: `networks.yaml:12: Network "lan": /spec/vni: …`. */
-export function formatSyncError(e: SyncError): string {
-  const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ""}: ` : "";
-  const what = e.kind ? `${e.kind}${e.name !== undefined ? ` ${JSON.stringify(e.name)}` : ""}: ` : "";
-  return `${where}${what}${e.field ? `${e.field || "(document)"}: ` : ""}${e.message}`;
 }
 
 const emptyIsAbsent = (m: Record<string, string> | undefined) =>
@@ -428,95 +396,9 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   return result;
 }
 
-function conditionFor(result: SyncResult, generation: number | undefined): ReturnType<typeof ready> {
-  if (result.heldFiles.length > 0) {
-    const first = result.errors[0] ? `; first: ${formatSyncError(result.errors[0])}` : "";
-    return stalled(
-      "InvalidFiles",
-      `${result.heldFiles.length === 1 ? "1 file has" : `${result.heldFiles.length} files have`} problems (${result.heldFiles.join(", ")}): their objects were left as they were, the rest was applied${first}`,
-      generation,
-    );
-  }
-  if (result.pruneBlocked) return stalled("PruneBlocked", result.pruneBlocked, generation);
-  if (result.errors.length > 0) {
-    return stalled(
-      "ApplyFailed",
-      `${plural(result.errors.length, "object")} failed; first: ${formatSyncError(result.errors[0])}`,
-      generation,
-    );
-  }
-  return ready(
-    "Synced",
-    `${plural(result.objects, "object")} from ${plural(result.files, "file")} in sync at revision ${result.revision}`,
-    generation,
-  );
-}
-
-/** Creates or updates the GitOpsSync object with the effective settings (no write when unchanged). */
-async function ensureSyncObject(
-  store: ResourceStore,
-  name: string,
-  dir: string,
-  settings: GitOpsSettings,
-): Promise<Resource> {
-  const { resource } = await store.apply({
-    apiVersion: API_VERSION,
-    kind: GITOPS_KIND,
-    metadata: { name },
-    spec: {
-      dir,
-      protection: settings.protection,
-      prune: {
-        maxFraction: settings.prune.maxFraction,
-        kinds: settings.prune.kinds,
-        force: settings.prune.force,
-      },
-      ...(settings.ignore.length > 0 ? { ignore: settings.ignore } : {}),
-    },
-  });
-  return resource;
-}
-
-async function writeStatus(
-  store: ResourceStore,
-  sync: Resource,
-  previous: Resource | null,
-  w: { inventory: Inventory; result: SyncResult; condition: ReturnType<typeof ready>; now: () => Date },
-): Promise<void> {
-  // The status as it is now (the pre-write of step 3 may have changed it since `previous`).
-  const before = ((await store.tryGet(GITOPS_KIND, sync.metadata.name))?.status ??
-    previous?.status ??
-    {}) as ResourceStatus;
-  const r = w.result;
-  const body: ResourceStatus = {
-    observedGeneration: sync.metadata.generation,
-    revision: r.revision,
-    files: r.files,
-    objects: w.inventory.size,
-    applied: r.created.length + r.updated.length,
-    pruned: r.pruned.length,
-    released: r.released.length > 0 ? r.released : undefined,
-    pruneBlocked: r.pruneBlocked,
-    errors: r.errors.length > 0 ? r.errors : undefined,
-  };
-  const conditions = applyConditions(
-    before.conditions as Condition[] | undefined,
-    w.condition,
-    w.now(),
-  ).conditions;
-  const candidate = withInventory({ ...body, conditions }, w.inventory);
-  const { lastSyncTime: _t, ...beforeRest } = before as ResourceStatus & { lastSyncTime?: string };
-  if (statusEqual(beforeRest, candidate)) return;
-  for (const k of Object.keys(candidate)) if (candidate[k] === undefined) delete candidate[k];
-  await store.updateStatus(GITOPS_KIND, sync.metadata.name, {
-    ...candidate,
-    lastSyncTime: w.now().toISOString(),
-  });
-  r.statusWritten = true;
-}
-
 export function syncKey(r: { kind: string; metadata: { name: string } }): string {
   return resourceKey(r);
 }
 
 export type { InventoryEntry };
+export { formatSyncError, GITOPS_KIND, type SyncError, type SyncResult };
