@@ -319,19 +319,17 @@ export function invalidMultipart(rng: Rng): FuzzBody {
   return { contentType, data: text(body), what: `invalid-multipart:${what}` };
 }
 
-/** A JSON document with one big string field: within the limit, or just beyond it. */
-export function bigBody(rng: Rng, beyond: boolean): FuzzBody {
+/**
+ * `doc` with one big annotation: within the body limit (up to 2 MiB, more than a ZooKeeper znode
+ * takes by default), or just beyond it.
+ */
+export function bigBody(rng: Rng, beyond: boolean, doc: Record<string, unknown>): FuzzBody {
   const size = beyond ? BODY_LIMIT + rng.int(1, 1024 * 1024) : rng.int(64 * 1024, 2 * 1024 * 1024);
-  const filler = "x".repeat(size);
-  const doc = {
-    apiVersion: "pvc.parallelvirtualcluster.org/v1",
-    kind: "Network",
-    metadata: { name: "fz-big", annotations: { big: filler } },
-    spec: { vni: 77, type: "bridged" },
-  };
+  const meta = (doc.metadata ?? {}) as Record<string, unknown>;
+  const big = { ...doc, metadata: { ...meta, annotations: { big: "x".repeat(size) } } };
   return {
     contentType: rng.pick([...JSON_TYPES, "application/x-www-form-urlencoded", "application/yaml"]),
-    data: text(JSON.stringify(doc)),
+    data: text(JSON.stringify(big)),
     what: beyond ? "oversized" : "big",
     oversized: beyond,
   };

@@ -38,7 +38,7 @@ import {
 } from "./fuzz-bodies.ts";
 import { EXTRA_V1_VALUES, MANUAL_ENDPOINTS } from "./fuzz-manual.ts";
 import type { Rng } from "./fuzz-rng.ts";
-import { hostileString, mutateDocument, REGEX_BOMBS, randomString } from "./fuzz-values.ts";
+import { hostileString, inject, mutateDocument, REGEX_BOMBS, randomString } from "./fuzz-values.ts";
 import { goodParam, goodValue, NETWORK_SLOTS, networkSlot, validDoc } from "./fuzz-world.ts";
 
 export interface Route {
@@ -248,7 +248,15 @@ function v1Values(c: Ctx, route: Route): [string, string][] {
   if (!wild) completeGroups(names, route, c.slot);
   if (rng.chance(0.1)) names.push(rng.pick(EXTRA_V1_VALUES));
   // "one": a single fault, of one of these sorts.
-  const fault = one ? rng.pick(["missing", "hostile", "extra", "repeated"]) : undefined;
+  const fault = one
+    ? rng.weighted<string>([
+        ["missing", 1],
+        ["hostile", 1],
+        ["inject", 2],
+        ["extra", 1],
+        ["repeated", 1],
+      ])
+    : undefined;
   const faultAt = names.length > 0 ? rng.int(0, names.length - 1) : -1;
   if ((wild || fault === "missing") && names.length > 0) {
     for (let i = names.length - 1; i >= 0; i--) {
@@ -279,10 +287,13 @@ function v1Values(c: Ctx, route: Route): [string, string][] {
     let value: string;
     if (name === "limit" && bombHere && rng.chance(0.5)) {
       value = rng.pick(REGEX_BOMBS);
-    } else if ((wild && rng.chance(0.35)) || (fault === "hostile" && i === faultAt)) {
+    } else if ((wild && rng.chance(0.2)) || (fault === "hostile" && i === faultAt)) {
       const h = hostileString(rng);
       value = h.value;
       c.notes.push(`${name}=${h.flavour}`);
+    } else if ((wild && rng.chance(0.2)) || (fault === "inject" && i === faultAt)) {
+      value = inject(rng, goodValue(rng, name, route.url, c.token, c.slot));
+      c.notes.push(`${name}=injected`);
     } else {
       value = goodValue(rng, name, route.url, c.token, c.slot);
     }
@@ -411,7 +422,7 @@ function apisBody(c: Ctx, method: string, plural: string | undefined): FuzzBody 
           ["lying", 4],
           ["binary", 3],
           ["string", 3],
-          ["big", 1.5],
+          ["big", 3],
           ["oversized", 0.4],
           ["none", 2],
         ])
@@ -456,9 +467,9 @@ function apisBody(c: Ctx, method: string, plural: string | undefined): FuzzBody 
     case "string":
       return stringBody(rng);
     case "big":
-      return bigBody(rng, false);
+      return bigBody(rng, false, doc);
     case "oversized":
-      return bigBody(rng, true);
+      return bigBody(rng, true, doc);
     default:
       return { data: Buffer.alloc(0), what: "empty" };
   }

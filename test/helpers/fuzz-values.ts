@@ -199,6 +199,22 @@ export function hostileString(rng: Rng): { value: string; flavour: StringFlavour
   return { value: rng.chance(0.3) ? `fz${value}` : value, flavour };
 }
 
+/** What `inject` puts into a good value: what ends a line or a string, first of all. */
+const LINE_BREAKERS = ["\n", "\r\n", "\r", "\u0000"];
+/** ...then what ends a path segment, a word or an argv. */
+const INJECTIONS = ["/", "/../", "..", " ", "\t", "'", '"', ";", "$(id)", "`", "\u202e", "%00", "\\", "-"];
+
+/**
+ * A good value with something slipped in: it passes the checks that only look at its start or at
+ * its presence, so the fault meets the checks (or the keys) behind them. A newline in an nft rule,
+ * a `/` in a name that becomes a ZooKeeper path segment.
+ */
+export function inject(rng: Rng, value: string): string {
+  const at = rng.int(0, value.length);
+  const what = rng.chance(0.4) ? rng.pick(LINE_BREAKERS) : rng.pick(INJECTIONS);
+  return value.slice(0, at) + what + value.slice(at);
+}
+
 /** Random characters, mostly printable ASCII, some from anywhere in the BMP. */
 export function randomString(rng: Rng, length: number): string {
   let s = "";
@@ -298,6 +314,12 @@ export function mutateDocument(
     const all = slots(copy);
     if (all.length === 0) break;
     const { parent, key } = rng.pick(all);
+    const current = getAt(parent, key);
+    if (typeof current === "string" && rng.chance(0.3)) {
+      setAt(parent, key, inject(rng, current));
+      what.push(`${key}:injected`);
+      continue;
+    }
     const op = rng.int(0, 5);
     if (op === 0) {
       const h = hostileString(rng);

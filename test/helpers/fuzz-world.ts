@@ -72,7 +72,7 @@ export function networkDoc(rng: Rng, i: number, ownVni = false): Record<string, 
   const spec: Record<string, unknown> = { vni: s.vni, type: s.type, description: s.description };
   if (rng.chance(0.6)) spec.domain = `fz${i}.example.net`;
   // Now and then another slot's vni: two objects claiming one network must not both write it.
-  if (!ownVni && rng.chance(0.1)) spec.vni = networkSlot(rng.int(0, NETWORK_SLOTS - 1)).vni;
+  if (!ownVni && rng.chance(0.2)) spec.vni = networkSlot(rng.int(0, NETWORK_SLOTS - 1)).vni;
   if (s.type === "managed") {
     spec.nameServers = rng.chance(0.5) ? [`10.${s.k}.0.1`] : [];
     const ipv4: Record<string, unknown> = { network: `10.${s.k}.0.0/24`, gateway: `10.${s.k}.0.1` };
