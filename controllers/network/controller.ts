@@ -35,7 +35,7 @@ import type { ZkOp } from "../../src/zk/client.ts";
 import type { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
-import { NetworkClaims } from "./claims.ts";
+import { claimsChanged, NetworkClaims } from "./claims.ts";
 
 export const NETWORK_FINALIZER = "pvc.parallelvirtualcluster.org/network";
 
@@ -125,6 +125,11 @@ class NetworkReconciler {
 
   get informer(): Informer<Network> {
     return this.#informer;
+  }
+
+  /** The networks that may wait for what `net` claims. */
+  rivalsOf(net: Network): string[] {
+    return this.#claims.rivalsOf(net);
   }
 
   async reconcile(name: string): Promise<undefined> {
@@ -330,6 +335,10 @@ export const networkController: KindController = {
     r.onDriftRepaired = (name, what) => controller.driftRepaired(name, what);
     // Our status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(r.informer, { updateIf: specOrMetadataChanged });
+    // A network that lets go of a vni or description (moves, renames, goes) wakes those waiting for
+    // it: they are Stalled on VniInUse/DescriptionInUse and nothing of theirs changed. (Both the old
+    // and the new object of an update are mapped, so the old claims are covered.)
+    controller.watchInformer(r.informer, { updateIf: claimsChanged, keysFor: (n) => r.rivalsOf(n) });
     controller.useMirror(r.mirror, (path, own) => r.wokenBy(path, own));
     controller.resync(() => r.informer.list().map((n) => n.metadata.name));
     return controller;
