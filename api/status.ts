@@ -32,6 +32,9 @@ const HTTP: Partial<Record<ErrorCode, [number, string]>> = {
   [ErrorCodes.VALIDATION_FAILED]: [422, "Invalid"],
   [ErrorCodes.INVALID_NAME]: [422, "Invalid"],
   [ErrorCodes.CONFIG_INVALID]: [422, "Invalid"],
+  [ErrorCodes.XML_INVALID]: [422, "Invalid"],
+  [ErrorCodes.LIBVIRT_DOMAIN_INVALID]: [422, "Invalid"],
+  [ErrorCodes.OBJECT_TOO_LARGE]: [413, "RequestEntityTooLarge"],
   // ZooKeeper is unreachable or the session is being rebuilt: retry later.
   [ErrorCodes.ZK_CONNECTION_LOSS]: [503, "ServiceUnavailable"],
   [ErrorCodes.ZK_SESSION_EXPIRED]: [503, "ServiceUnavailable"],

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   ZK_OTHER: "ZK_OTHER",
   /** The installed node-zookeeper-client is not the version whose internals src/zk/ reaches into. */
   ZK_LIBRARY_MISMATCH: "ZK_LIBRARY_MISMATCH",
+  /** An object (or its status) larger than the store takes (ZooKeeper's request cap). */
+  OBJECT_TOO_LARGE: "OBJECT_TOO_LARGE",
   // Ceph CLI (src/ceph)
   CEPH_ENOENT: "CEPH_ENOENT",
   CEPH_EEXIST: "CEPH_EEXIST",

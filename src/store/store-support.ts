@@ -206,3 +206,30 @@ export function refuseUpdate(refused: FieldError[]): void {
     { details: { fields: refused } },
   );
 }
+
+/**
+ * The most a stored object (or its status) may take as JSON. ZooKeeper refuses a request over its
+ * jute.maxbuffer (1 MiB by default) by dropping the connection: every request in flight fails and
+ * the session may go. Kubernetes likewise refuses objects over etcd's limit (413).
+ */
+export const MAX_OBJECT_BYTES = 512 * 1024;
+
+/** `value` as JSON, or OBJECT_TOO_LARGE (413) naming the object and the limit. */
+export function sizedJson(value: unknown, kind: string, name: string): string {
+  const json = JSON.stringify(value);
+  if (json.length > MAX_OBJECT_BYTES / 4 && Buffer.byteLength(json) > MAX_OBJECT_BYTES) {
+    throw new PvcError(
+      ErrorCodes.OBJECT_TOO_LARGE,
+      `${kind} ${JSON.stringify(name)} is ${Buffer.byteLength(json)} bytes as stored; at most ${MAX_OBJECT_BYTES} are allowed`,
+      { details: { kind, name, limit: MAX_OBJECT_BYTES } },
+    );
+  }
+  return json;
+}
+
+/** A patch cannot rename (the name is the object's identity), as an update cannot. */
+export function refuseRename(patchMetadata: unknown, name: string): void {
+  const given = (patchMetadata as { name?: unknown } | null | undefined)?.name;
+  if (typeof patchMetadata !== "object" || given === undefined || given === name) return;
+  throw invalid("/metadata/name", given, `must be ${JSON.stringify(name)}, the name of the object patched`);
+}

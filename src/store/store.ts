@@ -3,7 +3,7 @@ import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
 import { storeNameProblem } from "../resources/names.ts";
 import type { ObjectOf } from "../resources/specs.ts";
 import type { FieldError, Resource, ResourceStatus } from "../resources/types.ts";
-import { type ZkClient, ZkMultiError, type ZkOp, type ZkStat } from "../zk/client.ts";
+import { type ZkClient, ZkMultiError, type ZkOp } from "../zk/client.ts";
 import { deepFreeze } from "./freeze.ts";
 import { matchesSelector, parseLabelSelector } from "./labels.ts";
 import { DEFAULT_STORE_ROOT, StoreLayout } from "./layout.ts";
@@ -20,11 +20,13 @@ import {
   nextObject,
   notFound,
   objectBody,
+  refuseRename,
   refuseUpdate,
   type StatusOptions,
   type Stored,
   type StoreOptions,
   shownName,
+  sizedJson,
   type WriteOptions,
   writeError,
 } from "./store-support.ts";
@@ -102,8 +104,8 @@ export class ResourceStore {
 
   async #read(info: KindInfo, name: string): Promise<Stored | null> {
     const [obj, status] = await Promise.all([
-      this.#getOrNull(this.layout.object(info.plural, name)),
-      this.#getOrNull(this.layout.status(info.plural, name)),
+      this.zk.tryGet(this.layout.object(info.plural, name)),
+      this.zk.tryGet(this.layout.status(info.plural, name)),
     ]);
     if (!obj) return null;
     const resource = JSON.parse(obj.data) as Resource;
@@ -114,15 +116,6 @@ export class ResourceStore {
   }
 
   /** A get that answers null for a missing node. */
-  async #getOrNull(path: string): Promise<{ data: string; stat: ZkStat } | null> {
-    try {
-      return await this.zk.get(path);
-    } catch (err) {
-      if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) return null;
-      throw err;
-    }
-  }
-
   async get<K extends string>(kind: K, name: string): Promise<ObjectOf<K>> {
     const info = this.#target(kind, name);
     const stored = await this.#read(info, name);
@@ -184,7 +177,7 @@ export class ResourceStore {
     }
     try {
       const results = await this.zk.multi([
-        { op: "create", path, data: JSON.stringify(stored) },
+        { op: "create", path, data: sizedJson(stored, info.kind, metadata.name) },
         { op: "create", path: this.layout.status(info.plural, metadata.name), data: "{}" },
         // A set returns the stat, and so the transaction's zxid: the new resourceVersion, without a read.
         { op: "set", path: this.layout.status(info.plural, metadata.name), data: "{}" },
@@ -265,7 +258,7 @@ export class ResourceStore {
         {
           op: "set",
           path: this.layout.object(info.plural, name),
-          data: JSON.stringify(next),
+          data: sizedJson(next, info.kind, name),
           version: current.objVersion,
         },
       ]);
@@ -314,6 +307,7 @@ export class ResourceStore {
         );
       }
       const body = objectBody(current.resource);
+      refuseRename(patch.metadata, name);
       const merged = applyMergePatch(body, { ...patch, status: undefined }) as Resource;
       merged.kind = info.kind;
       merged.metadata = { ...merged.metadata, name };
@@ -445,7 +439,7 @@ export class ResourceStore {
     try {
       const results = await this.zk.multi([
         ...(options.guard ?? []),
-        { op: "set", path: this.layout.status(info.plural, name), data: JSON.stringify(status) },
+        { op: "set", path: this.layout.status(info.plural, name), data: sizedJson(status, info.kind, name) },
       ]);
       const stat = results[results.length - 1].stat;
       return stat?.mzxid ?? "";
@@ -462,7 +456,7 @@ export class ResourceStore {
     return {
       op: "set",
       path: this.layout.status(this.#target(kind, name).plural, name),
-      data: JSON.stringify(status),
+      data: sizedJson(status, kind, name),
     };
   }
 
