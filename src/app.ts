@@ -38,16 +38,13 @@ import { Informer, typedInformers } from "./store/informer.ts";
 import { ResourceStore } from "./store/store.ts";
 import { ZkClient } from "./zk/client.ts";
 
-/** The name under which controllers find the Ceph client in `ControllerContext.services`. */
-export const CEPH_SERVICE = "ceph";
-
 export interface AppOptions {
   /** Default: a pino logger at the config's log level, to stdout. */
   logger?: Logger;
   /** Default: controllers/index.ts. */
   kindControllers?: readonly KindController[];
-  /** Added to (or replacing) the services given to controllers. */
-  services?: Record<string, unknown>;
+  /** The Ceph client of the controllers and the facade (default: one on the config's ceph.conf). */
+  ceph?: CephClient;
   /** Facade groups besides api/v1/groups.ts (tests). */
   extraFacadeGroups?: Record<string, FacadePlugin>;
   /** Identity in the leader election (default host:pid). */
@@ -189,13 +186,9 @@ async function assemble(
       cephPollIntervalMs: config.reconciler.cephPollIntervalMs,
       concurrency: config.reconciler.controllerConcurrency,
     },
-    services: {
-      [CEPH_SERVICE]: new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() }),
-      ...options.services,
-    },
+    ceph: options.ceph ?? new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() }),
   });
-  const ceph = ctx.services[CEPH_SERVICE];
-  if (ceph instanceof CephClient) registerCephReachability(metrics.registry, ceph.reachability);
+  registerCephReachability(metrics.registry, ctx.ceph.reachability);
   const manager = new Manager({
     controllers: (options.kindControllers ?? defaultControllers).map((k) => k.create(ctx)),
     elector,
@@ -251,7 +244,8 @@ async function assemble(
       pvc,
       waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs,
       logger,
-      services: ctx.services,
+      // The facade still finds the Ceph client by name (api/v1 is being reworked separately).
+      services: { ceph: ctx.ceph },
     },
     extraFacadeGroups: options.extraFacadeGroups,
     metrics,
