@@ -61,7 +61,7 @@ async function main() {
     // volumes (a `ceph df`, `rados df`, `rbd ls -l`: ~1.5 s of CPU here); at 10 s they fell into
     // the timed window in some runs and not others, so they are kept out of it.
     settings: { cephPollIntervalMs: 60_000, concurrency: IN_FLIGHT },
-    services: { ceph },
+    ceph,
   });
   const { store, zk } = h;
   const volumes = h.informer("CephVolume");

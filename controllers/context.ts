@@ -3,6 +3,8 @@
  * harness both use it, so a new field reaches every controller the same way).
  */
 import type { Logger } from "pino";
+import type { CephClient } from "../src/ceph/client.ts";
+import { ImagePoller } from "../src/ceph/image-poller.ts";
 import type { PvcKeys } from "../src/pvc/keys.ts";
 import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
 import { MirrorSet } from "../src/runtime/mirror.ts";
@@ -21,7 +23,7 @@ export interface ContextParts {
   metrics: RuntimeMetrics;
   logger: Logger;
   settings: ControllerSettings;
-  services: Record<string, unknown>;
+  ceph: CephClient;
 }
 
 export function controllerContext(parts: ContextParts): ControllerContext {
@@ -29,6 +31,7 @@ export function controllerContext(parts: ContextParts): ControllerContext {
   return {
     ...parts,
     mirrors: new MirrorSet(parts.zk),
+    cephImages: new ImagePoller(parts.ceph, { intervalMs: parts.settings.cephPollIntervalMs, logger }),
     eventsOf: (obj) =>
       objectEvents(events, store.kindInfo(obj.kind).plural, obj.metadata.name, (err) =>
         logger.warn({ err, kind: obj.kind, name: obj.metadata.name }, "recording an event failed"),

@@ -3,6 +3,8 @@
  * back. A kind is one schema + one controller factory here + one facade file in api/v1/.
  */
 import type { Logger } from "pino";
+import type { CephClient } from "../src/ceph/client.ts";
+import type { ImagePoller } from "../src/ceph/image-poller.ts";
 import type { PvcKeys } from "../src/pvc/keys.ts";
 import type { ObjectOf } from "../src/resources/specs.ts";
 import type { Controller } from "../src/runtime/controller.ts";
@@ -37,8 +39,13 @@ export interface ControllerContext {
   metrics: RuntimeMetrics;
   logger: Logger;
   settings: ControllerSettings;
-  /** Extra services a controller may need (e.g. the Ceph client), by name. */
-  services: Record<string, unknown>;
+  /** The Ceph CLIs (tests inject a subclass to act between an intent and its command). */
+  ceph: CephClient;
+  /**
+   * The `rbd ls -l` poller the Ceph kinds share (one listing per pool per `cephPollIntervalMs`
+   * whatever the number of kinds that watch it); subscribe through `Controller.watch`.
+   */
+  cephImages: ImagePoller;
 }
 
 export interface KindController {

@@ -40,16 +40,13 @@ import { Informer, typedInformers } from "./store/informer.ts";
 import { ResourceStore } from "./store/store.ts";
 import { ZkClient } from "./zk/client.ts";
 
-/** The name under which controllers find the Ceph client in `ControllerContext.services`. */
-export const CEPH_SERVICE = "ceph";
-
 export interface AppOptions {
   /** Default: a pino logger at the config's log level, to stdout. */
   logger?: Logger;
   /** Default: controllers/index.ts. */
   kindControllers?: readonly KindController[];
-  /** Added to (or replacing) the services given to controllers. */
-  services?: Record<string, unknown>;
+  /** The Ceph client of the controllers and the facade (default: one on the config's ceph.conf). */
+  ceph?: CephClient;
   /** Facade groups besides api/v1/groups.ts (tests). */
   extraFacadeGroups?: Record<string, FacadePlugin>;
   /** Identity in the leader election (default host:pid). */
@@ -180,11 +177,8 @@ async function assemble(
     logger,
   });
   // One Ceph client for the controllers and the facade's cluster operations (a test may give its own).
-  const given = options.services?.[CEPH_SERVICE];
   const ceph =
-    given instanceof CephClient
-      ? given
-      : new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() });
+    options.ceph ?? new CephClient({ conf: config.reconciler.cephConf, onCall: metrics.cephOnCall() });
   const ctx: ControllerContext = controllerContext({
     zk,
     store,
@@ -198,7 +192,7 @@ async function assemble(
       cephPollIntervalMs: config.reconciler.cephPollIntervalMs,
       concurrency: config.reconciler.controllerConcurrency,
     },
-    services: { [CEPH_SERVICE]: ceph, ...options.services },
+    ceph,
   });
   registerCephReachability(metrics.registry, ceph.reachability);
   const manager = new Manager({

@@ -10,7 +10,9 @@
  *   avail, wr_ops, wr_data, rd_ops, rd_data, state). OSDs that left the cluster leave the mirror.
  *
  * There is no OSD kind: OSD in/out and cluster flags are imperative operations (cluster-ops.ts,
- * called by the facade), which call `refreshCephCluster` afterwards so that the answer reflects them.
+ * called by the facade), which call `refreshCephCluster` afterwards so that the answer reflects
+ * them. The loop itself plans against the mirror of `/ceph` it shares with the Ceph kinds
+ * (keys.ts), so a refresh that changes nothing costs the CLI calls and no ZooKeeper round trip.
  */
 import type { CephClient } from "../../src/ceph/client.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
@@ -18,7 +20,7 @@ import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import { Controller } from "../../src/runtime/controller.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
 import type { ControllerContext, KindController } from "../types.ts";
-import { cephOf } from "./common.ts";
+import { CephKeys } from "./keys.ts";
 
 export const CEPH_CLUSTER_KEY = "cluster";
 
@@ -91,6 +93,19 @@ export async function desiredOsdTree(ceph: CephClient, pvc: PvcKeys): Promise<Ma
   return desired;
 }
 
+/** Everything the loop keeps: `/ceph` (status text), `/ceph/radosdf` and the `/ceph/osds` subtree. */
+async function desiredClusterKeys(ceph: CephClient, pvc: PvcKeys): Promise<Map<string, string>> {
+  const [statusText, radosText, osds] = await Promise.all([
+    ceph.statusText(),
+    ceph.radosDfText(),
+    desiredOsdTree(ceph, pvc),
+  ]);
+  const desired = new Map(osds);
+  desired.set(pvc.ceph(), statusText);
+  desired.set(pvc.cephRadosdf(), radosText);
+  return desired;
+}
+
 /**
  * One refresh of `/ceph`, `/ceph/radosdf` and `/ceph/osds`, planned against a fresh read of those
  * keys and written in one multi; returns the changed paths. CephClusterOps calls it after OSD and
@@ -102,15 +117,8 @@ export async function refreshCephCluster(deps: {
   ceph: CephClient;
 }): Promise<string[]> {
   const { zk, pvc, ceph } = deps;
-  const [statusText, radosText, osds] = await Promise.all([
-    ceph.statusText(),
-    ceph.radosDfText(),
-    desiredOsdTree(ceph, pvc),
-  ]);
+  const desired = await desiredClusterKeys(ceph, pvc);
   await zk.mkdirp(pvc.ceph());
-  const desired = new Map(osds);
-  desired.set(pvc.ceph(), statusText);
-  desired.set(pvc.cephRadosdf(), radosText);
   const observed = new Map<string, string>();
   const paths = [pvc.ceph(), pvc.cephRadosdf(), ...(await zk.listTree(pvc.cephOsds()).catch(() => []))];
   await Promise.all(
@@ -124,14 +132,40 @@ export async function refreshCephCluster(deps: {
   return plan.changed;
 }
 
+/** The controller's refresh: the same keys, planned against the shared mirror of `/ceph` (no reads). */
+class CephClusterLoop {
+  readonly #ctx: ControllerContext;
+  readonly keys: CephKeys;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.keys = new CephKeys(ctx);
+  }
+
+  async refresh(): Promise<string[]> {
+    const { ceph, pvc } = this.#ctx;
+    const desired = await desiredClusterKeys(ceph, pvc);
+    const cache = await this.keys.ready();
+    const observed = new Map(cache.subtree(pvc.cephOsds()));
+    for (const p of [pvc.ceph(), pvc.cephRadosdf()]) {
+      const node = cache.get(p);
+      if (node) observed.set(p, node.data);
+    }
+    const plan = planTreeSync(desired, observed);
+    if (plan.ops.length > 0) await this.keys.commit(plan.ops);
+    return plan.changed;
+  }
+}
+
 export const cephClusterController: KindController = {
   kind: "CephCluster",
   create(ctx: ControllerContext): Controller {
     const every = Math.max(ctx.settings.cephPollIntervalMs, 5000);
+    const loop = new CephClusterLoop(ctx);
     const controller = new Controller({
       kind: "CephCluster",
       reconcile: async () => {
-        await refreshCephCluster({ zk: ctx.zk, pvc: ctx.pvc, ceph: cephOf(ctx) });
+        await loop.refresh();
         return { requeueAfter: every };
       },
       concurrency: 1,
@@ -139,6 +173,8 @@ export const cephClusterController: KindController = {
       metrics: ctx.metrics,
       logger: ctx.logger,
     });
+    // Held while running; no key of it wakes the loop (it looks every interval).
+    controller.useMirror(loop.keys.mirror, () => undefined);
     controller.resync(() => [CEPH_CLUSTER_KEY]);
     return controller;
   },

@@ -31,3 +31,51 @@ export interface NetworkStatus extends ResourceStatus {
  * the storage facade waits for it too, as v0.6 answered only after writing those keys.
  */
 export const MIRRORED = "Mirrored";
+
+/**
+ * The Ceph kinds' intent record ("no leaks, no duplicates"): written before a Ceph side effect
+ * that creates something, replaced by its outcome (the Ceph object's id) afterwards. A reconcile
+ * that finds one checks Ceph before acting again (controllers/ceph/common.ts).
+ */
+export interface PendingCreate {
+  op: "create" | "copy" | "rename" | "snap-create" | "pool-create";
+  /** ISO time the intent was recorded (before the command ran). */
+  at: string;
+  /** metadata.uid of the object that recorded it: an intent of a former incarnation is void. */
+  uid: string;
+}
+
+export interface CephPoolStatus extends ResourceStatus {
+  /** The Ceph pool id this object created or adopted (ownership proof). */
+  poolId?: number;
+  pendingCreate?: PendingCreate;
+  /** RBD images found in the pool at the last listing. */
+  volumes?: number;
+  /** With driftPolicy Report: the settings or keys changed out of band and kept. */
+  drift?: string[];
+}
+
+export interface CephVolumeStatus extends ResourceStatus {
+  /** rbd image id of the image this object created or adopted (ownership proof). */
+  imageId?: string;
+  /**
+   * Our `rbd create` returned success for the intent of this time (ISO): the image is ours, its id
+   * is not read yet (the mirror lane reads it). Replaced by `imageId`.
+   */
+  createdAt?: string;
+  pendingCreate?: PendingCreate;
+  sizeBytes?: number;
+  /** `rbd info --format json`, as PVC stores it. */
+  stats?: Record<string, unknown>;
+  /** With driftPolicy Report: the size or PVC keys changed out of band and kept. */
+  drift?: string[];
+}
+
+export interface CephSnapshotStatus extends ResourceStatus {
+  /** rbd snapshot id of the snapshot this object took or adopted. */
+  snapId?: number;
+  pendingCreate?: PendingCreate;
+  stats?: Record<string, unknown>;
+  /** With driftPolicy Report: the PVC keys changed out of band and kept. */
+  drift?: string[];
+}

@@ -6,6 +6,7 @@
 import pino from "pino";
 import { controllerContext } from "../../controllers/context.ts";
 import type { ControllerContext, ControllerSettings, KindController } from "../../controllers/types.ts";
+import { CephClient } from "../../src/ceph/client.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
 import type { Resource } from "../../src/resources/types.ts";
@@ -16,7 +17,7 @@ import { EventRecorder } from "../../src/store/events.ts";
 import { Informer, typedInformers } from "../../src/store/informer.ts";
 import { ResourceStore } from "../../src/store/store.ts";
 import { ZkClient } from "../../src/zk/client.ts";
-import { uniqueRoot, zkConnect } from "./env.ts";
+import { cephConf, uniqueRoot, zkConnect } from "./env.ts";
 
 export interface Harness {
   zk: ZkClient;
@@ -37,8 +38,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  /** Services for the controllers (e.g. `{ ceph }`). */
-  services?: Record<string, unknown>;
+  /** The Ceph client of the controllers (default: one on CEPH_CONF). */
+  ceph?: CephClient;
   /** Run on this root instead of a unique one (e.g. to share it with another process). */
   root?: string;
   /** `close()` leaves the root in ZooKeeper (for a later harness on the same root). */
@@ -80,7 +81,7 @@ export async function startHarness(
     metrics: new RuntimeMetrics(),
     logger,
     settings: { resyncPeriodMs: 0, cephPollIntervalMs: 1000, concurrency: 16, ...options.settings },
-    services: options.services ?? {},
+    ceph: options.ceph ?? new CephClient({ conf: cephConf() }),
   });
   const controllers = kindControllers.map((k) => k.create(ctx));
   await Promise.all(controllers.map((c) => c.start()));

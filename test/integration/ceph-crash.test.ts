@@ -10,30 +10,31 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { execa, type ResultPromise } from "execa";
-import type { CephTestHooks } from "../../controllers/ceph/common.ts";
 import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import type { KindController } from "../../controllers/types.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import type { Resource } from "../../src/resources/types.ts";
+import { type CephHooks, HookedCephClient } from "../helpers/ceph-hooks.ts";
 import { type Harness, startHarness } from "../helpers/controllers.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
 const API = "pvc.parallelvirtualcluster.org/v1";
 
 /** Store, informers and controllers on `root`, shared with the child process, which it outlives. */
-function run(root: string, kinds: KindController[], hooks?: CephTestHooks): Promise<Harness> {
+function run(root: string, kinds: KindController[], hooks?: CephHooks): Promise<Harness> {
   return startHarness("cephcrash", kinds, {
     root,
     keepRoot: true,
     settings: { concurrency: 4 },
-    services: { ceph: new CephClient({ conf: cephConf() }), ...(hooks ? { cephTestHooks: hooks } : {}) },
+    ceph: hooks ? new HookedCephClient({ conf: cephConf() }, hooks) : new CephClient({ conf: cephConf() }),
   });
 }
 
 if (process.env.CEPH_CRASH_CHILD) {
   // Child: act until the hook, say so, and wait there to be killed.
-  const at = process.env.CEPH_CRASH_AT as "afterIntent" | "afterCreate";
+  // afterIntent: the hook before the command (the intent is recorded by then); afterCreate: after it.
+  const at = process.env.CEPH_CRASH_AT === "afterIntent" ? "before" : "after";
   const hang = async () => {
     process.stdout.write("HOOK\n");
     await new Promise(() => undefined);

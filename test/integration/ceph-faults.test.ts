@@ -196,7 +196,7 @@ describe("Ceph faults: a Ceph call that hangs", () => {
         c.reconciler.cephConf = cephConf();
         c.reconciler.cephPollIntervalMs = 1000;
       }),
-      { kindControllers: CONTROLLERS, services: { ceph: client } },
+      { kindControllers: CONTROLLERS, ceph: client },
     );
   });
   after(async () => {

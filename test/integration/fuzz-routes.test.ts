@@ -30,7 +30,6 @@ import { cephPoolController } from "../../controllers/ceph/pool.ts";
 import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { networkController } from "../../controllers/network/controller.ts";
-import { CEPH_SERVICE } from "../../src/app.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
@@ -111,7 +110,7 @@ describe("fuzz: every route, seeded hostile input", { timeout: RUN_BUDGET_MS + 1
           cephVolumeController,
           cephSnapshotController,
         ],
-        services: { [CEPH_SERVICE]: ceph },
+        ceph,
       },
     );
     target = targetOf(t.app.url);

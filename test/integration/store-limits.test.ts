@@ -68,7 +68,11 @@ describe("store limits", () => {
     );
     assert.equal(zk.state, "connected");
     assert.equal(zk.sessionCount, sessions, "no session was lost");
-    assert.equal((await store.get("Gadget", "small")).metadata.annotations?.note, "", "nothing of the refused patch was written");
+    assert.equal(
+      (await store.get("Gadget", "small")).metadata.annotations?.note,
+      "",
+      "nothing of the refused patch was written",
+    );
   });
 
   test("over HTTP: 413 for a 1.1 MB Network, and the API stays ready", async () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeText } from "../../src/pvcctl/format.ts";
-import type { Resource } from "../../src/resources/types.ts";
+import type { Resource, ResourceStatus } from "../../src/resources/types.ts";
 import { ready } from "../../src/runtime/conditions.ts";
 import { drifted, notDrifted, withConditions } from "../../src/runtime/drift.ts";
 import { nextStatus } from "../../src/runtime/status.ts";
@@ -23,7 +23,11 @@ test("describe shows what drifted and that it was kept", () => {
     /Drifted +True +ChangedOutOfBand +2 .*2 owned items differ from the spec and were kept \(driftPolicy Report\)/,
   );
   // Repaired (or the spec changed): the condition goes.
-  const after = nextStatus({ ...net, status }, { drift: undefined }, notDrifted(ready("Converged", "ok", 2)));
+  const after = nextStatus<ResourceStatus>(
+    { ...net, status },
+    { drift: undefined },
+    notDrifted(ready("Converged", "ok", 2)),
+  );
   assert.ok(!(after.conditions ?? []).some((c) => c.type === "Drifted"));
   assert.doesNotMatch(describeText({ ...net, status: after }, [], Date.now()), /Drifted|drift:/);
 });
