@@ -43,7 +43,12 @@ describe("declarative API over HTTP", () => {
   };
 
   before(async () => {
-    t = await startTestApp(testConfig(root));
+    // Requests are logged at debug (one line each, with the request id): the id check below reads them.
+    t = await startTestApp(
+      testConfig(root, (c) => {
+        c.reconciler.logLevel = "debug";
+      }),
+    );
     base = t.app.url;
     zk = await ZkClient.connect({ connectString: zkConnect() });
   });
