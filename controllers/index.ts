@@ -8,6 +8,7 @@ import { cephPoolController } from "./ceph/pool.ts";
 import { cephSnapshotController } from "./ceph/snapshot.ts";
 import { cephVolumeController } from "./ceph/volume.ts";
 import { networkController } from "./network/controller.ts";
+import { nodeController } from "./node/controller.ts";
 import type { KindController } from "./types.ts";
 
 export const kindControllers: KindController[] = [
@@ -16,4 +17,5 @@ export const kindControllers: KindController[] = [
   cephVolumeController,
   cephSnapshotController,
   cephClusterController,
+  nodeController,
 ];

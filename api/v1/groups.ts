@@ -3,4 +3,5 @@
  * where x.ts exports a FacadePlugin (see facade.ts). index.ts registers every export of this file.
  */
 export { networkFacade } from "./network.ts";
+export { nodeFacade } from "./node.ts";
 export { storageFacade } from "./storage.ts";

@@ -5,6 +5,7 @@
  * that applying the same manifest twice shows nothing.
  */
 import { createTwoFilesPatch } from "diff";
+import { SERVER_ANNOTATIONS } from "../resources/annotations.ts";
 import type { Resource } from "../resources/types.ts";
 import { toYaml } from "./format.ts";
 
@@ -12,7 +13,10 @@ import { toYaml } from "./format.ts";
 export function ownedView(r: Resource): Record<string, unknown> {
   const metadata: Record<string, unknown> = {};
   const labels = r.metadata.labels ?? {};
-  const annotations = r.metadata.annotations ?? {};
+  // The server's own annotations are not the manifest's to set (an apply keeps them).
+  const annotations = Object.fromEntries(
+    Object.entries(r.metadata.annotations ?? {}).filter(([k]) => !SERVER_ANNOTATIONS.includes(k)),
+  );
   if (Object.keys(labels).length > 0) metadata.labels = sortKeys(labels);
   if (Object.keys(annotations).length > 0) metadata.annotations = sortKeys(annotations);
   return { ...(Object.keys(metadata).length > 0 ? { metadata } : {}), spec: r.spec ?? {} };

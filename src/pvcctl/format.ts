@@ -99,8 +99,14 @@ export const KIND_COLUMNS: Record<string, Column[]> = {
     { header: "DAEMON", value: field("status.daemonState") },
     { header: "COORDINATOR", value: field("status.coordinatorState") },
     { header: "DOMAINS", value: field("status.domainState") },
+    { header: "KEEPALIVE", value: (r) => keepaliveAge(at(r, "status.keepalive")) },
     { header: "VMS", value: field("status.domainsCount"), wide: true },
     { header: "LOAD", value: field("status.cpuLoad"), wide: true },
+    {
+      header: "MEM(MIB) ALLOC/TOTAL",
+      value: (r) => `${text(at(r, "status.memory.allocatedMiB"))}/${text(at(r, "status.memory.totalMiB"))}`,
+      wide: true,
+    },
   ],
   SystemTemplate: [
     { header: "VCPUS", value: field("spec.vcpus") },
@@ -141,6 +147,11 @@ export const KIND_COLUMNS: Record<string, Column[]> = {
     { header: "REVISION", value: field("status.revision"), wide: true },
   ],
 };
+
+/** A Node's keepalive (epoch seconds) as an age, `4s`: older than 30 s, PVC counts the node dead. */
+function keepaliveAge(epochSeconds: unknown): string {
+  return typeof epochSeconds === "number" ? age(new Date(epochSeconds * 1000).toISOString()) : "-";
+}
 
 /** Wide columns for a kind without its own: its first few scalar spec fields. */
 function genericColumns(items: readonly Resource[]): Column[] {

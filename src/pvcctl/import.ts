@@ -11,6 +11,8 @@
  *   the `rbd info` JSON in `stats`), marked for adoption and with `deletionPolicy: Retain` so
  *   that removing an imported manifest never deletes data. Replication is not in ZooKeeper:
  *   PVC v0.6's own (3 copies, min 2) is assumed, and said so.
+ * - VirtualMachines and Nodes, as they run (src/pvcctl/import-compute.ts): a VM's XML and
+ *   metadata, a node's coordinator and domain state; applied, they ask for nothing new.
  */
 
 import type { CephClient } from "../ceph/client.ts";
@@ -22,6 +24,7 @@ import type { NetworkSpec } from "../resources/specs.ts";
 import { API_GROUP_VERSION, type Resource } from "../resources/types.ts";
 import { validateResource } from "../resources/validate.ts";
 import type { ZkClient } from "../zk/client.ts";
+import { importNodes, importVms } from "./import-compute.ts";
 
 export { ADOPT_ANNOTATION };
 
@@ -31,7 +34,7 @@ export interface ImportedObject {
   /** The manifest (only what differs from defaults). */
   manifest: Resource;
   /** Which output file it goes to. */
-  file: "networks.yaml" | "ceph.yaml";
+  file: "networks.yaml" | "ceph.yaml" | "vms.yaml" | "nodes.yaml";
   /** Why applying it would not be a pure adoption, or other things to know. */
   warnings: string[];
 }
@@ -237,8 +240,10 @@ export async function importCluster(
     if (o) objects.push(o);
   }
   if (options.ceph !== false) objects.push(...(await importCeph(zk, pvc, options.cephClient)));
+  for (const vm of await importVms(zk, pvc)) objects.push({ ...vm, file: "vms.yaml" });
+  for (const node of await importNodes(zk, pvc)) objects.push({ ...node, file: "nodes.yaml" });
   notes.push(
-    "VirtualMachines and provisioner templates are not imported yet (their controllers do not exist yet).",
+    "Provisioner templates, scripts and profiles are not imported: PVC keeps them in its provisioner's database, not in ZooKeeper.",
   );
   return { objects, notes };
 }

@@ -3,7 +3,13 @@
  * sizes in bytes, addresses and MACs normalized. The JSON Schemas in `schemas/` are the contract;
  * these types follow them (optional fields stay optional where no default exists).
  */
-import type { CephPoolStatus, CephSnapshotStatus, CephVolumeStatus, NetworkStatus } from "./statuses.ts";
+import type {
+  CephPoolStatus,
+  CephSnapshotStatus,
+  CephVolumeStatus,
+  NetworkStatus,
+  NodeStatus,
+} from "./statuses.ts";
 import type { Resource } from "./types.ts";
 
 export type NodeSelector = "mem" | "vcpus" | "load" | "vms";
@@ -155,7 +161,7 @@ export type CephPool = Resource<CephPoolSpec, CephPoolStatus>;
 export type CephVolume = Resource<CephVolumeSpec, CephVolumeStatus>;
 export type CephSnapshot = Resource<CephSnapshotSpec, CephSnapshotStatus>;
 export type VirtualMachine = Resource<VirtualMachineSpec>;
-export type PvcNode = Resource<NodeSpec>;
+export type PvcNode = Resource<NodeSpec, NodeStatus>;
 export type SystemTemplate = Resource<SystemTemplateSpec>;
 export type NetworkTemplate = Resource<NetworkTemplateSpec>;
 export type StorageTemplate = Resource<StorageTemplateSpec>;

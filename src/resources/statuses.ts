@@ -79,3 +79,50 @@ export interface CephSnapshotStatus extends ResourceStatus {
   /** With driftPolicy Report: the PVC keys changed out of band and kept. */
   drift?: string[];
 }
+
+/** A Node's memory figures, MiB, as the node daemon reports them (memtotal, memfree, memused, memalloc). */
+export interface NodeMemory {
+  totalMiB: number;
+  freeMiB: number;
+  usedMiB: number;
+  allocatedMiB: number;
+}
+
+/**
+ * The last request (spec.coordinatorState / spec.domainState) the Node controller carried out: the
+ * generation it came with, what it asked, and whether the node got there. A request is acted on
+ * once per generation; what the cluster does afterwards is observed, never undone.
+ */
+export interface NodeRequest {
+  generation: number;
+  coordinatorState?: "primary" | "secondary";
+  domainState?: "ready" | "flush";
+  /** The node reached what was asked (or someone else changed it meanwhile). */
+  done: boolean;
+}
+
+/** What a Node's controller observes under `/nodes/<name>` (written by the node daemon only). */
+export interface NodeFigures {
+  daemonMode?: string;
+  daemonState?: string;
+  /** routerstate: primary secondary client takeover relinquish. */
+  coordinatorState?: string;
+  /** ready flush flushed unflush. */
+  domainState?: string;
+  cpuCount?: number;
+  kernel?: string;
+  os?: string;
+  arch?: string;
+  memory?: NodeMemory;
+  vcpuAllocated?: number;
+  cpuLoad?: number;
+  networksCount?: number;
+  domainsCount?: number;
+  runningDomains?: string[];
+  /** Epoch seconds of the node's last keepalive (its age is now minus this: older than 30 s is dead). */
+  keepalive?: number;
+}
+
+export interface NodeStatus extends ResourceStatus, NodeFigures {
+  lastRequest?: NodeRequest;
+}

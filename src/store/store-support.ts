@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
+import { serverAnnotations } from "../resources/annotations.ts";
 import type { FieldError, ObjectMeta, Resource } from "../resources/types.ts";
 import { ZkMultiError, type ZkOp } from "../zk/client.ts";
 
@@ -155,6 +156,24 @@ export function newObject(
       creationTimestamp: now.toISOString(),
     }),
     spec: resource.spec ?? {},
+  };
+}
+
+/**
+ * What an apply of the manifest `resource` asks of the object whose metadata is `cur`: spec, labels
+ * and annotations are the manifest's; finalizers and owners stay unless the manifest names them,
+ * and so do the server's own annotations (who registered a Node: SERVER_ANNOTATIONS).
+ */
+export function appliedObject(resource: Resource, cur: ObjectMeta): Resource {
+  return {
+    ...resource,
+    metadata: {
+      ...resource.metadata,
+      labels: resource.metadata.labels ?? {},
+      annotations: { ...serverAnnotations(cur.annotations), ...resource.metadata.annotations },
+      finalizers: resource.metadata.finalizers ?? cur.finalizers,
+      ownerReferences: resource.metadata.ownerReferences ?? cur.ownerReferences,
+    },
   };
 }
 

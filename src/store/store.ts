@@ -11,6 +11,7 @@ import { applyMergePatch, isPlainObject } from "./merge-patch.ts";
 
 import {
   alreadyExists,
+  appliedObject,
   conflict,
   type DeleteOptions,
   invalid,
@@ -345,16 +346,7 @@ export class ResourceStore {
         }
       }
       const cur = current.resource.metadata;
-      const desired: Resource = {
-        ...resource,
-        metadata: {
-          ...resource.metadata,
-          labels: resource.metadata.labels ?? {},
-          annotations: resource.metadata.annotations ?? {},
-          finalizers: resource.metadata.finalizers ?? cur.finalizers,
-          ownerReferences: resource.metadata.ownerReferences ?? cur.ownerReferences,
-        },
-      };
+      const desired = appliedObject(resource, cur);
       try {
         const written = await this.#write(info, current, desired, options);
         const action =

@@ -1,47 +1,47 @@
 /**
- * The README's tour, as a new user runs it (issue 13): `pvcctl apply -f manifests/examples`
- * succeeds (exit 0, every object created) and `pvcctl diff -f manifests/examples` is then empty.
- * A kind only the cluster creates (Node, docs/examples/node.yaml) is refused by apply as kubectl
- * refuses what it cannot create (exit 1, the server's reason), and diff says so rather than
- * showing a creation that apply could not make.
+ * The README's tour, as a new user runs it (issues 13 and 14): on a cluster with the local stack's
+ * nodes hv1-hv3 (hollow nodes, registered as Node objects by their controller),
+ * `pvcctl apply -f manifests/examples` succeeds (exit 0: every object created, the Nodes
+ * configured) and `pvcctl diff -f manifests/examples` is then empty. A Node that does not exist
+ * (only the cluster creates them) is refused by apply as kubectl refuses what it cannot create
+ * (exit 1, the server's reason), and diff says so rather than showing a creation apply could not make.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
-import { uniqueRoot } from "../helpers/env.ts";
+import { nodeController } from "../../controllers/node/controller.ts";
+import { NodeCluster } from "../helpers/node-cluster.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
 describe("pvcctl on the shipped examples", () => {
-  const root = uniqueRoot("cliexamples");
-  let t: TestApp;
+  const c = new NodeCluster("cliexamples");
   let env: Record<string, string>;
   const run = (...args: string[]) => pvcctl(args, env);
 
   before(async () => {
-    // Only the Network controller: the Ceph kinds' would create the examples' pools in the shared Ceph.
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = `${root}/pvc`;
-        c.reconciler.logLevel = "warn";
-      }),
-      { kindControllers: [networkController] },
-    );
-    await t.app.zk.mkdirp(`${root}/pvc/networks`);
-    env = { PVCCTL_SERVER: t.app.url };
+    // Networks and Nodes only: the Ceph kinds' controllers would create the examples' pools in the shared Ceph.
+    await c.start([networkController, nodeController]);
+    await c.zk.mkdirp(c.keys.networks());
+    await c.nodesReady();
+    env = { PVCCTL_SERVER: c.url };
   });
-  after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
-  });
+  after(() => c.stop());
 
-  test("apply -f manifests/examples: exit 0, every object created, in dependency order", async () => {
+  test("apply -f manifests/examples: exit 0, every object created (Nodes configured), in dependency order", async () => {
+    const primary = await c.zk.get(c.keys.primaryNode());
     const r = await run("apply", "-f", "manifests/examples");
     assert.equal(r.code, 0, show(r));
     assert.equal(r.stderr, "", show(r));
     const lines = r.stdout.trim().split("\n");
     assert.ok(lines.length >= 10, show(r));
-    for (const l of lines) assert.match(l, / created$/, show(r));
+    for (const l of lines) assert.match(l, l.startsWith("node/") ? / configured$/ : / created$/, show(r));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("node/")),
+      ["node/hv1 configured", "node/hv2 configured", "node/hv3 configured"],
+    );
+    // The Nodes' requests match the cluster as it is: carried out with nothing written.
+    await c.nodesReady();
+    assert.equal((await c.zk.get(c.keys.primaryNode())).stat.mzxid, primary.stat.mzxid);
     const at = (what: string) => lines.findIndex((l) => l.startsWith(`${what}/`));
     assert.ok(at("cephpool") < at("cephvolume") && at("cephvolume") < at("cephsnapshot"), show(r));
     assert.ok(at("provisionerprofile") < at("virtualmachine"), show(r));
@@ -54,19 +54,21 @@ describe("pvcctl on the shipped examples", () => {
     assert.equal(r.stderr, "", show(r));
   });
 
-  test("a Node manifest: apply is refused with the server's reason; diff says so, shows no creation", async () => {
-    const applied = await run("apply", "-f", "docs/examples/node.yaml");
+  test("a Node that does not exist: apply is refused with the server's reason; diff says so, shows no creation", async () => {
+    const hv9 =
+      "apiVersion: pvc.parallelvirtualcluster.org/v1\nkind: Node\nmetadata:\n  name: hv9\nspec:\n  domainState: flush\n";
+    const applied = await pvcctl(["apply", "-f", "-"], env, hv9);
     assert.equal(applied.code, 1, show(applied));
-    assert.match(applied.stderr, /node\/hv1 failed: .*created by the cluster/, show(applied));
+    assert.match(applied.stderr, /node\/hv9 failed: .*created by the cluster/, show(applied));
     assert.match(applied.stderr, /^pvcctl: 1 of 1 object failed$/m, show(applied));
-    const diffed = await run("diff", "-f", "docs/examples/node.yaml");
+    const diffed = await pvcctl(["diff", "-f", "-"], env, hv9);
     assert.equal(diffed.code, 1, show(diffed));
     assert.equal(diffed.stdout, "", show(diffed));
     assert.match(
       diffed.stderr,
-      /^node\/hv1: does not exist, and Node objects are created by the cluster: apply would be refused \(.*node\.yaml document 1, line \d+\)$/m,
+      /^node\/hv9: does not exist, and Node objects are created by the cluster: apply would be refused \(.* document 1, line \d+\)$/m,
       show(diffed),
     );
-    assert.match(diffed.stderr, /pvcctl: apply would be refused for 1 object \(node\/hv1\)/, show(diffed));
+    assert.match(diffed.stderr, /pvcctl: apply would be refused for 1 object \(node\/hv9\)/, show(diffed));
   });
 });

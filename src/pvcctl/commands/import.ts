@@ -17,7 +17,7 @@ export function registerImportCommand(program: Command): void {
   program
     .command("import")
     .description(
-      "write manifests that adopt an existing PVC cluster's networks and Ceph objects (read from its ZooKeeper)",
+      "write manifests that adopt an existing PVC cluster's networks, Ceph objects, VMs and nodes (read from its ZooKeeper)",
     )
     .option(
       "--zk <hosts>",
@@ -25,8 +25,8 @@ export function registerImportCommand(program: Command): void {
       process.env.PVC_ZK_CONNECT ?? "127.0.0.1:2181",
     )
     .option("--pvc-root <path>", 'where PVC\'s keys hang off ("" for the ZooKeeper root, as PVC itself)', "")
-    .option("--out <dir>", "write networks.yaml and ceph.yaml there (default: stdout)")
-    .option("--no-ceph", "networks only")
+    .option("--out <dir>", "write networks.yaml, ceph.yaml, vms.yaml and nodes.yaml there (default: stdout)")
+    .option("--no-ceph", "no Ceph pools, volumes or snapshots")
     .option(
       "--ceph-conf <file>",
       "the cluster's ceph.conf, to read what PVC's keys do not hold (pool replication) from Ceph (env CEPH_CONF)",
@@ -57,7 +57,8 @@ export function registerImportCommand(program: Command): void {
           await writeFile(join(opts.out, file), `${header}${docs.join("---\n")}`);
           process.stderr.write(`wrote ${join(opts.out, file)} (${plural(docs.length, "object")})\n`);
         }
-        if (byFile.size === 0) process.stderr.write("nothing to import: no networks or Ceph objects found\n");
+        if (byFile.size === 0)
+          process.stderr.write("nothing to import: no networks, Ceph objects, VMs or nodes found\n");
       } else {
         const all = [...byFile.values()].flat();
         process.stdout.write(all.length ? `${header}${all.join("---\n")}` : "");

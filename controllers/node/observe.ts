@@ -1,0 +1,99 @@
+/**
+ * What a node's daemon says about it under `/nodes/<name>` (docs/pvc-zookeeper-layout.md), read
+ * from the /nodes mirror into the Node status fields, and whether the node counts as alive. Pure:
+ * no I/O, so the rules are tested directly.
+ */
+import type { NodeChildKey, PvcKeys } from "../../src/pvc/keys.ts";
+import type { NodeFigures } from "../../src/resources/statuses.ts";
+import type { TreeCache } from "../../src/zk/tree-cache.ts";
+
+/**
+ * PVC's dead-node rule: a node whose keepalive is older than this is dead (its daemon writes one
+ * every keepalive_interval, 5 s; the primary fences a node after fence_intervals, 6, missed).
+ */
+export const DEAD_AFTER_MS = 30_000;
+
+export type { NodeFigures };
+
+function int(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? Math.trunc(n) : undefined;
+}
+
+function float(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The node's figures from the mirror, or undefined when `/nodes/<name>` is not there. */
+export function observeNode(cache: TreeCache, keys: PvcKeys, name: string): NodeFigures | undefined {
+  if (!cache.has(keys.node(name))) return undefined;
+  const read = (key: NodeChildKey) => cache.get(keys.nodeKey(name, key))?.data;
+  // staticdata: CPU count, kernel, OS, architecture, space-separated (PVC's order).
+  const [cpus, kernel, os, arch] = (read("staticdata") ?? "").split(/\s+/).filter(Boolean);
+  const [totalMiB, freeMiB, usedMiB, allocatedMiB] = (
+    ["memtotal", "memfree", "memused", "memalloc"] as const
+  ).map((key) => int(read(key)));
+  const memory =
+    totalMiB !== undefined && freeMiB !== undefined && usedMiB !== undefined && allocatedMiB !== undefined
+      ? { totalMiB, freeMiB, usedMiB, allocatedMiB }
+      : undefined;
+  return {
+    daemonMode: read("daemonmode") ?? cache.get(keys.node(name))?.data,
+    daemonState: read("daemonstate"),
+    coordinatorState: read("routerstate"),
+    domainState: read("domainstate"),
+    cpuCount: int(cpus),
+    kernel,
+    os,
+    arch,
+    memory,
+    vcpuAllocated: int(read("vcpualloc")),
+    cpuLoad: float(read("cpuload")),
+    networksCount: int(read("networkscount")),
+    domainsCount: int(read("domainscount")),
+    runningDomains: (read("runningdomains") ?? "").split(/\s+/).filter(Boolean),
+    keepalive: int(read("keepalive")),
+  };
+}
+
+/** Whether the node is up, and if not why; `staleInMs`: when an alive node turns dead without news. */
+export type Liveness =
+  | { alive: true; staleInMs: number }
+  | { alive: false; starting: boolean; reason: string; message: string };
+
+/** Seconds, one decimal at most: `12 s`, `0.4 s`. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * Alive: daemon state `run` and a keepalive at most `deadAfterMs` old. `init` is a daemon
+ * starting (it turns `run` at its first keepalive); anything else is down.
+ */
+export function liveness(fig: NodeFigures, nowMs: number, deadAfterMs = DEAD_AFTER_MS): Liveness {
+  const state = fig.daemonState ?? "";
+  if (fig.keepalive === undefined) {
+    return { alive: false, starting: false, reason: "NoKeepalive", message: "the node has no keepalive" };
+  }
+  const ageMs = nowMs - fig.keepalive * 1000;
+  if (ageMs > deadAfterMs) {
+    return {
+      alive: false,
+      starting: false,
+      reason: "KeepaliveStale",
+      message: `last keepalive ${seconds(ageMs)} ago, more than ${seconds(deadAfterMs)}: PVC counts the node dead (daemon state ${state || "unknown"})`,
+    };
+  }
+  if (state !== "run") {
+    return {
+      alive: false,
+      starting: state === "init",
+      reason: state === "init" ? "DaemonStarting" : "DaemonNotRunning",
+      message: `daemon state is ${state || "unknown"}, not run`,
+    };
+  }
+  return { alive: true, staleInMs: Math.max(0, deadAfterMs - ageMs) };
+}

@@ -1,0 +1,92 @@
+/**
+ * The Node controller's pure rules: PVC's dead-node rule, what a request writes (as PVC's CLI does
+ * it, refusals included) and when it counts as done.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEAD_AFTER_MS, liveness, type NodeFigures } from "../../controllers/node/observe.ts";
+import { planRequest, progressOf } from "../../controllers/node/request.ts";
+import { PvcKeys } from "../../src/pvc/keys.ts";
+
+const keys = new PvcKeys("/t");
+const NOW = 1_800_000_000_000;
+const fig = (over: Partial<NodeFigures> = {}): NodeFigures => ({
+  daemonMode: "coordinator",
+  daemonState: "run",
+  coordinatorState: "secondary",
+  domainState: "ready",
+  keepalive: NOW / 1000 - 5,
+  ...over,
+});
+
+test("liveness: run and a keepalive at most 30 s old; stale, starting and stopped daemons are not", () => {
+  assert.deepEqual(liveness(fig(), NOW), { alive: true, staleInMs: DEAD_AFTER_MS - 5000 });
+  const stale = liveness(fig({ keepalive: NOW / 1000 - 31 }), NOW);
+  assert.equal(stale.alive, false);
+  assert.equal(!stale.alive && stale.reason, "KeepaliveStale");
+  assert.match(!stale.alive ? stale.message : "", /last keepalive 31 s ago, more than 30 s/);
+  const init = liveness(fig({ daemonState: "init" }), NOW);
+  assert.deepEqual(init.alive ? undefined : [init.starting, init.reason], [true, "DaemonStarting"]);
+  const stopped = liveness(fig({ daemonState: "stop" }), NOW);
+  assert.deepEqual(stopped.alive ? undefined : [stopped.starting, stopped.reason], [
+    false,
+    "DaemonNotRunning",
+  ]);
+  assert.equal(liveness(fig({ keepalive: undefined }), NOW).alive, false);
+});
+
+test("coordinatorState: /primary_node as PVC writes it; already there writes nothing; refusals in PVC's order", () => {
+  const plan = (spec: object, f: NodeFigures) => planRequest(keys, "hv2", spec, f);
+  assert.deepEqual(plan({ coordinatorState: "primary" }, fig()).ops, [
+    { op: "set", path: "/t/primary_node", data: "hv2" },
+  ]);
+  assert.deepEqual(plan({ coordinatorState: "primary" }, fig({ coordinatorState: "primary" })).ops, []);
+  assert.deepEqual(plan({ coordinatorState: "secondary" }, fig({ coordinatorState: "primary" })).ops, [
+    { op: "set", path: "/t/primary_node", data: "none" },
+  ]);
+  assert.deepEqual(plan({ coordinatorState: "secondary" }, fig()).ops, []);
+  assert.deepEqual(
+    plan({ coordinatorState: "primary" }, fig({ daemonMode: "hypervisor", daemonState: "stop" })).refusal,
+    {
+      reason: "NotCoordinator",
+      message: "Cannot change router mode on non-coordinator node hv2",
+    },
+  );
+  assert.deepEqual(plan({ coordinatorState: "primary" }, fig({ daemonState: "stop" })).refusal, {
+    reason: "NotActive",
+    message: "Node hv2 is not active",
+  });
+  // A refusal holds back the whole request: no flush goes out with a refused handover.
+  assert.deepEqual(
+    plan({ coordinatorState: "primary", domainState: "flush" }, fig({ daemonState: "init" })).ops,
+    [],
+  );
+});
+
+test("domainState: flush and unflush as PVC writes them; an unfinished one is written again", () => {
+  const ops = (want: "flush" | "ready", now: string) =>
+    planRequest(keys, "hv1", { domainState: want }, fig({ domainState: now })).ops;
+  const set = (data: string) => [{ op: "set", path: "/t/nodes/hv1/domainstate", data }];
+  assert.deepEqual(ops("flush", "ready"), set("flush"));
+  assert.deepEqual(ops("flush", "flushed"), []);
+  assert.deepEqual(ops("flush", "flush"), set("flush"));
+  assert.deepEqual(ops("ready", "flushed"), set("unflush"));
+  assert.deepEqual(ops("ready", "ready"), []);
+});
+
+test("progress: a flush is done when flushed; changed by someone else meanwhile, it is done and not fought", () => {
+  const req = { generation: 2, domainState: "flush" as const, done: false };
+  assert.deepEqual(progressOf("hv1", req, fig({ domainState: "flush" })), {
+    done: false,
+    reason: "Flushing",
+    message: "flushing hv1 of running VMs (domainstate flush)",
+  });
+  assert.deepEqual(progressOf("hv1", req, fig({ domainState: "flushed" })), { done: true });
+  assert.deepEqual(progressOf("hv1", req, fig({ domainState: "unflush" })), {
+    done: true,
+    superseded: "domainstate is unflush, changed after this request",
+  });
+  const handover = { generation: 3, coordinatorState: "primary" as const, done: false };
+  assert.equal(progressOf("hv2", handover, fig({ coordinatorState: "takeover" })).done, false);
+  assert.equal(progressOf("hv2", handover, fig({ coordinatorState: "primary" })).done, true);
+});
