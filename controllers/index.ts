@@ -9,6 +9,7 @@ import { cephSnapshotController } from "./ceph/snapshot.ts";
 import { cephVolumeController } from "./ceph/volume.ts";
 import { networkController } from "./network/controller.ts";
 import type { KindController } from "./types.ts";
+import { vmController } from "./vm/controller.ts";
 
 export const kindControllers: KindController[] = [
   networkController,
@@ -16,4 +17,5 @@ export const kindControllers: KindController[] = [
   cephVolumeController,
   cephSnapshotController,
   cephClusterController,
+  vmController,
 ];

@@ -4,3 +4,4 @@
  */
 export { networkFacade } from "./network.ts";
 export { storageFacade } from "./storage.ts";
+export { vmFacade } from "./vm.ts";

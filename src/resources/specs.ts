@@ -3,7 +3,7 @@
  * sizes in bytes, addresses and MACs normalized. The JSON Schemas in `schemas/` are the contract;
  * these types follow them (optional fields stay optional where no default exists).
  */
-import type { NetworkStatus } from "./statuses.ts";
+import type { NetworkStatus, VirtualMachineStatus } from "./statuses.ts";
 import type { Resource } from "./types.ts";
 
 export type NodeSelector = "mem" | "vcpus" | "load" | "vms";
@@ -154,7 +154,7 @@ export type Network = Resource<NetworkSpec, NetworkStatus>;
 export type CephPool = Resource<CephPoolSpec>;
 export type CephVolume = Resource<CephVolumeSpec>;
 export type CephSnapshot = Resource<CephSnapshotSpec>;
-export type VirtualMachine = Resource<VirtualMachineSpec>;
+export type VirtualMachine = Resource<VirtualMachineSpec, VirtualMachineStatus>;
 export type PvcNode = Resource<NodeSpec>;
 export type SystemTemplate = Resource<SystemTemplateSpec>;
 export type NetworkTemplate = Resource<NetworkTemplateSpec>;
