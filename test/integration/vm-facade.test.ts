@@ -22,6 +22,7 @@ import {
   v1Call,
 } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
+import { pvcctl, show } from "./cli-helpers.ts";
 
 const NODES =
   "hv1:coordinator:32768:16,hv2:coordinator:16384:8,hv3:hypervisor:65536:32,hv4:hypervisor:8192:8";
@@ -632,5 +633,66 @@ describe("/api/v1/vm facade", () => {
     expectV1(await call("DELETE", "/vm/lock1"), 200, "Undefined VM 'lock1' from the cluster.");
     expectV1(await call("DELETE", "/vm/lock1"), 510, "ERROR: Could not find VM 'lock1' in the cluster!");
     assert.deepEqual(await domainUuids(), []);
+  });
+
+  test("a domain PVC defined (and started) is adopted by a VirtualMachine that says the same, without a write", async () => {
+    const uuid = randomUUID();
+    const xml = domainXml("adopt1", uuid);
+    const base = `${domainsRoot}/${uuid}`;
+    // As v0.6's API defined it: Python's None for the selector and profile it was not given.
+    const keys: Record<string, string> = {
+      state: "stop",
+      node: "hv3",
+      lastnode: "",
+      node_limit: "hv3,hv4",
+      node_selector: "None",
+      node_autostart: "False",
+      failedreason: "",
+      consolelog: "",
+      rbdlist: "",
+      profile: "None",
+      xml,
+    };
+    await zk.multi([
+      { op: "create", path: base, data: "adopt1" },
+      ...Object.entries(keys).map(([k, data]) => ({ op: "create" as const, path: `${base}/${k}`, data })),
+    ]);
+    await zk.set(`${base}/state`, "start");
+    await until("started by the node", async () => (await running("hv3")).includes(uuid));
+    const before = new Map<string, string>();
+    for (const p of await zk.listTree(base)) before.set(p, String((await zk.exists(p))?.mzxid));
+    const created = await t.app.store.create({
+      apiVersion: "pvc.parallelvirtualcluster.org/v1",
+      kind: "VirtualMachine",
+      metadata: { name: "adopt1" },
+      spec: { xml, node: "hv3", nodeLimit: ["hv3", "hv4"], runState: "start" },
+    });
+    await until("adopted: Ready and Running", () => {
+      const v = vm("adopt1");
+      return isRunning("adopt1") && v?.status?.observedGeneration === created.metadata.generation;
+    });
+    for (const p of await zk.listTree(base))
+      assert.equal(String((await zk.exists(p))?.mzxid), before.get(p), `${p} was written`);
+    assert.equal(vm("adopt1")?.status?.uuid, uuid);
+    expectV1(await call("DELETE", "/vm/adopt1"), 200, "Undefined VM 'adopt1' from the cluster.");
+    assert.deepEqual(await domainUuids(), []);
+  });
+
+  test("pvcctl get, describe and wait show a VM's node, state and conditions", async () => {
+    await define("cli1", { node: "hv1" });
+    const server = ["--server", t.app.url];
+    const waited = pvcctl(["wait", "vm", "cli1", "--for=condition=Running", "--timeout", "20s", ...server]);
+    expectV1(await call("POST", "/vm/cli1/state", { state: "start" }), 200, "Starting VM 'cli1'.");
+    const w = await waited;
+    assert.equal(w.code, 0, show(w));
+    const get = await pvcctl(["get", "vm", "cli1", ...server]);
+    assert.equal(get.code, 0, show(get));
+    assert.match(get.stdout, /^NAME\s+READY\s+REASON\s+AGE\s+RUNSTATE\s+STATE\s+NODE/m);
+    assert.match(get.stdout, /^cli1\s+True\s+Converged\s+\S+\s+start\s+start\s+hv1\s*$/m);
+    const d = await pvcctl(["describe", "vm", "cli1", ...server]);
+    assert.equal(d.code, 0, show(d));
+    assert.match(d.stdout, /Running\s+True\s+Running\s+\d+\s+\S+\s+running on hv1/);
+    assert.match(d.stdout, /node:\s+hv1/);
+    expectV1(await call("DELETE", "/vm/cli1"), 200, "Undefined VM 'cli1' from the cluster.");
   });
 });
