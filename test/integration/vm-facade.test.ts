@@ -356,6 +356,12 @@ describe("/api/v1/vm facade", () => {
     await startAndWait("run1");
     assert.ok((await running("hv2")).includes(uuid));
     assert.deepEqual(await domainKeys(uuid), expected("run1", xml, { node: "hv2", state: "start" }));
+    // The whole list (kept as bytes between changes) shows the change at once.
+    const all = (await call("GET", "/vm")).body as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      all.map((i) => [i.name, i.state]),
+      [["run1", "start"]],
+    );
     expectV1(await call("POST", "/vm/run1/state", { state: "start" }), 200, "Starting VM 'run1'.");
     expectV1(await call("POST", "/vm/run1/state", { state: "restart" }), 200, "Restarting VM 'run1'.");
     await until("restarted", async () => vm("run1")?.status?.state === "start" && isRunning("run1"));

@@ -1,6 +1,5 @@
 /** /vm and /vm/<vm>: list, define, show, undefine (PVC v0.6's shapes and messages). */
 import type { FastifyReply } from "fastify";
-import type { VirtualMachine } from "../../../src/resources/specs.ts";
 import { API_GROUP_VERSION } from "../../../src/resources/types.ts";
 import { waitForDeletion } from "../converge.ts";
 import { attempt, type FacadeDeps, type FacadeHandler, fail, notFound, respond } from "../facade.ts";
@@ -16,22 +15,26 @@ import {
   selectorProblem,
   vms,
 } from "./common.ts";
-import { pvcJson, uuidOf } from "./shape.ts";
+import { allVmsJson, listJson, uuidOf } from "./shape.ts";
 import { domainXml } from "./xml.ts";
 
 type ByRef = { vm: string };
 
-/** A list of VMs as v0.6's JSON (each VM's text kept while it is unchanged: see shape.ts). */
-function sendList(reply: FastifyReply, list: VirtualMachine[]): FastifyReply {
-  return reply.type("application/json; charset=utf-8").send(`[${list.map(pvcJson).join(",")}]`);
+/** JSON text or bytes, as they are (made in shape.ts, where they are kept). */
+function sendJson(reply: FastifyReply, body: string | Buffer): FastifyReply {
+  return reply.type("application/json; charset=utf-8").send(body);
 }
 
 /** GET /vm: every VM; `limit` matches the name or the uuid (v0.6 tried both); `node`, `state` filter exactly. */
 export const listVms: FacadeHandler = async (deps, request, reply) => {
   const v = readValues(request);
-  const match = limitFilter(getValue(v, "limit"));
+  const limit = getValue(v, "limit");
   const node = getValue(v, "node");
   const state = getValue(v, "state");
+  if (!limit && node === undefined && state === undefined && deps.informer(KIND).size > 0) {
+    return sendJson(reply, allVmsJson(deps.informer(KIND)));
+  }
+  const match = limitFilter(limit);
   const list = vms(deps).filter(
     (vm) =>
       (match(vm.metadata.name) || match(uuidOf(vm))) &&
@@ -39,13 +42,13 @@ export const listVms: FacadeHandler = async (deps, request, reply) => {
       (state === undefined || vm.status?.state === state),
   );
   if (list.length === 0) return notFound(reply, "VM not found.");
-  return sendList(reply, list);
+  return sendJson(reply, listJson(list));
 };
 
 export const getVm: FacadeHandler<ByRef> = async (deps, request, reply) => {
   const vm = findVm(deps, request.params.vm);
   if (!vm) return notFound(reply, "VM not found.");
-  return sendList(reply, [vm]);
+  return sendJson(reply, listJson([vm]));
 };
 
 /** POST /vm's values as a spec (the VM stays stopped, as v0.6's define left it), or v0.6's message. */
