@@ -28,7 +28,14 @@ import type { VirtualMachine } from "../../src/resources/specs.ts";
 import type { VirtualMachineStatus, VmIntent } from "../../src/resources/statuses.ts";
 import { type ConditionPatch, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
 import type { Controller, ReconcileResult } from "../../src/runtime/controller.ts";
-import { drifted, listSome, notDrifted, reportsDrift, withConditions } from "../../src/runtime/drift.ts";
+import {
+  convergedBefore,
+  drifted,
+  listSome,
+  notDrifted,
+  reportsDrift,
+  withConditions,
+} from "../../src/runtime/drift.ts";
 import { specOrMetadataChanged } from "../../src/runtime/predicates.ts";
 import { nextStatus, writeStatusIfChanged } from "../../src/runtime/status.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
@@ -210,7 +217,7 @@ class VmReconciler {
     const { ctx, timings } = this.parts;
     const owned = this.#planOwned(def, domain);
     const generation = vm.metadata.generation;
-    const wasConverged = !definedNow && vm.status?.observedGeneration === generation;
+    const wasConverged = !definedNow && convergedBefore(vm);
     if (owned.changed.length > 0 && wasConverged && reportsDrift(vm))
       return this.#reportDrift(vm, def, views, owned);
     if (owned.xmlChanged) {

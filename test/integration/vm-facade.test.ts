@@ -264,6 +264,31 @@ describe("/api/v1/vm facade", () => {
     expectV1(await call("DELETE", `/vm/${uuid}`), 200, "Undefined VM 'dup1' from the cluster.");
   });
 
+  test("POST /vm without a <uuid>: one is generated and written into the XML; PUT without one keeps the VM's", async () => {
+    const noUuid = domainXml("gen1", "x").replace("<uuid>x</uuid>", "");
+    const r = await call("POST", "/vm", { xml: noUuid }, true);
+    const m = /^Added new VM with Name 'gen1' and UUID '([0-9a-f-]{36})' to database\.$/.exec(
+      (r.body as { message: string }).message,
+    );
+    assert.ok(m, JSON.stringify(r.body));
+    const uuid = m[1];
+    assert.deepEqual(await domainUuids(), [uuid]);
+    const stored = (await zk.get(`${domainsRoot}/${uuid}/xml`)).data;
+    assert.match(stored, new RegExp(`<name>gen1</name>\\s*<uuid>${uuid}</uuid>`));
+    assert.match(stored, /<memory unit="MiB">1024<\/memory>/);
+    const bigger = noUuid.replace(">1024<", ">2048<");
+    expectV1(
+      await call("PUT", "/vm/gen1", { xml: bigger }, true),
+      200,
+      "Successfully modified configuration of VM 'gen1'.",
+    );
+    assert.match(
+      (await zk.get(`${domainsRoot}/${uuid}/xml`)).data,
+      new RegExp(`<uuid>${uuid}</uuid>[\\s\\S]*2048`),
+    );
+    expectV1(await call("DELETE", "/vm/gen1"), 200, "Undefined VM 'gen1' from the cluster.");
+  });
+
   test("GET /vm, /vm/<vm> by name or uuid, fuzzy limit: PVC v0.6's shape", async () => {
     // vmbr77: a network PVC has (the controller checks that the networks a VM joins exist).
     await zk.mkdirp(`${pvcRoot}/networks/77`);
@@ -609,6 +634,20 @@ describe("/api/v1/vm facade", () => {
         (await zk.get(`${domainsRoot}/${uuid}/node_selector`)).data === "",
     );
     assert.deepEqual(await domainKeys(uuid), expected("drift1", xml, { node: "hv2" }));
+    // driftPolicy Report: the change is kept and reported.
+    await t.app.store.patch("VirtualMachine", "drift1", { spec: { driftPolicy: "Report" } });
+    await until(
+      "converged with Report",
+      () => vm("drift1")?.status?.observedGeneration === vm("drift1")?.metadata.generation,
+    );
+    await zk.set(`${domainsRoot}/${uuid}/node_limit`, "hv2");
+    await until(
+      "drift reported",
+      () =>
+        vm("drift1")?.status?.conditions?.some((c) => c.type === "Drifted" && c.status === "True") === true,
+    );
+    assert.deepEqual(vm("drift1")?.status?.drift, [`${domainsRoot}/${uuid}/node_limit`]);
+    assert.equal((await zk.get(`${domainsRoot}/${uuid}/node_limit`)).data, "hv2");
     expectV1(await call("DELETE", "/vm/drift1"), 200, "Undefined VM 'drift1' from the cluster.");
 
     const disk =
