@@ -119,10 +119,13 @@ async function main() {
 
   const baseList = await measure(3, 1, () => ({ url: `${base.url}/vm` }));
   await measure(50, 4, () => ({ url: `${ours}/vm` })); // warm-up
+  // Throughput with 4 requests in flight; latency one request at a time (no queueing in it).
   const ourList = await measure(500, 4, () => ({ url: `${ours}/vm` }));
-  report("GET /vm requests/s", baseList.perSecond, ourList.perSecond, "req/s");
-  report("GET /vm p50 (ms)", baseList.p50, ourList.p50, "ms");
-  report("GET /vm p99 (ms)", baseList.p99, ourList.p99, "ms");
+  const ourListOne = await measure(200, 1, () => ({ url: `${ours}/vm` }));
+  report("GET /vm requests/s (4 in flight)", baseList.perSecond, ourList.perSecond, "req/s");
+  report("GET /vm p50 (ms)", baseList.p50, ourListOne.p50, "ms");
+  report("GET /vm p99 (ms)", baseList.p99, ourListOne.p99, "ms");
+  console.log(`  with 4 in flight: p50 ${ourList.p50.toFixed(2)} ms, p99 ${ourList.p99.toFixed(2)} ms`);
   const listRatio = ourList.perSecond / baseList.perSecond;
 
   const baseOne = await measure(3, 1, (i) => ({ url: `${base.url}/vm/${names[i * 7]}` }));
@@ -153,7 +156,7 @@ async function main() {
 
   const met = (ok: boolean) => (ok ? "met" : "NOT met");
   console.log(
-    `  goals: GET /vm ≥ 1000× baseline req/s: ${met(listRatio >= 1000)} (${listRatio.toFixed(0)}×); p50 ≤ 10 ms: ${met(ourList.p50 <= 10)};` +
+    `  goals: GET /vm ≥ 1000× baseline req/s: ${met(listRatio >= 1000)} (${listRatio.toFixed(0)}×); p50 ≤ 10 ms: ${met(ourListOne.p50 <= 10)};` +
       ` GET /vm/<name> p50 ≤ 2 ms: ${met(ourOne.p50 <= 2)}; POST /vm p50 ≤ 30 ms: ${met(ourPost.p50 <= 30)}` +
       (nodeLine ? "" : `; GET /node p50 ≤ 1 ms: ${met(nodeP50 <= 1)}`),
   );
