@@ -10,6 +10,7 @@ import { cephVolumeController } from "./ceph/volume.ts";
 import { networkController } from "./network/controller.ts";
 import { nodeController } from "./node/controller.ts";
 import type { KindController } from "./types.ts";
+import { vmController } from "./vm/controller.ts";
 
 export const kindControllers: KindController[] = [
   networkController,
@@ -18,4 +19,5 @@ export const kindControllers: KindController[] = [
   cephSnapshotController,
   cephClusterController,
   nodeController,
+  vmController,
 ];

@@ -15,6 +15,14 @@ import type { Informer } from "../src/store/informer.ts";
 import type { ResourceStore } from "../src/store/store.ts";
 import type { ZkClient } from "../src/zk/client.ts";
 
+/** The VirtualMachine controller's waits (the manual's shutdown timeout; a delete's stop confirmation). */
+export interface VmTimings {
+  /** A graceful shutdown becomes a stop after this long (the manual: 90 s). */
+  shutdownTimeoutMs: number;
+  /** On delete, how long the node's confirmation of the stop is awaited before undefining anyway. */
+  stopConfirmMs: number;
+}
+
 export interface ControllerSettings {
   /** Period of the full resync of every key (jittered). */
   resyncPeriodMs: number;
@@ -22,6 +30,8 @@ export interface ControllerSettings {
   cephPollIntervalMs: number;
   /** Keys reconciled at once per controller. */
   concurrency: number;
+  /** Other VM waits than the manual's (tests shorten them). */
+  vmTimings?: Partial<VmTimings>;
 }
 
 export interface ControllerContext {

@@ -21,7 +21,7 @@ import type { FacadePlugin } from "../api/v1/facade.ts";
 import { cephClusterOps } from "../controllers/ceph/cluster-ops.ts";
 import { controllerContext } from "../controllers/context.ts";
 import { kindControllers as defaultControllers } from "../controllers/index.ts";
-import type { ControllerContext, KindController } from "../controllers/types.ts";
+import type { ControllerContext, ControllerSettings, KindController } from "../controllers/types.ts";
 import { CephClient } from "./ceph/client.ts";
 import { registerCephReachability } from "./ceph/metrics.ts";
 import type { Config } from "./config.ts";
@@ -47,6 +47,8 @@ export interface AppOptions {
   kindControllers?: readonly KindController[];
   /** The Ceph client of the controllers and the facade (default: one on the config's ceph.conf). */
   ceph?: CephClient;
+  /** Overrides of the controllers' settings (tests: shorter waits). */
+  settings?: Partial<ControllerSettings>;
   /** Facade groups besides api/v1/groups.ts (tests). */
   extraFacadeGroups?: Record<string, FacadePlugin>;
   /** Identity in the leader election (default host:pid). */
@@ -191,6 +193,7 @@ async function assemble(
       resyncPeriodMs: config.reconciler.resyncPeriodMs,
       cephPollIntervalMs: config.reconciler.cephPollIntervalMs,
       concurrency: config.reconciler.controllerConcurrency,
+      ...options.settings,
     },
     ceph,
   });

@@ -5,3 +5,4 @@
 export { networkFacade } from "./network.ts";
 export { nodeFacade } from "./node.ts";
 export { storageFacade } from "./storage.ts";
+export { vmFacade } from "./vm.ts";

@@ -9,6 +9,7 @@
  */
 import type { CephClient } from "../../src/ceph/client.ts";
 import type { CephClusterOps, OpOutcome, OsdOutcome } from "../../src/ceph/cluster-ops.ts";
+import { flushVolumeLocks, listVolumeLocks } from "../../src/ceph/locks.ts";
 import type { PvcKeys } from "../../src/pvc/keys.ts";
 import type { PvcReader } from "../../src/pvc/reader.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
@@ -93,6 +94,23 @@ export function cephClusterOps(deps: CephClusterOpsDeps): CephClusterOps {
       await zk.deleteRecursive(pvc.cephOsd(id)).catch(() => undefined);
       await refresh();
       return outcome;
+    },
+
+    // A VM's RBD locks (src/ceph/locks.ts): no mirror to refresh, nothing of PVC's keys changes.
+    async volumeLocks(volumes) {
+      try {
+        return { ok: true, locks: await listVolumeLocks(ceph, volumes) };
+      } catch (err) {
+        return { ok: false, why: errorMessage(err) };
+      }
+    },
+    async flushLocks(volumes) {
+      try {
+        await flushVolumeLocks(ceph, volumes);
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, why: errorMessage(err) };
+      }
     },
   };
 }

@@ -1,11 +1,12 @@
 /**
  * The imperative Ceph cluster operations of PVC's manual that are not resources (there is no OSD
- * or flag kind): cluster flags set/unset, OSD in/out, OSD add/remove, and the cluster's pool
- * defaults. The /api/v1 storage facade gets one of these (FacadeDeps.cephOps): it validates the
+ * or flag kind): cluster flags set/unset, OSD in/out, OSD add/remove, the cluster's pool
+ * defaults, and a VM's RBD locks (listed and flushed: locks.ts says why here). The /api/v1 storage facade gets one of these (FacadeDeps.cephOps): it validates the
  * request, calls an operation and shapes PVC's answer from the typed outcome; it runs no command
  * and knows no key. The implementation is controllers/ceph/cluster-ops.ts (it runs the commands
  * and refreshes the CephCluster mirror after a change, so the answer and a GET right after agree).
  */
+import type { VolumeLocks } from "./locks.ts";
 import type { OsdFlag } from "./names.ts";
 import type { PoolDefaults } from "./types.ts";
 
@@ -31,4 +32,10 @@ export interface CephClusterOps {
   addOsd(node: string, device: string, weight: number): Promise<OsdOutcome>;
   /** PVC's remove_osd of OSD `id` (its node and device read from its keys); its keys go after. */
   removeOsd(id: string): Promise<OsdOutcome>;
+  /** `rbd lock ls` of each volume (`pool/volume`): a VM's locks (/vm/<vm>/locks). */
+  volumeLocks(
+    volumes: readonly string[],
+  ): Promise<{ ok: true; locks: VolumeLocks[] } | { ok: false; why: string }>;
+  /** Removes every lock of each volume (`rbd lock ls`, then `rbd lock rm` per lock): PVC's flush_locks. */
+  flushLocks(volumes: readonly string[]): Promise<OpOutcome>;
 }

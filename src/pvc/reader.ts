@@ -10,6 +10,7 @@
  */
 import type { ZkClient } from "../zk/client.ts";
 import type { PvcKeys } from "./keys.ts";
+import { CANDIDATE_KEYS, type CandidateNode, candidateOf } from "./placement.ts";
 
 /** A `stats` value as the mirrors wrote it (a JSON object); `{}` when missing or not JSON. */
 export type PvcStats = Record<string, unknown>;
@@ -34,8 +35,33 @@ export class PvcReader {
 
   // --- nodes and networks ---------------------------------------------------------------------
 
+  /** Whether `/nodes/<name>` is there; false for a name no node can have (e.g. with a "/"). */
   async nodeExists(name: string): Promise<boolean> {
-    return this.#exists(this.#keys.node(name));
+    let path: string;
+    try {
+      path = this.#keys.node(name);
+    } catch {
+      return false;
+    }
+    return this.#exists(path);
+  }
+
+  /** Every node with the figures placement reads (src/pvc/placement.ts), in name order. */
+  async nodeCandidates(): Promise<CandidateNode[]> {
+    const out: CandidateNode[] = [];
+    for (const name of await this.#children(this.#keys.nodes())) {
+      const values = new Map<string, string | undefined>();
+      await Promise.all(
+        CANDIDATE_KEYS.map(async (key) => values.set(key, await this.#read(this.#keys.nodeKey(name, key)))),
+      );
+      out.push(candidateOf(name, (key) => values.get(key)));
+    }
+    return out;
+  }
+
+  /** Whether `/domains/<uuid>` is there (a VM defined by us or by anything else that speaks PVC). */
+  async domainExists(uuid: string): Promise<boolean> {
+    return this.#exists(this.#keys.domain(uuid));
   }
 
   /** Whether `/networks/<vni>` is there (written by us or by anything else that speaks PVC). */

@@ -104,7 +104,8 @@ export function vmBridgeName(vni: number): string {
   return `vmbr${vni}`;
 }
 
-function vniOfBridge(bridge: string | undefined): number | undefined {
+/** The vni of a PVC bridge name (`vmbr<vni>`), or undefined for any other bridge. */
+export function vniOfBridge(bridge: string | undefined): number | undefined {
   const m = bridge?.match(/^vmbr([1-9][0-9]{0,7})$/);
   return m ? Number(m[1]) : undefined;
 }
@@ -276,7 +277,7 @@ export function normalizeDomainSpec(input: DomainSpecInput): DomainSpec {
 
 // --- building ----------------------------------------------------------------------------------
 
-const builder = new XMLBuilder({
+const BUILDER_OPTIONS = {
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
   textNodeName: "#text",
@@ -284,7 +285,8 @@ const builder = new XMLBuilder({
   indentBy: "  ",
   suppressEmptyNode: true,
   processEntities: true,
-});
+};
+const builder = new XMLBuilder(BUILDER_OPTIONS);
 
 type Node = Record<string, unknown>;
 
@@ -458,4 +460,36 @@ export function readDomainSpec(xml: string): DomainSpec {
     }
   }
   return spec;
+}
+
+// --- giving a definition its uuid ----------------------------------------------------------------
+
+const orderedBuilder = new XMLBuilder({ ...BUILDER_OPTIONS, preserveOrder: true });
+
+/** An element as the ordered builder takes it. Mixed content does not occur in libvirt XML: an element has text or children. */
+function orderedNode(el: XmlElement): Node {
+  const attrs: Node = {};
+  for (const [k, v] of Object.entries(el.attrs)) attrs[`@_${k}`] = v;
+  const content =
+    el.children.length > 0 ? el.children.map(orderedNode) : el.text === "" ? [] : [{ "#text": el.text }];
+  return Object.keys(attrs).length > 0 ? { [el.name]: content, ":@": attrs } : { [el.name]: content };
+}
+
+/**
+ * The domain XML with `<uuid>` set to `uuid` (after `<name>`), for a definition that has none (PVC
+ * keys a VM by it; libvirt would invent one). The document is read with the project's reader and
+ * written again by the library's builder, so it comes back re-indented (PVC v0.6's API also stored
+ * its own pretty-printed copy of what it was given). Throws XmlError for a document that is not a
+ * `<domain>` with one `<name>`.
+ */
+export function withDomainUuid(xml: string, uuid: string): string {
+  if (!UUID_RE.test(uuid)) throw invalid("uuid", uuid, "must be a lowercase RFC 4122 UUID");
+  const root = parseXml(xml);
+  if (root.name !== "domain") throw new XmlError(`root element is <${root.name}>, expected <domain>`);
+  const names = childElements(root, "name");
+  if (names.length !== 1) throw new XmlError(`<domain> has ${names.length} <name> elements`);
+  const children = root.children.filter((c) => c.name !== "uuid");
+  const at = children.indexOf(names[0]) + 1;
+  children.splice(at, 0, { name: "uuid", attrs: Object.create(null), children: [], text: uuid });
+  return (orderedBuilder.build([orderedNode({ ...root, children })]) as string).trim();
 }

@@ -9,6 +9,7 @@ import type {
   CephVolumeStatus,
   NetworkStatus,
   NodeStatus,
+  VirtualMachineStatus,
 } from "./statuses.ts";
 import type { Resource } from "./types.ts";
 
@@ -160,7 +161,7 @@ export type Network = Resource<NetworkSpec, NetworkStatus>;
 export type CephPool = Resource<CephPoolSpec, CephPoolStatus>;
 export type CephVolume = Resource<CephVolumeSpec, CephVolumeStatus>;
 export type CephSnapshot = Resource<CephSnapshotSpec, CephSnapshotStatus>;
-export type VirtualMachine = Resource<VirtualMachineSpec>;
+export type VirtualMachine = Resource<VirtualMachineSpec, VirtualMachineStatus>;
 export type PvcNode = Resource<NodeSpec, NodeStatus>;
 export type SystemTemplate = Resource<SystemTemplateSpec>;
 export type NetworkTemplate = Resource<NetworkTemplateSpec>;

@@ -126,3 +126,42 @@ export interface NodeFigures {
 export interface NodeStatus extends ResourceStatus, NodeFigures {
   lastRequest?: NodeRequest;
 }
+
+/** The VirtualMachine's second condition: True while its node runs it (state start, listed in runningdomains). */
+export const RUNNING = "Running";
+
+/**
+ * What a VirtualMachine's spec asked for the last time the controller carried it out, written with
+ * the PVC keys that carried it out (one transaction): the next spec change is compared with it, so
+ * a change is carried out once and what the nodes did since (a flush, a failed start) is left alone.
+ */
+export interface VmIntent {
+  runState: "start" | "stop" | "shutdown" | "restart" | "disable";
+  /** The home node: spec.node, or the node chosen when it was defined. */
+  home: string;
+  migration: { node?: string; selector?: "mem" | "vcpus" | "load" | "vms" } | null;
+  autostart: boolean;
+}
+
+export interface VirtualMachineStatus extends ResourceStatus {
+  /** The domain's key: `/domains/<uuid>` (set once defined or adopted). */
+  uuid?: string;
+  /** What the nodes report, from `/domains/<uuid>`: state, node, lastnode, failedreason. */
+  state?: string;
+  node?: string;
+  lastNode?: string;
+  failedReason?: string;
+  /** PVC's node_autostart as it is now (the node daemon clears it after use). */
+  autostart?: boolean;
+  /** Whether the VM's node lists it in its runningdomains. */
+  running?: boolean;
+  /** `pool/volume` of the RBD disks (PVC's rbdlist). */
+  rbdList?: string[];
+  applied?: VmIntent;
+  /** When a graceful shutdown was asked for (it becomes a stop after the manual's 90 s). */
+  shutdownSince?: string;
+  /** While deleting: when the stop was asked for (the node's confirmation is awaited, bounded). */
+  stopSince?: string;
+  /** With driftPolicy Report: the owned keys changed out of band and kept. */
+  drift?: string[];
+}

@@ -2,7 +2,8 @@
  * VirtualMachine: checks the libvirt XML the way PVC reads it (name, uuid, RBD disks), and that
  * placement fields agree with each other.
  */
-import { parseDomainXml, XmlError } from "../domain-xml.ts";
+import { parsedDomain } from "../domain-cache.ts";
+import { XmlError } from "../domain-xml.ts";
 import { cephVolumeName, isPoolName, isRbdName, MAX_RBD_NAME_LENGTH } from "../names.ts";
 import {
   asArray,
@@ -33,7 +34,7 @@ export const virtualMachineRules: KindRules = {
     if (xml !== undefined && xml !== "") {
       const at = pointer("spec", "xml");
       try {
-        const info = parseDomainXml(xml);
+        const info = parsedDomain(xml).info;
         if (name !== undefined && info.name !== name) {
           problems.add(
             at,
@@ -104,7 +105,7 @@ export const virtualMachineRules: KindRules = {
     const xml = asString(spec.xml);
     if (xml !== undefined) {
       try {
-        for (const source of parseDomainXml(xml).rbdVolumes) {
+        for (const source of parsedDomain(xml).info.rbdVolumes) {
           const split = splitRbdSource(source);
           if (split) refs.push({ kind: "CephVolume", name: cephVolumeName(split.pool, split.volume) });
         }
