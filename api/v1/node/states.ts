@@ -76,7 +76,9 @@ export const setCoordinatorState: FacadeHandler<ByNode> = async (deps, request, 
     case "NotActive":
       return respond(reply, fail(`ERROR: Node ${q(name)} is not active`));
   }
-  if ((s.coordinatorState === "primary") === (state === "primary")) {
+  // Which coordinator is primary is /primary_node's to say: a node's own router state lags a
+  // handover (takeover, relinquish) and the Node's status lags the node.
+  if (((await deps.pvc.primaryNode()) === name) === (state === "primary")) {
     return respond(reply, fail(`Node ${q(name)} is already in ${state} router mode.`));
   }
   const success = `Setting node ${name} in ${state} router mode.`;
