@@ -12,7 +12,8 @@
  * - Changes reach subscribers with `own` = whether this process wrote them (its multis are written
  *   through); the wake-up rule that maps a path to keys lives in `Controller.useMirror`.
  * - Several kinds may mirror one subtree through one context (`MirrorSet.of(root)`): one cache, one
- *   watch, shared.
+ *   watch, shared. Each asker's options add up: every `prepare` runs before the cache starts (kinds
+ *   are created before any starts), every `onError` hears read failures.
  */
 import type { ZkClient, ZkOp, ZkOpResult } from "../zk/client.ts";
 import { TreeCache } from "../zk/tree-cache.ts";
@@ -29,7 +30,8 @@ export interface MirrorOptions {
 export class Mirror {
   readonly root: string;
   readonly #zk: ZkClient;
-  readonly #options: MirrorOptions;
+  readonly #prepare: Array<(zk: ZkClient) => Promise<void>> = [];
+  readonly #onError: Array<(err: unknown) => void> = [];
   readonly #listeners = new Set<MirrorListener>();
   #users = 0;
   #cache: TreeCache | undefined;
@@ -38,7 +40,13 @@ export class Mirror {
   constructor(zk: ZkClient, root: string, options: MirrorOptions = {}) {
     this.#zk = zk;
     this.root = root;
-    this.#options = options;
+    this.addOptions(options);
+  }
+
+  /** Another user's prepare step and error listener (see the header). */
+  addOptions(options: MirrorOptions): void {
+    if (options.prepare) this.#prepare.push(options.prepare);
+    if (options.onError) this.#onError.push(options.onError);
   }
 
   /** A running controller uses it: the cache is built now if it is not. */
@@ -73,9 +81,11 @@ export class Mirror {
     cache.on("change", (path, own) => {
       for (const l of [...this.#listeners]) l(path, own);
     });
-    cache.on("error", (err) => this.#options.onError?.(err));
+    cache.on("error", (err) => {
+      for (const l of this.#onError) l(err);
+    });
     const built = (async () => {
-      await this.#options.prepare?.(this.#zk);
+      for (const prepare of this.#prepare) await prepare(this.#zk);
       await cache.start();
       return cache;
     })();
@@ -115,13 +125,15 @@ export class MirrorSet {
     this.#zk = zk;
   }
 
-  /** The mirror of `root` (made on first ask; options apply to that first ask only). */
+  /** The mirror of `root` (made on first ask); each asker's options are added to it. */
   of(root: string, options: MirrorOptions = {}): Mirror {
-    let mirror = this.#mirrors.get(root);
-    if (!mirror) {
-      mirror = new Mirror(this.#zk, root, options);
-      this.#mirrors.set(root, mirror);
+    const mirror = this.#mirrors.get(root);
+    if (mirror) {
+      mirror.addOptions(options);
+      return mirror;
     }
-    return mirror;
+    const made = new Mirror(this.#zk, root, options);
+    this.#mirrors.set(root, made);
+    return made;
   }
 }
