@@ -241,7 +241,17 @@ export async function importCluster(
   }
   if (options.ceph !== false) objects.push(...(await importCeph(zk, pvc, options.cephClient)));
   for (const vm of await importVms(zk, pvc)) objects.push({ ...vm, file: "vms.yaml" });
-  for (const node of await importNodes(zk, pvc)) objects.push({ ...node, file: "nodes.yaml" });
+  for (const node of await importNodes(zk, pvc)) {
+    // A node with nothing to ask for (no coordinator or domain state it reports) has no manifest:
+    // its Node object is the cluster's own (the Node controller registers it).
+    if (Object.keys(node.manifest.spec ?? {}).length === 0) {
+      notes.push(
+        `node ${node.manifest.metadata.name}: no coordinator or domain state to adopt, no manifest written`,
+      );
+      continue;
+    }
+    objects.push({ ...node, file: "nodes.yaml" });
+  }
   notes.push(
     "Provisioner templates, scripts and profiles are not imported: PVC keeps them in its provisioner's database, not in ZooKeeper.",
   );
