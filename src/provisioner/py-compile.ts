@@ -5,6 +5,7 @@
  * through a shell or a command line) and python3 gets a bounded time.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,19 @@ import { ErrorCodes, PvcError } from "../errors.ts";
 import { invalid } from "../store/store-support.ts";
 
 export const PY_COMPILE_TIMEOUT_MS = 10_000;
+
+/**
+ * Hashes of texts that compiled, newest last: `apply` tries a create before it sees the object
+ * exists, so every GitOps sync would otherwise start python3 once per unchanged script.
+ */
+const compiled = new Set<string>();
+const COMPILED_MAX = 256;
+
+function remember(hash: string): void {
+  compiled.delete(hash);
+  compiled.add(hash);
+  if (compiled.size > COMPILED_MAX) compiled.delete(compiled.values().next().value as string);
+}
 
 interface Run {
   code: number | null;
@@ -53,6 +67,8 @@ export async function checkPythonSyntax(
   timeoutMs = PY_COMPILE_TIMEOUT_MS,
   python = "python3",
 ): Promise<void> {
+  const hash = createHash("sha256").update(python).update("\0").update(text).digest("hex");
+  if (compiled.has(hash)) return;
   const dir = await mkdtemp(join(tmpdir(), "pvc-script-"));
   try {
     const file = join(dir, "script.py");
@@ -74,6 +90,7 @@ export async function checkPythonSyntax(
       const line = at ? (text.split("\n")[Number(at[1]) - 1] ?? "") : "(script)";
       throw invalid("/spec/data", line, `is not valid Python 3 (${why})`);
     }
+    remember(hash);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

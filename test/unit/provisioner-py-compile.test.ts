@@ -39,3 +39,11 @@ test("describeCompileError keeps the error line and the line number, not the tem
     "  File \"/tmp/pvc-script-x/script.py\", line 3\n    if True\n           ^\nSyntaxError: expected ':'\n";
   assert.equal(describeCompileError(stderr), "line 3: SyntaxError: expected ':'");
 });
+
+test("a text that compiled is not compiled again (apply tries a create first on every sync)", async () => {
+  const text = "def install(**kwargs):\n    return 42\n";
+  await checkPythonSyntax(text);
+  // The same text again: answered from memory, so even a 1 ms bound cannot time it out.
+  await checkPythonSyntax(text, 1);
+  await assert.rejects(checkPythonSyntax(`${text}# changed\n`, 1), /did not finish within 1 ms/);
+});
