@@ -28,6 +28,8 @@ const HTTP: Partial<Record<ErrorCode, [number, string]>> = {
   [ErrorCodes.NOT_FOUND]: [404, "NotFound"],
   [ErrorCodes.ALREADY_EXISTS]: [409, "AlreadyExists"],
   [ErrorCodes.CONFLICT]: [409, "Conflict"],
+  [ErrorCodes.IN_USE]: [409, "Conflict"],
+  [ErrorCodes.TOOL_MISSING]: [503, "ServiceUnavailable"],
   [ErrorCodes.RESOURCE_VERSION_TOO_OLD]: [410, "Expired"],
   [ErrorCodes.VALIDATION_FAILED]: [422, "Invalid"],
   [ErrorCodes.INVALID_NAME]: [422, "Invalid"],

@@ -30,6 +30,7 @@ import { guardStore, startGitOps } from "./gitops/index.ts";
 import { PvcKeys } from "./pvc/keys.ts";
 import { PvcReader } from "./pvc/reader.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
+import { storeChecks } from "./resources/store-checks.ts";
 import { checkImmutable, validateResource } from "./resources/validate.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import { Manager } from "./runtime/manager.ts";
@@ -130,6 +131,8 @@ async function assemble(
     kinds: KINDS.map((k) => ({ kind: k.kind, plural: k.plural })),
     validate: validateResource,
     validateUpdate: checkImmutable,
+    // A closure: it lists through the store once built.
+    ...storeChecks(async (kind) => (await store.list(kind)).items),
     defaultFinalizers: Object.fromEntries(
       (options.kindControllers ?? defaultControllers).map((k) => [k.kind, k.finalizers ?? []]),
     ),

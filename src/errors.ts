@@ -72,6 +72,11 @@ export const ErrorCodes = {
   // Controller runtime (src/runtime)
   /** A write guarded by the leader fence was refused: this replica is not (or no longer) the leader. */
   NOT_LEADER: "NOT_LEADER",
+  // Provisioner (src/resources/in-use.ts, src/provisioner)
+  /** The object is still used by others (e.g. a template a ProvisionerProfile names): not deleted (HTTP 409). */
+  IN_USE: "IN_USE",
+  /** A program the server needs for this request is not installed on it (python3, rbd-fuse…) (HTTP 503). */
+  TOOL_MISSING: "TOOL_MISSING",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

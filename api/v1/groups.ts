@@ -4,5 +4,6 @@
  */
 export { networkFacade } from "./network.ts";
 export { nodeFacade } from "./node.ts";
+export { provisionerFacade } from "./provisioner.ts";
 export { storageFacade } from "./storage.ts";
 export { vmFacade } from "./vm.ts";

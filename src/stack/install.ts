@@ -5,7 +5,15 @@
 import { execa } from "execa";
 import { ErrorCodes, PvcError } from "../errors.ts";
 
-export const STACK_PACKAGES = ["zookeeper", "ceph-mon", "ceph-osd", "ceph-mgr", "ceph-common"] as const;
+// rbd-fuse: the provisioner's attach fallback on hosts without the rbd kernel module (src/provisioner/host-disks.ts).
+export const STACK_PACKAGES = [
+  "zookeeper",
+  "ceph-mon",
+  "ceph-osd",
+  "ceph-mgr",
+  "ceph-common",
+  "rbd-fuse",
+] as const;
 
 /** Parses `dpkg-query -W -f='${Package} ${Status}\n'` output into the set of fully installed packages. */
 export function installedFromDpkgQuery(output: string): Set<string> {

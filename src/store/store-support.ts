@@ -26,6 +26,13 @@ export interface StoreOptions {
   defaultFinalizers?: Readonly<Record<string, readonly string[]>>;
   /** Checks a change against the stored object (e.g. immutable fields); [] when allowed. */
   validateUpdate?: (current: Resource, next: Resource) => FieldError[];
+  /**
+   * Checks that need I/O, run before a create and before a spec change is written (also on a dry
+   * run), e.g. compiling a ProvisionerScript; throws to refuse.
+   */
+  admit?: (next: Resource) => Promise<void>;
+  /** Runs before a delete (also on a dry run), e.g. refusing a template a profile uses; throws to refuse. */
+  validateDelete?: (current: Resource) => Promise<void>;
   now?: () => Date;
 }
 

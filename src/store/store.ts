@@ -42,6 +42,8 @@ export class ResourceStore {
   readonly #validate: (doc: unknown) => Resource;
   readonly #validateUpdate: (current: Resource, next: Resource) => FieldError[];
   readonly #defaultFinalizers: Readonly<Record<string, readonly string[]>>;
+  readonly #admit: (next: Resource) => Promise<void>;
+  readonly #validateDelete: (current: Resource) => Promise<void>;
   readonly #now: () => Date;
 
   constructor(zk: ZkClient, options: StoreOptions) {
@@ -55,6 +57,8 @@ export class ResourceStore {
     this.#validate = options.validate ?? ((doc) => doc as Resource);
     this.#validateUpdate = options.validateUpdate ?? (() => []);
     this.#defaultFinalizers = options.defaultFinalizers ?? {};
+    this.#admit = options.admit ?? (async () => undefined);
+    this.#validateDelete = options.validateDelete ?? (async () => undefined);
     this.#now = options.now ?? (() => new Date());
   }
 
@@ -172,6 +176,7 @@ export class ResourceStore {
     const stored = newObject(resource, info.kind, this.#defaultFinalizers[info.kind] ?? [], this.#now());
     const metadata = stored.metadata;
     const path = this.layout.object(info.plural, metadata.name);
+    if (attempt === 0) await this.#admit(stored);
     if (options.dryRun) {
       if (await this.zk.exists(path)) throw alreadyExists(info.kind, metadata.name);
       return deepFreeze(stored);
@@ -238,6 +243,7 @@ export class ResourceStore {
     const { next, specChanged } = nextObject(cur, desired, info.kind);
     const metadata = next.metadata;
     if (specChanged) refuseUpdate(this.#validateUpdate(cur, { ...cur, spec: desired.spec ?? {} }));
+    if (specChanged) await this.#admit(next);
     const unchanged = isDeepStrictEqual(objectBody(cur), next);
     if (unchanged) return deepFreeze(cur);
 
@@ -378,6 +384,7 @@ export class ResourceStore {
           `resourceVersion ${options.resourceVersion} is stale (now ${cur.metadata.resourceVersion})`,
         );
       }
+      if (!cur.metadata.deletionTimestamp) await this.#validateDelete(cur);
       if (options.dryRun) return deepFreeze(cur);
       try {
         if ((cur.metadata.finalizers ?? []).length > 0) {

@@ -9,6 +9,7 @@ import type { ControllerContext, ControllerSettings, KindController } from "../.
 import { CephClient } from "../../src/ceph/client.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
+import { storeChecks } from "../../src/resources/store-checks.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { checkImmutable, validateResource } from "../../src/resources/validate.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
@@ -59,6 +60,7 @@ export async function startHarness(
     kinds: KINDS,
     validate: validateResource,
     validateUpdate: checkImmutable,
+    ...storeChecks(async (kind) => (await store.list(kind)).items),
     // As the app does: the finalizers the controllers declare are added on create.
     defaultFinalizers: Object.fromEntries(kindControllers.map((k) => [k.kind, k.finalizers ?? []])),
   });
