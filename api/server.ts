@@ -2,6 +2,7 @@
  * The HTTP server: one fastify instance with the pieces plugged in, each a plugin of its own:
  *
  *   /healthz /readyz /metrics    health.ts
+ *   /openapi.json                openapi/index.ts (every route below, described)
  *   /apis/...                    apis/routes.ts   (declarative API, Status errors)
  *   /api/v1/...                  v1/index.ts      (PVC's facade: form values, {"message"} answers)
  *
@@ -21,6 +22,7 @@ import { APIS_PREFIX, type ApisOptions, apisApi, sendStatus } from "./apis/route
 import { AuthGate, type AuthSettings, installAuthGate } from "./auth.ts";
 import { healthApi, type Readiness } from "./health.ts";
 import { RequestLog } from "./logging.ts";
+import { addOpenApi } from "./openapi/index.ts";
 import type { FacadeDeps, FacadePlugin } from "./v1/facade.ts";
 import { V1_PREFIX, v1Api } from "./v1/index.ts";
 
@@ -106,6 +108,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(cookie, options.auth.enabled ? { secret: options.auth.secretKey } : {});
   installAuthGate(app, gate);
 
+  // First: it collects the routes as they are registered.
+  await addOpenApi(app);
   await app.register(healthApi, { readiness: options.readiness, metrics: options.metrics });
   await app.register(apisApi, { ...options.apis, prefix: APIS_PREFIX });
   await app.register(v1Api, {

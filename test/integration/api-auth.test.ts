@@ -126,7 +126,11 @@ describe("authentication enabled", () => {
 
   test("every route × every credential: only the valid ones pass", async (ctx) => {
     const routes = (t.app.server.routeTable as readonly RouteInfo[]).filter(
-      (r) => r.url.startsWith("/api/v1") || r.url.startsWith("/apis") || r.url === "/metrics",
+      (r) =>
+        r.url.startsWith("/api/v1") ||
+        r.url.startsWith("/apis") ||
+        r.url === "/metrics" ||
+        r.url === "/openapi.json",
     );
     const v1 = routes.filter((r) => r.url.startsWith("/api/v1"));
     assert.ok(v1.length >= 4, `the /api/v1 routes were found: ${v1.map((r) => r.url).join(" ")}`);
