@@ -37,6 +37,7 @@ export function anyKindSchema(): JsonSchema {
     },
     allOf: KINDS.map((k) => ({
       if: { properties: { kind: { const: k.kind } }, required: ["kind"] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a promise.
       then: { $ref: k.schemaFile },
     })),
   };
