@@ -167,6 +167,6 @@ test("a summary is small: conditions, short status fields, the panels' figures; 
   assert.equal(sync.panel?.dir, "/srv/site");
   assert.equal(sync.panel?.inventory, 10_000);
   assert.equal(sync.panel?.errorCount, 80);
-  assert.equal((sync.panel?.errors as unknown[]).length, 50);
+  assert.equal(((sync.panel?.errors ?? []) as unknown[]).length, 50);
   assert.ok(JSON.stringify(sync).length < 5000);
 });
