@@ -30,6 +30,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Served without credentials even when authentication is enabled. */
     public?: boolean;
+    /** How this route answers a refusal instead of the JSON one (the status page: its login form). */
+    refusal?: (reply: FastifyReply, status: number, message: string) => FastifyReply;
   }
 }
 
@@ -158,6 +160,8 @@ const AUTH_REQUIRED = "Authentication required";
 /** An auth refusal: a Status document under /apis, PVC's bare message elsewhere. */
 function refuse(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message: string) {
   const status = code === ErrorCodes.AUTH_THROTTLED ? 429 : 401;
+  const own = request.routeOptions.config?.refusal;
+  if (own) return own(reply, status, message);
   const body = request.url.startsWith("/apis") ? statusDoc(new PvcError(code, message)) : { message };
   return reply.code(status).send(body);
 }

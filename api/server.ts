@@ -2,8 +2,10 @@
  * The HTTP server: one fastify instance with the pieces plugged in, each a plugin of its own:
  *
  *   /healthz /readyz /metrics    health.ts
+ *   /openapi.json                openapi/index.ts (every route below, described)
  *   /apis/...                    apis/routes.ts   (declarative API, Status errors)
  *   /api/v1/...                  v1/index.ts      (PVC's facade: form values, {"message"} answers)
+ *   /ui/...                      ui/index.ts      (the status page, its files and its live stream)
  *
  * Around them: the auth gate (auth.ts) on every route not marked public, a request id on every
  * request and response (`x-request-id`: the client's if it sent a sane one, else a new UUID), and
@@ -16,11 +18,15 @@ import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ErrorCodes, PvcError } from "../src/errors.ts";
+import { KINDS } from "../src/resources/kinds.ts";
 import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
-import { APIS_PREFIX, type ApisOptions, apisApi, sendStatus } from "./apis/routes.ts";
+import type { EventFeed } from "../src/store/event-feed.ts";
+import { APIS_PREFIX, type ApisOptions, apisApi, GROUP_PATH, sendStatus } from "./apis/routes.ts";
 import { AuthGate, type AuthSettings, installAuthGate } from "./auth.ts";
 import { healthApi, type Readiness } from "./health.ts";
 import { RequestLog } from "./logging.ts";
+import { addOpenApi } from "./openapi/index.ts";
+import { UI_PREFIX, uiApi } from "./ui/index.ts";
 import type { FacadeDeps, FacadePlugin } from "./v1/facade.ts";
 import { V1_PREFIX, v1Api } from "./v1/index.ts";
 
@@ -35,6 +41,8 @@ export interface ServerOptions {
   extraFacadeGroups?: Record<string, FacadePlugin>;
   metrics: RuntimeMetrics;
   readiness: () => Readiness;
+  /** Every event recorded, live (the status page's recent events and drift plot). */
+  eventFeed: EventFeed;
 }
 
 /** One served route, as the route table lists it (the auth tests walk it). */
@@ -106,6 +114,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(cookie, options.auth.enabled ? { secret: options.auth.secretKey } : {});
   installAuthGate(app, gate);
 
+  // First: it collects the routes as they are registered.
+  await addOpenApi(app);
   await app.register(healthApi, { readiness: options.readiness, metrics: options.metrics });
   await app.register(apisApi, { ...options.apis, prefix: APIS_PREFIX });
   await app.register(v1Api, {
@@ -113,6 +123,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     deps: options.facade,
     gate,
     extraGroups: options.extraFacadeGroups,
+  });
+  await app.register(uiApi, {
+    prefix: UI_PREFIX,
+    gate,
+    sources: {
+      kinds: KINDS,
+      apiPath: `${APIS_PREFIX}${GROUP_PATH}`,
+      auth: gate.enabled,
+      watchCache: options.apis.watchCache,
+      feed: options.eventFeed,
+    },
   });
   return app;
 }

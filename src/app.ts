@@ -35,6 +35,7 @@ import { checkImmutable, validateResource } from "./resources/validate.ts";
 import { LeaderElector } from "./runtime/leader.ts";
 import { Manager } from "./runtime/manager.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
+import { EventFeed } from "./store/event-feed.ts";
 import { EventRecorder } from "./store/events.ts";
 import { GarbageCollector } from "./store/gc.ts";
 import { Informer, typedInformers } from "./store/informer.ts";
@@ -172,6 +173,13 @@ async function assemble(
     };
   const informer = typedInformers(byKind(informers, "informer"));
   const events = new EventRecorder(zk, store.layout);
+  // Every event as it is recorded, by any replica (the status page's events and drift plot).
+  const eventFeed = new EventFeed(zk, store.layout, {
+    kindOfPlural: (plural) => lookupKind(plural)?.kind,
+    onError: (err) => logger.warn({ err }, "event feed: could not read an event"),
+  });
+  await eventFeed.start();
+  teardown.add(() => eventFeed.stop());
   const pvc = new PvcKeys(config.reconciler.pvcRoot);
   const reader = new PvcReader(zk, pvc);
 
@@ -261,6 +269,7 @@ async function assemble(
     extraFacadeGroups: options.extraFacadeGroups,
     metrics,
     readiness,
+    eventFeed,
   });
   // Open watch streams would hold the server's close: end them first.
   teardown.add(async () => {

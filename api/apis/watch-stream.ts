@@ -2,6 +2,7 @@
  * A watch over HTTP: newline-delimited JSON, one `{"type": "ADDED|MODIFIED|DELETED", "object": …}`
  * per line, for as long as the client stays (or `timeoutSeconds`). A client that reads too slowly
  * is cut off rather than buffered without bound; it resumes from the last resourceVersion it saw.
+ * `streamLines` is the same stream for any source of lines (the status page's, api/ui/stream.ts).
  */
 import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -19,11 +20,27 @@ export interface WatchRequest {
   timeoutSeconds?: number;
 }
 
-/** Starts the watch (its refusal, e.g. 410, is thrown before anything is sent) and streams it. */
-export async function streamWatch(
+/** Where a source writes its lines; `end` finishes the stream. */
+export interface LineSink {
+  send(value: unknown): void;
+  end(): void;
+}
+
+export interface LineStreamOptions {
+  timeoutSeconds?: number;
+  /** Logged with "watch started" and a slow client's cut-off. */
+  log: Record<string, unknown>;
+}
+
+/**
+ * Starts a source of lines (`start` resolves, once its first lines are sent, to its unsubscribe;
+ * a refusal it throws, e.g. 410, comes before anything is sent) and streams them as NDJSON.
+ */
+export async function streamLines(
   request: FastifyRequest,
   reply: FastifyReply,
-  w: WatchRequest,
+  start: (sink: LineSink) => Promise<() => void>,
+  options: LineStreamOptions,
 ): Promise<FastifyReply> {
   const stream = new PassThrough();
   let unsubscribe: (() => void) | undefined;
@@ -33,20 +50,20 @@ export async function streamWatch(
     unsubscribe?.();
     if (!stream.writableEnded) stream.end();
   };
-  unsubscribe = await w.cache.watch(w.fromRv, w.selector, {
-    send: (event) => {
+  unsubscribe = await start({
+    send: (value) => {
       if (stream.writableEnded) return;
       if (stream.writableLength > MAX_BUFFERED_BYTES) {
-        request.log.warn({ kind: w.cache.kind }, "watch: client too slow, closing its stream");
+        request.log.warn(options.log, "watch: client too slow, closing its stream");
         finish();
         return;
       }
-      stream.write(`${JSON.stringify(event)}\n`);
+      stream.write(`${JSON.stringify(value)}\n`);
     },
     end: finish,
   });
   if (stream.writableEnded) unsubscribe();
-  if (w.timeoutSeconds !== undefined) timer = setTimeout(finish, w.timeoutSeconds * 1000);
+  if (options.timeoutSeconds !== undefined) timer = setTimeout(finish, options.timeoutSeconds * 1000);
   // Hijacked so that the headers go out now: a client learns the watch started even before the
   // first event (fastify would hold them until the first chunk).
   reply.hijack();
@@ -59,6 +76,24 @@ export async function streamWatch(
   });
   res.flushHeaders();
   stream.pipe(res);
-  request.log.info({ kind: w.cache.kind, from: w.fromRv?.toString() ?? "now" }, "watch started");
+  request.log.info(options.log, "watch started");
   return reply;
+}
+
+/** Starts the watch (its refusal, e.g. 410, is thrown before anything is sent) and streams it. */
+export function streamWatch(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  w: WatchRequest,
+): Promise<FastifyReply> {
+  return streamLines(
+    request,
+    reply,
+    (sink) =>
+      w.cache.watch(w.fromRv, w.selector, { send: (event) => sink.send(event), end: () => sink.end() }),
+    {
+      timeoutSeconds: w.timeoutSeconds,
+      log: { kind: w.cache.kind, from: w.fromRv?.toString() ?? "now" },
+    },
+  );
 }

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ErrorCodes, isPvcError } from "../errors.ts";
 import { registerResourceCommands } from "./commands/resources.ts";
+import { registerSchemaCommands } from "./commands/schemas.ts";
 import { registerServeCommands } from "./commands/serve.ts";
 import { registerSimCommands } from "./commands/sim.ts";
 import { registerStackCommands } from "./commands/stack.ts";
@@ -26,6 +27,7 @@ registerStackCommands(program);
 registerServeCommands(program);
 registerSimCommands(program);
 registerResourceCommands(program);
+registerSchemaCommands(program);
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

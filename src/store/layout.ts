@@ -39,6 +39,18 @@ export class StoreLayout {
   eventPrefix(plural: string, name: string): string {
     return `${this.root}/events/${plural}/${name}/e-`;
   }
+  /** The root of every event record (a recursive watch here hears each one written). */
+  eventsRoot(): string {
+    return `${this.root}/events`;
+  }
+  /** The object an event record's path belongs to, or undefined for any other path. */
+  eventRecordOf(path: string): { plural: string; name: string } | undefined {
+    const prefix = `${this.root}/events/`;
+    if (!path.startsWith(prefix)) return undefined;
+    const parts = path.slice(prefix.length).split("/");
+    if (parts.length !== 3 || !parts[2].startsWith("e-")) return undefined;
+    return { plural: parts[0], name: parts[1] };
+  }
   /** Parent of leader-election and other coordination nodes. */
   coordination(name: string): string {
     return `${this.root}/coordination/${name}`;

@@ -29,7 +29,11 @@ const fields = (err: PvcError) => err.details?.fields as FieldError[];
 
 test("every kind has a schema file, and every schema file is a kind or the envelope", () => {
   const files = readdirSync(new URL("../../schemas/", import.meta.url)).filter((f) => f.endsWith(".json"));
-  assert.deepEqual(files.sort(), ["envelope.json", ...KINDS.map((k) => k.schemaFile)].sort());
+  // resource.json: a document of any kind, for editors (src/resources/editor-schemas.ts).
+  assert.deepEqual(
+    files.sort(),
+    ["envelope.json", "resource.json", ...KINDS.map((k) => k.schemaFile)].sort(),
+  );
   assert.equal(
     (envelopeSchema.$defs as Record<string, { const?: string }>).apiVersion.const,
     API_GROUP_VERSION,

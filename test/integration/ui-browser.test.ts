@@ -1,0 +1,161 @@
+/**
+ * The status page in a real browser (Debian's headless Chromium through playwright-core) against
+ * the real app over hollow nodes, with authentication on: the login form, nodes, a Network going
+ * Ready, a drift made behind the controller's back and repaired (the event, the plot, the key put
+ * back), a GitOps file error with its line, filters and the keyboard, a narrow window, logout.
+ * Screenshots go to test-artifacts/ui/ (gitignored). Bounded: one minute for the whole file.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { GROUP_PATH } from "../helpers/api-app.ts";
+import { type Browser, launchChromium } from "../helpers/browser.ts";
+import { startUiScene, type UiScene } from "../helpers/ui-scene.ts";
+
+const TOKEN = "ui-browser-token-5f1c9a";
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/ui/", import.meta.url));
+const WAIT = { timeout: 15_000 };
+
+const BAD_FILE = [
+  "apiVersion: pvc.parallelvirtualcluster.org/v1",
+  "kind: Network",
+  "metadata:",
+  "  name: bad-net",
+  "spec:",
+  "  vni: -5",
+  "  type: managed",
+  "",
+].join("\n");
+
+describe("the status page in Chromium", { timeout: 60_000 }, () => {
+  let scene: UiScene;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const row = (name: string) => page.locator(".row", { has: page.locator(`.name:text-is("${name}")`) });
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    scene = await startUiScene({ label: "ui-browser", token: TOKEN });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on("pageerror", (err) => errors.push(err.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await scene?.close();
+  });
+
+  test("without a session: the login form; a wrong token is refused, the right one gets in", async () => {
+    const res = await page.goto(`${scene.url}/ui/`);
+    assert.equal(res?.status(), 401);
+    await page.locator("#token").waitFor(WAIT);
+    await shot("01-login");
+    await page.fill("#token", "not-the-token");
+    await page.click("button[type=submit]");
+    await page.getByRole("alert").filter({ hasText: "Authentication failed" }).waitFor(WAIT);
+    await page.fill("#token", TOKEN);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("body[data-ready]", WAIT);
+    assert.equal(
+      await page.evaluate(() => document.cookie),
+      "",
+      "the session cookie is out of the page's reach",
+    );
+    assert.ok(!(await page.content()).includes(TOKEN), "no token in the page");
+  });
+
+  test("the nodes, and a Network going Ready", async () => {
+    for (const node of ["hv1", "hv2", "hv3"]) {
+      await page
+        .locator("#nodes tr", { hasText: node })
+        .locator(".badge", { hasText: "Ready" })
+        .waitFor(WAIT);
+    }
+    const created = await fetch(`${scene.url}${GROUP_PATH}/networks`, {
+      method: "POST",
+      headers: { "x-api-key": TOKEN, "content-type": "application/json" },
+      body: JSON.stringify({
+        kind: "Network",
+        metadata: { name: "lan-ui", labels: { site: "dc1" } },
+        spec: { vni: 4400, type: "managed", ipv4: { network: "10.44.0.0/24", gateway: "10.44.0.1" } },
+      }),
+    });
+    assert.equal(created.status, 201);
+    await row("lan-ui").locator(".badge", { hasText: "Ready" }).waitFor(WAIT);
+    await shot("02-network-ready");
+  });
+
+  test("a key changed behind the controller's back: the repair shows as an event and on the plot", async () => {
+    const gateway = `${scene.pvcRoot}/networks/4400/ip4_gateway`;
+    await scene.zk.set(gateway, "10.44.0.254");
+    await page
+      .locator("#events li", { hasText: "DriftRepaired" })
+      .filter({ hasText: "Network/lan-ui" })
+      .waitFor(WAIT);
+    await page.locator("#drift-total", { hasText: "1 drift repair in the last hour" }).waitFor(WAIT);
+    assert.equal((await scene.zk.get(gateway)).data, "10.44.0.1", "the key was put back");
+    assert.equal(
+      await page.locator(".plot .bar[height]:not([height='0.0'])").count(),
+      1,
+      "one bar in the plot",
+    );
+    await row("lan-ui").click();
+    await page.locator("#detail .yaml", { hasText: "vni: 4400" }).waitFor(WAIT);
+    await page.locator("#detail .events li", { hasText: "DriftRepaired" }).waitFor(WAIT);
+    await shot("03-drift-repaired");
+  });
+
+  test("a GitOps file with an error: the file, its line and why", async () => {
+    await writeFile(join(scene.gitopsDir, "bad.yaml"), BAD_FILE);
+    const error = page.locator(".sync-errors li", { hasText: "bad.yaml:6" });
+    await error.waitFor(WAIT);
+    assert.match((await error.textContent()) ?? "", /bad\.yaml:6 Network "bad-net": \/spec\/vni .*got -5/);
+    await page.locator("#gitops .badge", { hasText: "Stalled" }).waitFor(WAIT);
+    await shot("04-gitops-error");
+  });
+
+  test("filters (condition, kind, labels) and the keyboard", async () => {
+    await page.selectOption("#f-cond", "Stalled");
+    await page.waitForFunction(() => document.querySelectorAll("#list .row").length === 1);
+    assert.match((await page.locator("#list .row").textContent()) ?? "", /GitOpsSync/);
+    await page.selectOption("#f-cond", "");
+    await page.fill("#f-label", "site=dc1");
+    await page.waitForFunction(() => document.querySelectorAll("#list .row").length === 1);
+    await page.fill("#f-label", "site=");
+    await page.fill("#f-label", "site=dc1,,=bad");
+    await page.getByRole("alert").filter({ hasText: "is not a label selector term" }).waitFor(WAIT);
+    await page.fill("#f-label", "");
+    await page.selectOption("#f-kind", "Node");
+    await page.waitForFunction(() => document.querySelectorAll("#list .row").length === 3);
+    await page.focus("#list");
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.locator("#detail .detail-title", { hasText: "hv3" }).waitFor(WAIT);
+    await page.keyboard.press("Home");
+    await page.keyboard.press("Enter");
+    await page.locator("#detail .detail-title", { hasText: "hv1" }).waitFor(WAIT);
+    await page.selectOption("#f-kind", "");
+  });
+
+  test("a narrow window: one column, nothing wider than the window", async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await shot("05-narrow");
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  });
+
+  test("logout ends the session: the login form again", async () => {
+    await page.click("#logout button");
+    await page.locator("#token").waitFor(WAIT);
+    const res = await page.goto(`${scene.url}/ui/`);
+    assert.equal(res?.status(), 401);
+    assert.deepEqual(errors, [], "no script error on the page");
+  });
+});
