@@ -95,6 +95,59 @@ const VM: V1Entry[] = [
   { route: "POST /vm/:vm/locks", summary: "Clear the RBD locks of the VM's volumes" },
 ];
 
+/** The provisioner's templates, scripts and profiles (values as the manual lists them per endpoint). */
+function crud(base: string, what: string, extra: V1Entry[] = []): V1Entry[] {
+  const param = base.endsWith("script") ? "script" : base.endsWith("profile") ? "profile" : "template";
+  return [
+    { route: `GET ${base}`, summary: `All ${what}s`, optional: ["limit"] },
+    { route: `POST ${base}`, summary: `Create a ${what}` },
+    { route: `GET ${base}/:${param}`, summary: `One ${what}` },
+    { route: `POST ${base}/:${param}`, summary: `Create a ${what} by name` },
+    { route: `DELETE ${base}/:${param}`, summary: `Remove a ${what} (refused while a profile uses it)` },
+    ...extra,
+  ];
+}
+
+const T = "/provisioner/template";
+const PROVISIONER: V1Entry[] = [
+  { route: `GET ${T}`, summary: "Every template, by type", optional: ["limit"] },
+  { route: `GET ${T}/:template`, summary: "The templates of that name, by type" },
+  ...crud(`${T}/system`, "system template"),
+  ...crud(`${T}/network`, "network template", [
+    { route: `GET ${T}/network/:template/net`, summary: "The template's networks" },
+    {
+      route: `POST ${T}/network/:template/net`,
+      summary: "Add a network (vni) to the template",
+      required: ["vni"],
+    },
+    { route: `GET ${T}/network/:template/net/:vni`, summary: "One network of the template" },
+    { route: `POST ${T}/network/:template/net/:vni`, summary: "Add that network to the template" },
+    { route: `DELETE ${T}/network/:template/net/:vni`, summary: "Remove that network from the template" },
+  ]),
+  ...crud(`${T}/storage`, "storage template", [
+    { route: `GET ${T}/storage/:template/disk`, summary: "The template's disks" },
+    {
+      route: `POST ${T}/storage/:template/disk`,
+      summary: "Add a disk to the template",
+      required: ["disk_id"],
+    },
+    { route: `GET ${T}/storage/:template/disk/:disk`, summary: "One disk of the template" },
+    { route: `POST ${T}/storage/:template/disk/:disk`, summary: "Add that disk to the template" },
+    { route: `DELETE ${T}/storage/:template/disk/:disk`, summary: "Remove that disk from the template" },
+  ]),
+  ...crud(`${T}/userdata`, "userdata template", [
+    {
+      route: `PUT ${T}/userdata/:template`,
+      summary: "Replace the userdata template's data",
+      required: ["data"],
+    },
+  ]),
+  ...crud("/provisioner/script", "provisioning script", [
+    { route: "PUT /provisioner/script/:script", summary: "Replace the script's text", required: ["data"] },
+  ]),
+  ...crud("/provisioner/profile", "provisioner profile"),
+];
+
 const NET_OPTIONAL = [
   "domain",
   "ip4_network",
@@ -268,5 +321,5 @@ function docOf(entry: V1Entry): [string, RouteDoc] {
 
 /** Every /api/v1 route of the manual, by routeKey. */
 export function v1Docs(): Record<string, RouteDoc> {
-  return Object.fromEntries([...GENERAL, ...NODE, ...VM, ...NETWORK, ...STORAGE].map(docOf));
+  return Object.fromEntries([...GENERAL, ...NODE, ...VM, ...NETWORK, ...STORAGE, ...PROVISIONER].map(docOf));
 }
