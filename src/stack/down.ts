@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { ALL_ZK_COMPONENTS, allZooCfgs } from "./ensemble.ts";
 import { processesWithArg, stopProcess } from "./process.ts";
 import type { Progress } from "./stack.ts";
 import type { Component } from "./state.ts";
@@ -16,7 +17,7 @@ export interface DownResult {
 }
 
 /**
- * Stops every component by PID: the sim first (it is a ZooKeeper client), then osd/mgr/zookeeper,
+ * Stops every component by PID: the sim first (it is a ZooKeeper client), then osd/mgr/every ZooKeeper server,
  * the mon last so the OSD can still tell it that it is going down.
  */
 export async function stackDown(opts: {
@@ -40,9 +41,9 @@ export async function stackDown(opts: {
     removePidfile(paths, component);
   };
   await stop("sim");
-  await Promise.all((["osd", "mgr", "zookeeper"] as const).map(stop));
+  await Promise.all([...(["osd", "mgr"] as const), ...ALL_ZK_COMPONENTS].map(stop));
   await stop("mon");
-  result.strays = processesWithArg([paths.cephConf, paths.zooCfg, paths.simReady]);
+  result.strays = processesWithArg([paths.cephConf, ...allZooCfgs(paths), paths.simReady]);
   await Promise.all(result.strays.map((pid) => stopProcess(pid, 2000)));
   for (const f of [paths.simReady, paths.env, paths.lock]) rmIfExists(f);
   opts.progress(

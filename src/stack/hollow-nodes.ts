@@ -12,26 +12,17 @@ import { logFile, rmIfExists } from "./state.ts";
 
 const PVCCTL = fileURLToPath(new URL("../../bin/pvcctl.js", import.meta.url));
 
-export function simArgs(paths: StackPaths, zkPort: number, nodes: string): string[] {
-  return [
-    PVCCTL,
-    "sim",
-    "run",
-    "--zk",
-    `127.0.0.1:${zkPort}`,
-    "--nodes",
-    nodes,
-    "--ready-file",
-    paths.simReady,
-  ];
+/** `zkConnect`: every ZooKeeper server, as the stack's PVC_ZK_CONNECT says. */
+export function simArgs(paths: StackPaths, zkConnect: string, nodes: string): string[] {
+  return [PVCCTL, "sim", "run", "--zk", zkConnect, "--nodes", nodes, "--ready-file", paths.simReady];
 }
 
-export async function startHollowNodes(paths: StackPaths, zkPort: number, nodes: string): Promise<Daemon> {
+export async function startHollowNodes(paths: StackPaths, zkConnect: string, nodes: string): Promise<Daemon> {
   // A ready file left from an earlier run would make us report ready before this sim registered anything.
   rmIfExists(paths.simReady);
   return spawnDaemon({
     command: process.execPath,
-    args: simArgs(paths, zkPort, nodes),
+    args: simArgs(paths, zkConnect, nodes),
     log: logFile(paths, "sim"),
     cwd: paths.dir,
   });

@@ -3,11 +3,15 @@
  * validation only, so the CLI and the tests share one definition of what a valid setting is.
  */
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { ENSEMBLE_SIZES, memberPorts } from "./ensemble.ts";
 
 export type CephAuth = "none" | "cephx";
 
 export interface StackSettings {
+  /** The client port of the (first) ZooKeeper server; an ensemble takes 3×N ports from here (ensemble.ts). */
   zkPort: number;
+  /** ZooKeeper servers: 1 (standalone) or an odd ensemble size. */
+  zkEnsemble: number;
   monPort: number;
   monV2Port: number;
   msPortMin: number;
@@ -22,6 +26,7 @@ export interface StackSettings {
 /** Ports chosen away from Ceph's (3300/6789/6800+) and ZooKeeper's (2181) so a real cluster can coexist. */
 export const DEFAULT_SETTINGS: StackSettings = {
   zkPort: 22181,
+  zkEnsemble: 1,
   monPort: 26789,
   monV2Port: 23300,
   msPortMin: 26800,
@@ -43,6 +48,14 @@ export function parsePort(name: string, value: string | number): number {
   if (!/^\d+$/.test(text) || port < 1 || port > 65535)
     throw invalid(`${name} must be a TCP port (1-65535), got "${value}"`);
   return port;
+}
+
+/** `--zk-ensemble`: a quorum is a majority, so an even count adds a server and no tolerance. */
+export function parseEnsembleSize(value: string | number): number {
+  const n = Number(String(value).trim());
+  if (!(ENSEMBLE_SIZES as readonly number[]).includes(n))
+    throw invalid(`--zk-ensemble must be one of ${ENSEMBLE_SIZES.join(", ")}, got "${value}"`);
+  return n;
 }
 
 export function parseCephAuth(value: string): CephAuth {
@@ -82,6 +95,23 @@ export function parseNodeSpec(spec: string): HollowNode[] {
   return nodes;
 }
 
+/** Every ZooKeeper port by flag-like name: `--zk-port`, or for an ensemble each server's three. */
+function zkPortNames(s: StackSettings): Record<string, number> {
+  const n = parseEnsembleSize(s.zkEnsemble);
+  if (n === 1) return { "--zk-port": s.zkPort };
+  const out: Record<string, number> = {};
+  for (let id = 1; id <= n; id++) {
+    const p = memberPorts(s.zkPort, n, id);
+    for (const [role, port] of [
+      ["client", p.clientPort],
+      ["quorum", p.quorumPort],
+      ["election", p.electionPort],
+    ] as const)
+      out[`ZooKeeper ${id} ${role} port (--zk-port+${port - s.zkPort})`] = port;
+  }
+  return out;
+}
+
 /** Cross-field checks: the mon and ZK ports must be distinct and outside the messenger range. */
 export function validateSettings(s: StackSettings): StackSettings {
   if (s.msPortMin > s.msPortMax)
@@ -89,10 +119,11 @@ export function validateSettings(s: StackSettings): StackSettings {
   // The OSD binds 8 ports and the mgr 2 from this range; leave slack for a restarting daemon.
   if (s.msPortMax - s.msPortMin + 1 < 16)
     throw invalid("the --ms-port-min..--ms-port-max range needs at least 16 ports");
-  const fixed = { "--zk-port": s.zkPort, "--mon-port": s.monPort, "--mon-v2-port": s.monV2Port };
+  const fixed = { ...zkPortNames(s), "--mon-port": s.monPort, "--mon-v2-port": s.monV2Port };
   const seen = new Map<number, string>();
   for (const [name, port] of Object.entries(fixed)) {
     const other = seen.get(port);
+    if (port > 65535) throw invalid(`${name} would be ${port}, above 65535: lower --zk-port`);
     if (other) throw invalid(`${name} and ${other} are both ${port}`);
     seen.set(port, name);
     if (port >= s.msPortMin && port <= s.msPortMax) {

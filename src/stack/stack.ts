@@ -18,6 +18,7 @@ import {
   waitCephReady,
   writeCephConfig,
 } from "./ceph.ts";
+import { ALL_ZK_COMPONENTS, type ZkServer, zkConnectString, zkPortsByName, zkServers } from "./ensemble.ts";
 import { startHollowNodes, waitHollowNodes } from "./hollow-nodes.ts";
 import { ensurePackages } from "./install.ts";
 import { Launch } from "./launch.ts";
@@ -98,7 +99,9 @@ export async function stackUp(opts: UpOptions): Promise<UpResult> {
 
 async function bootstrap(paths: StackPaths, settings: StackSettings, opts: UpOptions): Promise<UpResult> {
   const { progress } = opts;
-  const leftovers = COMPONENTS.filter((c) => runningPid(paths, c) !== null);
+  const leftovers = [...ALL_ZK_COMPONENTS, ...COMPONENTS.filter((c) => c !== "zookeeper")].filter(
+    (c) => runningPid(paths, c) !== null,
+  );
   if (leftovers.length > 0) {
     throw new PvcError(
       ErrorCodes.STACK_START_FAILED,
@@ -106,15 +109,17 @@ async function bootstrap(paths: StackPaths, settings: StackSettings, opts: UpOpt
     );
   }
   if (opts.install) await ensurePackages(progress);
+  const servers = zkServers(paths, settings);
   await assertPortsFree({
-    "ZooKeeper port": settings.zkPort,
+    ...zkPortsByName(servers),
     "mon port": settings.monPort,
     "mon v2 port": settings.monV2Port,
   });
 
   const t0 = performance.now();
+  const zkWhat = servers.length === 1 ? "zookeeper" : `a zookeeper ensemble of ${servers.length}`;
   progress(
-    `starting zookeeper on 127.0.0.1:${settings.zkPort} and ceph (mon ${settings.monV2Port}/${settings.monPort}) in ${paths.dir}`,
+    `starting ${zkWhat} on ${zkConnectString(servers)} and ceph (mon ${settings.monV2Port}/${settings.monPort}) in ${paths.dir}`,
   );
   // A fresh start: data of an earlier failed attempt goes; logs stay (they may explain that failure).
   for (const d of [paths.ceph, paths.zk, paths.run, paths.pids]) rmSync(d, { recursive: true, force: true });
@@ -122,7 +127,7 @@ async function bootstrap(paths: StackPaths, settings: StackSettings, opts: UpOpt
   ensureDirs(paths);
   const fsid = randomUUID();
   const ctx: CephContext = { paths, settings };
-  writeZookeeperConfig(paths, settings.zkPort);
+  for (const server of servers) writeZookeeperConfig(server, servers);
   writeCephConfig(ctx, fsid);
 
   const launch = new Launch(paths);
@@ -130,11 +135,10 @@ async function bootstrap(paths: StackPaths, settings: StackSettings, opts: UpOpt
   try {
     await launch.parallel([
       async () => {
-        launch.record("zookeeper", await startZookeeper(paths));
-        await waitZookeeper(paths, settings.zkPort, launch.check);
-        progress(`zookeeper serving (${secondsSince(t0)} s)`);
+        await startZookeepers(paths, servers, servers, launch);
+        progress(`${zkWhat} serving (${secondsSince(t0)} s)`);
         if (settings.nodes !== null) {
-          launch.record("sim", await startHollowNodes(paths, settings.zkPort, settings.nodes));
+          launch.record("sim", await startHollowNodes(paths, zkConnectString(servers), settings.nodes));
           await waitHollowNodes(paths, launch.check);
           progress(`hollow nodes registered (${secondsSince(t0)} s)`);
         }
@@ -168,8 +172,9 @@ async function resume(paths: StackPaths, record: StackRecord, opts: UpOptions): 
   }
   opts.progress(`restarting ${stopped.join(", ")} in ${paths.dir} with its recorded settings`);
   if (opts.install) await ensurePackages(opts.progress);
-  const ports: Record<string, number> = {};
-  if (stopped.includes("zookeeper")) ports["ZooKeeper port"] = settings.zkPort;
+  const servers = zkServers(paths, settings);
+  const stoppedZk = servers.filter((s) => stopped.includes(s.component));
+  const ports: Record<string, number> = zkPortsByName(stoppedZk);
   if (stopped.includes("mon"))
     Object.assign(ports, { "mon port": settings.monPort, "mon v2 port": settings.monV2Port });
   await assertPortsFree(ports);
@@ -189,10 +194,9 @@ async function resume(paths: StackPaths, record: StackRecord, opts: UpOptions): 
     }
     await launch.parallel([
       async () => {
-        if (stopped.includes("zookeeper")) launch.record("zookeeper", await startZookeeper(paths));
-        await waitZookeeper(paths, settings.zkPort, launch.check);
+        await startZookeepers(paths, stoppedZk, servers, launch);
         if (settings.nodes !== null && stopped.includes("sim")) {
-          launch.record("sim", await startHollowNodes(paths, settings.zkPort, settings.nodes));
+          launch.record("sim", await startHollowNodes(paths, zkConnectString(servers), settings.nodes));
           await waitHollowNodes(paths, launch.check);
         }
       },
@@ -211,6 +215,21 @@ async function resume(paths: StackPaths, record: StackRecord, opts: UpOptions): 
     unguard();
   }
   return finish(paths, settings, record.fsid, t0, launch, false, opts.progress);
+}
+
+/**
+ * Starts `starting` (all of the servers, or the stopped ones of a running stack) and waits until
+ * every server serves: ensemble members only serve once a quorum of them runs, so they are started
+ * together and waited on together.
+ */
+async function startZookeepers(
+  paths: StackPaths,
+  starting: readonly ZkServer[],
+  all: readonly ZkServer[],
+  launch: Launch,
+): Promise<void> {
+  for (const server of starting) launch.record(server.component, await startZookeeper(paths, server));
+  await Promise.all(all.map((server) => waitZookeeper(paths, server, launch.check)));
 }
 
 function secondsSince(t0: number): string {

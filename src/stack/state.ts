@@ -5,11 +5,13 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ZkComponent, zkComponents, zkConnectString, zkServers } from "./ensemble.ts";
 import type { StackSettings } from "./settings.ts";
 import { checkStateDir } from "./settings.ts";
 
+/** The components of a stack with one ZooKeeper; an ensemble has `zookeeper1`… instead (ensemble.ts). */
 export const COMPONENTS = ["zookeeper", "mon", "mgr", "osd", "sim"] as const;
-export type Component = (typeof COMPONENTS)[number];
+export type Component = (typeof COMPONENTS)[number] | ZkComponent;
 
 export interface StackPaths {
   dir: string;
@@ -175,7 +177,10 @@ export interface StackRecord {
 export function readStackRecord(paths: StackPaths): StackRecord | null {
   try {
     const record = JSON.parse(readFileSync(paths.stackJson, "utf8")) as StackRecord;
-    return record.version === 1 ? record : null;
+    if (record.version !== 1) return null;
+    // Recorded before ensembles existed: it ran one server.
+    record.settings.zkEnsemble ??= 1;
+    return record;
   } catch {
     return null;
   }
@@ -186,7 +191,7 @@ export function writeStackRecord(paths: StackPaths, record: StackRecord): void {
 }
 
 export function connectionEnv(paths: StackPaths, settings: StackSettings): Record<string, string> {
-  return { PVC_ZK_CONNECT: `127.0.0.1:${settings.zkPort}`, CEPH_CONF: paths.cephConf };
+  return { PVC_ZK_CONNECT: zkConnectString(zkServers(paths, settings)), CEPH_CONF: paths.cephConf };
 }
 
 /** POSIX-shell quoting; plain words stay bare so the output reads like the docs. */
@@ -222,7 +227,10 @@ export function resolveStackDir(dir: string): string {
   return checkStateDir(resolve(dir));
 }
 
-/** Components a stack with these settings runs; the sim only with hollow nodes on. */
+/** Components a stack with these settings runs: each ZooKeeper server, Ceph, the sim only with hollow nodes on. */
 export function expectedComponents(settings: StackSettings): Component[] {
-  return COMPONENTS.filter((c) => c !== "sim" || settings.nodes !== null);
+  return [
+    ...zkComponents(settings),
+    ...COMPONENTS.filter((c) => c !== "zookeeper" && (c !== "sim" || settings.nodes !== null)),
+  ];
 }

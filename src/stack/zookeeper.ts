@@ -1,21 +1,34 @@
 /**
- * ZooKeeper 3.8 standalone from the Debian package, run straight from the jar so its data, config
- * and log stay in the state dir (the packaged init scripts would use /etc and /var).
+ * ZooKeeper 3.8 from the Debian package, standalone or as one member of an ensemble (ensemble.ts
+ * says which servers there are), run straight from the jar so its data, config and log stay in the
+ * state dir (the packaged init scripts would use /etc and /var).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
+import { join } from "node:path";
+import type { ZkServer } from "./ensemble.ts";
 import type { Daemon } from "./process.ts";
 import { spawnDaemon, waitFor } from "./process.ts";
 import type { StackPaths } from "./state.ts";
 import { logFile } from "./state.ts";
 
-export function renderZooCfg(opts: { dataDir: string; port: number }): string {
+/** `peers`: every member of the ensemble (this server among them); none for a standalone server. */
+export function renderZooCfg(opts: { dataDir: string; port: number; peers?: readonly ZkServer[] }): string {
+  const peers = opts.peers ?? [];
   return [
     "# Written by pvcctl stack up; regenerated on every fresh start.",
     "tickTime=2000",
     `dataDir=${opts.dataDir}`,
     `clientPort=${opts.port}`,
     "clientPortAddress=127.0.0.1",
+    ...(peers.length === 0
+      ? []
+      : [
+          // Followers get 10 ticks to load the leader's snapshot, 5 to answer it after that.
+          "initLimit=10",
+          "syncLimit=5",
+          ...peers.map((p) => `server.${p.id}=127.0.0.1:${p.quorumPort}:${p.electionPort}`),
+        ]),
     // Tests open many sessions from one address; the default cap of 60 would refuse some.
     "maxClientCnxns=0",
     "admin.enableServer=false",
@@ -25,8 +38,11 @@ export function renderZooCfg(opts: { dataDir: string; port: number }): string {
   ].join("\n");
 }
 
-/** The JVM flags measured to start fastest with the least memory (about 57 MB RSS). */
-export function zookeeperCommand(zooCfg: string): { command: string; args: string[] } {
+/**
+ * The JVM flags measured to start fastest with the least memory (about 57 MB RSS). An ensemble
+ * member runs QuorumPeerMain (elections, the leader's log); a standalone server the plain one.
+ */
+export function zookeeperCommand(zooCfg: string, member = false): { command: string; args: string[] } {
   return {
     command: "java",
     args: [
@@ -38,7 +54,9 @@ export function zookeeperCommand(zooCfg: string): { command: string; args: strin
       "-cp",
       // The jar's manifest Class-Path brings the rest; slf4j-simple makes the log reach stderr.
       "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
-      "org.apache.zookeeper.server.ZooKeeperServerMain",
+      member
+        ? "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+        : "org.apache.zookeeper.server.ZooKeeperServerMain",
       zooCfg,
     ],
   };
@@ -63,26 +81,47 @@ export function fourLetterWord(port: number, word: string, timeoutMs = 1000): Pr
   });
 }
 
-/** Ready means serving: `srvr` reports the mode only once the server accepts sessions. */
+export type ZkRole = "standalone" | "leader" | "follower" | "observer";
+
+/**
+ * The server's role from its `srvr` reply, or null while it serves nothing: `srvr` reports the
+ * mode only once the server accepts sessions (an ensemble member electing or syncing says
+ * "not currently serving requests").
+ */
+export function zkRole(srvrReply: string | null): ZkRole | null {
+  const m = srvrReply === null ? null : /^Mode: (standalone|leader|follower|observer)$/m.exec(srvrReply);
+  return m ? (m[1] as ZkRole) : null;
+}
+
+/** Ready means serving, in whatever role. */
 export function isServing(srvrReply: string | null): boolean {
-  return srvrReply !== null && /^Mode: standalone$/m.test(srvrReply);
+  return zkRole(srvrReply) !== null;
 }
 
-export function writeZookeeperConfig(paths: StackPaths, port: number): void {
-  mkdirSync(paths.zkData, { recursive: true });
-  writeFileSync(paths.zooCfg, renderZooCfg({ dataDir: paths.zkData, port }));
+/** Writes the server's zoo.cfg (and, for an ensemble member, its myid) under its own dir. */
+export function writeZookeeperConfig(server: ZkServer, servers: readonly ZkServer[]): void {
+  mkdirSync(server.dataDir, { recursive: true });
+  const member = server.id > 0;
+  if (member) writeFileSync(join(server.dataDir, "myid"), `${server.id}\n`);
+  writeFileSync(
+    server.zooCfg,
+    renderZooCfg({ dataDir: server.dataDir, port: server.clientPort, peers: member ? servers : undefined }),
+  );
 }
 
-export async function startZookeeper(paths: StackPaths): Promise<Daemon> {
-  const { command, args } = zookeeperCommand(paths.zooCfg);
-  return spawnDaemon({ command, args, log: logFile(paths, "zookeeper"), cwd: paths.zk });
+export async function startZookeeper(paths: StackPaths, server: ZkServer): Promise<Daemon> {
+  const { command, args } = zookeeperCommand(server.zooCfg, server.id > 0);
+  return spawnDaemon({ command, args, log: logFile(paths, server.component), cwd: server.dir });
 }
 
-/** Waits until `srvr` says standalone; `check` fails fast when a started daemon has exited. */
-export async function waitZookeeper(paths: StackPaths, port: number, check: () => void): Promise<void> {
+/**
+ * Waits until `srvr` reports a role; `check` fails fast when a started daemon has exited. An
+ * ensemble member serves only once a quorum has elected a leader, so wait for all of them together.
+ */
+export async function waitZookeeper(paths: StackPaths, server: ZkServer, check: () => void): Promise<void> {
   await waitFor(
-    "zookeeper start",
-    { timeoutMs: 30_000, log: logFile(paths, "zookeeper"), check },
-    async () => (isServing(await fourLetterWord(port, "srvr")) ? true : undefined),
+    `${server.component} start`,
+    { timeoutMs: 30_000, log: logFile(paths, server.component), check },
+    async () => (isServing(await fourLetterWord(server.clientPort, "srvr")) ? true : undefined),
   );
 }

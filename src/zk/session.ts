@@ -12,7 +12,7 @@ import { batchWrites } from "./batch-writes.ts";
 import { toZkError } from "./errors.ts";
 import { readWholeFrames } from "./frame-reader.ts";
 import { checkConnectionShape, connectionOf, type RawWatcherEvent } from "./library-internals.ts";
-import { SilenceDetector } from "./silence.ts";
+import { SilenceDetector, type Watched } from "./silence.ts";
 
 export type SessionState = "connecting" | "connected" | "suspended" | "closed";
 
@@ -35,6 +35,9 @@ interface InFlight {
   deadline: number;
   timeout: () => void;
 }
+
+/** The library's connection state while it waits for the server's answer to a session request. */
+const LIBRARY_CONNECTING = 1;
 
 /** How often in-flight calls are checked for their deadline: a timeout fires up to this late. */
 const SWEEP_INTERVAL_MS = 50;
@@ -64,16 +67,16 @@ export abstract class ZkSession extends EventEmitter<ZkClientEvents> {
   /** One timer sweeps every call's deadline: a timer per call cost more than the call at 10k calls/s. */
   #sweeper: NodeJS.Timeout | undefined;
   #lostTimer: NodeJS.Timeout | undefined;
-  /** Drops a connection whose server went silent (see ZkClient's header). */
-  readonly #silence = new SilenceDetector(
-    () => (this.#state === "connected" ? connectionOf(this.#inner).socket : undefined),
-    () => this.#grantedTimeoutMs,
-  );
+  /** Drops a connection whose server went silent, or a handshake it never answers (silence.ts). */
+  readonly #silence = new SilenceDetector(() => this.#watchedSocket());
+  /** How many servers the connect string names: a handshake gets the session timeout / this. */
+  readonly #servers: number;
   #sessions = 0;
 
   protected constructor(options: ZkClientOptions) {
     super();
     this.connectString = options.connectString;
+    this.#servers = Math.max(1, options.connectString.split("/")[0].split(",").filter(Boolean).length);
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.#onCall = options.onCall;
@@ -143,6 +146,8 @@ export abstract class ZkSession extends EventEmitter<ZkClientEvents> {
     readWholeFrames(connection);
     batchWrites(connection);
     tapWatchEvents(inner, (event) => this.onWatchEvent(event));
+    // From the first handshake on: a server that accepts TCP and never answers must not hold us.
+    this.#silence.start(Math.min(this.#sessionTimeoutMs / 6, this.#handshakeLimitMs / 2));
     let everConnected = false;
     inner.on("state", (s: { name: string }) => {
       if (this.#inner !== inner || this.#state === "closed") return; // an abandoned session
@@ -151,7 +156,6 @@ export abstract class ZkSession extends EventEmitter<ZkClientEvents> {
         case "CONNECTED_READ_ONLY":
           clearTimeout(this.#lostTimer);
           this.#lostTimer = undefined;
-          this.#silence.start(this.#sessionTimeoutMs);
           if (!everConnected) {
             everConnected = true;
             this.#sessions += 1;
@@ -187,6 +191,26 @@ export abstract class ZkSession extends EventEmitter<ZkClientEvents> {
       }
     });
     inner.connect();
+  }
+
+  /** The Java client's connect timeout: time enough to try every server within one session timeout. */
+  get #handshakeLimitMs(): number {
+    return this.#sessionTimeoutMs / this.#servers;
+  }
+
+  /**
+   * The socket the silence detector watches: the session's, allowed 2/3 of the granted timeout
+   * (as ZooKeeper's clients); or one whose TCP connection is up but whose session request has no
+   * answer yet, allowed the handshake limit. None while TCP itself is still connecting (the
+   * library times that out).
+   */
+  #watchedSocket(): Watched | undefined {
+    if (this.#state === "closed") return undefined;
+    const connection = connectionOf(this.#inner);
+    const socket = connection.socket;
+    if (!socket || socket.destroyed || socket.connecting) return undefined;
+    if (this.#state === "connected") return { socket, limitMs: (this.#grantedTimeoutMs * 2) / 3 };
+    return connection.state === LIBRARY_CONNECTING ? { socket, limitMs: this.#handshakeLimitMs } : undefined;
   }
 
   /** The session timeout the server granted (it may clamp what we asked for). */

@@ -5,17 +5,25 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isPvcError } from "../../src/errors.ts";
 import { renderCephConf } from "../../src/stack/ceph.ts";
+import { zkServers } from "../../src/stack/ensemble.ts";
 import type { StackSettings } from "../../src/stack/settings.ts";
 import {
   checkStateDir,
   DEFAULT_SETTINGS,
+  parseEnsembleSize,
   parseNodeSpec,
   parseOsdSize,
   parsePort,
   validateSettings,
 } from "../../src/stack/settings.ts";
-import { renderEnv, shellQuote, stackPaths } from "../../src/stack/state.ts";
-import { isServing, renderZooCfg } from "../../src/stack/zookeeper.ts";
+import {
+  connectionEnv,
+  expectedComponents,
+  renderEnv,
+  shellQuote,
+  stackPaths,
+} from "../../src/stack/state.ts";
+import { isServing, renderZooCfg, zkRole } from "../../src/stack/zookeeper.ts";
 
 const paths = stackPaths("/tmp/stack-x");
 
@@ -165,5 +173,67 @@ describe("env output", () => {
       "export PVC_ZK_CONNECT=127.0.0.1:22181\nexport CEPH_CONF=/a/b/ceph.conf\n",
     );
     assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  });
+});
+
+describe("a ZooKeeper ensemble", () => {
+  const three = settings({ zkEnsemble: 3, zkPort: 40000 });
+  const servers = zkServers(paths, three);
+
+  test("three servers from one block of 9 ports: clients, then quorum, then election", () => {
+    assert.deepEqual(
+      servers.map((s) => [s.id, s.component, s.clientPort, s.quorumPort, s.electionPort]),
+      [
+        [1, "zookeeper1", 40000, 40003, 40006],
+        [2, "zookeeper2", 40001, 40004, 40007],
+        [3, "zookeeper3", 40002, 40005, 40008],
+      ],
+    );
+    assert.equal(servers[1].zooCfg, "/tmp/stack-x/zookeeper/server2/zoo.cfg");
+    assert.equal(servers[1].dataDir, "/tmp/stack-x/zookeeper/server2/data");
+    assert.equal(
+      connectionEnv(paths, three).PVC_ZK_CONNECT,
+      "127.0.0.1:40000,127.0.0.1:40001,127.0.0.1:40002",
+    );
+    assert.deepEqual(expectedComponents(three).slice(0, 4), [
+      "zookeeper1",
+      "zookeeper2",
+      "zookeeper3",
+      "mon",
+    ]);
+  });
+
+  test("a standalone server keeps its layout", () => {
+    const [one] = zkServers(paths, settings());
+    assert.deepEqual([one.component, one.clientPort, one.zooCfg], ["zookeeper", 22181, paths.zooCfg]);
+    assert.equal(connectionEnv(paths, settings()).PVC_ZK_CONNECT, "127.0.0.1:22181");
+  });
+
+  test("each member's zoo.cfg names every member on loopback", () => {
+    const cfg = renderZooCfg({ dataDir: "/d/zk2", port: 40001, peers: servers });
+    assert.match(cfg, /^clientPort=40001$/m);
+    assert.match(cfg, /^server\.1=127\.0\.0\.1:40003:40006$/m);
+    assert.match(cfg, /^server\.3=127\.0\.0\.1:40005:40008$/m);
+    assert.match(cfg, /^initLimit=\d+$/m);
+    assert.doesNotMatch(renderZooCfg({ dataDir: "/d", port: 1 }), /^server\./m);
+  });
+
+  test("roles from srvr", () => {
+    assert.equal(zkRole("Zookeeper version: 3.8.0\nMode: leader\nNode count: 5\n"), "leader");
+    assert.equal(zkRole("Mode: follower\n"), "follower");
+    assert.equal(isServing("Mode: follower\n"), true);
+    assert.equal(zkRole("This ZooKeeper instance is not currently serving requests\n"), null);
+  });
+
+  test("sizes and ports are checked", () => {
+    const invalid = (fn: () => unknown) => assert.throws(fn, (err) => isPvcError(err, "CONFIG_INVALID"));
+    assert.equal(parseEnsembleSize("3"), 3);
+    for (const bad of ["2", "0", "9", "x"]) invalid(() => parseEnsembleSize(bad));
+    assert.doesNotThrow(() => validateSettings(three));
+    // The election ports would run into --mon-port 26789.
+    invalid(() => validateSettings(settings({ zkEnsemble: 3, zkPort: 26783 })));
+    invalid(() => validateSettings(settings({ zkEnsemble: 3, zkPort: 65530 })));
+    // A block reaching into the messenger range.
+    invalid(() => validateSettings(settings({ zkEnsemble: 3, zkPort: 26795 })));
   });
 });

@@ -11,12 +11,13 @@ import {
   DEFAULT_SETTINGS,
   DEFAULT_STACK_DIR,
   parseCephAuth,
+  parseEnsembleSize,
   parseNodeSpec,
   parseOsdSize,
   parsePort,
 } from "../../stack/settings.ts";
 import { stackUp } from "../../stack/stack.ts";
-import { stackEnv, stackStatus } from "../../stack/status.ts";
+import { stackEnv, stackStatusWithRoles } from "../../stack/status.ts";
 
 const progress = (message: string) => process.stderr.write(`stack: ${message}\n`);
 
@@ -36,6 +37,7 @@ function portOption(flags: string, description: string, env: string, value: numb
 interface UpCliOptions {
   dir: string;
   zkPort: number;
+  zkEnsemble: number;
   monPort: number;
   monV2Port: number;
   msPortMin: number;
@@ -58,6 +60,15 @@ export function registerStackCommands(program: Command): void {
     .addOption(dirOption())
     .addOption(
       portOption("--zk-port <port>", "ZooKeeper client port", "PVC_STACK_ZK_PORT", DEFAULT_SETTINGS.zkPort),
+    )
+    .addOption(
+      new Option(
+        "--zk-ensemble <n>",
+        "ZooKeeper servers: 1 (standalone) or an ensemble of 3, 5 or 7, on ports from --zk-port (3 per server)",
+      )
+        .env("PVC_STACK_ZK_ENSEMBLE")
+        .default(DEFAULT_SETTINGS.zkEnsemble)
+        .argParser(parseEnsembleSize),
     )
     .addOption(
       portOption("--mon-port <port>", "Ceph mon v1 port", "PVC_STACK_MON_PORT", DEFAULT_SETTINGS.monPort),
@@ -116,6 +127,7 @@ export function registerStackCommands(program: Command): void {
     .action(async (o: UpCliOptions) => {
       const settings: StackSettings = {
         zkPort: o.zkPort,
+        zkEnsemble: o.zkEnsemble,
         monPort: o.monPort,
         monV2Port: o.monV2Port,
         msPortMin: o.msPortMin,
@@ -141,16 +153,21 @@ export function registerStackCommands(program: Command): void {
 
   stack
     .command("status")
-    .description("show which components run; exit code 0 only if all of them do")
+    .description(
+      "show which components run (and each ZooKeeper server's role); exit code 0 only if all of them do",
+    )
     .addOption(dirOption())
-    .action((o: { dir: string }) => {
-      const s = stackStatus(o.dir);
+    .action(async (o: { dir: string }) => {
+      const s = await stackStatusWithRoles(o.dir);
       const lines = [`stack ${s.dir}${s.bootstrapped ? "" : " (not started)"}`];
       for (const c of s.components) {
-        const pid = c.pid === null ? "" : `pid ${c.pid}`;
+        const pid = c.pid === null ? "" : `pid ${c.pid}`.padEnd(12);
         const nodes =
           c.component === "sim" && s.hollowNodes.length > 0 ? `  nodes: ${s.hollowNodes.join(" ")}` : "";
-        lines.push(`${c.component.padEnd(10)} ${c.state.padEnd(8)} ${pid}${nodes}`.trimEnd());
+        const zk = c.zookeeper
+          ? `  port ${c.zookeeper.port}${c.state === "running" ? ` ${c.zookeeper.role ?? "not serving"}` : ""}`
+          : "";
+        lines.push(`${c.component.padEnd(11)} ${c.state.padEnd(8)} ${pid}${zk}${nodes}`.trimEnd());
       }
       process.stdout.write(`${lines.join("\n")}\n`);
       process.exitCode = s.allRunning ? 0 : 1;
