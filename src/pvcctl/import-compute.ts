@@ -14,6 +14,7 @@
  *   controller carries a request out only where the node is not there yet, so nothing is written.
  *   Node objects are registered by the controller: the manifests apply to those.
  */
+import { runStateOfPvcState } from "../pvc/domain-tree.ts";
 import type { PvcKeys } from "../pvc/keys.ts";
 import { parseDomainXml, XmlError } from "../resources/domain-xml.ts";
 import { API_GROUP_VERSION, type Resource } from "../resources/types.ts";
@@ -26,23 +27,6 @@ export interface ImportedManifest {
 }
 
 const SELECTORS = new Set(["mem", "vcpus", "load", "vms"]);
-
-/** The run state a domain's PVC `state` stands for (what adopting it carries out already). */
-export function runStateOf(state: string): "start" | "stop" | "shutdown" | "disable" {
-  switch (state) {
-    case "start":
-    case "migrate":
-    case "unmigrate":
-    case "restart":
-      return "start";
-    case "shutdown":
-      return "shutdown";
-    case "disable":
-      return "disable";
-    default:
-      return "stop";
-  }
-}
 
 async function children(zk: ZkClient, path: string): Promise<string[]> {
   return (await zk.children(path).catch(() => [] as string[])).sort();
@@ -101,7 +85,7 @@ async function importVm(zk: ZkClient, pvc: PvcKeys, uuid: string): Promise<Impor
       `node_selector ${JSON.stringify(k("node_selector"))} is not one PVC knows; left to the cluster default`,
     );
   if (k("node_autostart") === "True") spec.autostart = true;
-  spec.runState = runStateOf(k("state"));
+  spec.runState = runStateOfPvcState(k("state"));
   if (k("state") === "fail") warnings.push("the VM is in state fail; imported as runState stop");
   if (k("profile") !== "" && k("profile") !== "None") {
     warnings.push(

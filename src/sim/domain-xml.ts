@@ -4,44 +4,27 @@
  * into memalloc and vcpualloc. The XML is read with the project's one XML reader
  * (src/resources/domain-xml.ts), the same that validates VirtualMachine resources.
  */
+
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { childElements, parseXml, type XmlElement } from "../resources/domain-xml.ts";
+import { memoryElementMiB } from "../resources/libvirt-xml.ts";
 
 export interface DomainResources {
   memMiB: number;
   vcpus: number;
 }
 
-/** libvirt's memory units (docs: formatdomain.html#memory-allocation); the default is KiB. */
-const UNIT_BYTES: Record<string, number> = {
-  b: 1,
-  bytes: 1,
-  kb: 1000,
-  k: 1024,
-  kib: 1024,
-  mb: 1000 ** 2,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  gb: 1000 ** 3,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  tb: 1000 ** 4,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-};
-
 function invalid(message: string): PvcError {
   return new PvcError(ErrorCodes.SIM_DOMAIN_XML_INVALID, message);
 }
 
+/** Whole MiB, rounded down like the node daemon's int(KiB / 1024); the unit table is libvirt-xml.ts's. */
 function memoryMiB(el: XmlElement): number {
-  const unit = (el.attrs.unit ?? "KiB").toLowerCase();
-  const factor = UNIT_BYTES[unit];
-  if (factor === undefined) throw invalid(`domain XML: unknown unit "${unit}" in <${el.name}>`);
-  const text = el.text.trim();
-  if (!/^[0-9]+$/.test(text)) throw invalid(`domain XML: <${el.name}> is not an integer: "${text}"`);
-  // Whole MiB, rounded down like the node daemon's int(KiB / 1024).
-  return Math.floor((Number(text) * factor) / 1024 ** 2);
+  try {
+    return memoryElementMiB(el);
+  } catch (err) {
+    throw invalid(`domain XML: ${(err as Error).message}`);
+  }
 }
 
 export function parseDomainResources(xml: string): DomainResources {
