@@ -39,6 +39,8 @@ import { planRequest, progressOf, requestOf } from "./request.ts";
 export const REGISTERED_BY = "node-controller";
 
 /** A little after the keepalive turns stale, so that the recheck finds it stale. */
+/** How often a handover under way is looked at (its writes may be overwritten; see #keepHandover). */
+const HANDOVER_RECHECK_MS = 1000;
 const STALE_MARGIN_MS = 100;
 
 /** Whether the object's current generation has a request not yet carried out. */
@@ -195,7 +197,30 @@ class NodeReconciler {
     const next = nextStatus<NodeStatus>(node, { ...fig, lastRequest }, conditions);
     await writeStatusIfChanged(this.#ctx.store, node, next);
     this.#tell(node, next, progress);
+    if (!progress.done && progress.reason === "HandingOver" && req?.coordinatorState) {
+      await this.#keepHandover(node, req.coordinatorState);
+      return { requeueAfter: HANDOVER_RECHECK_MS };
+    }
     return alive.alive ? { requeueAfter: alive.staleInMs + STALE_MARGIN_MS } : undefined;
+  }
+
+  /**
+   * A handover under way whose /primary_node write was overwritten is written again. The primary's
+   * daemon re-asserts /primary_node at each keepalive (as PVC's does), so a write landing at the
+   * same moment can be lost, and nothing else would show it: the node just stays where it was.
+   * Only while this generation's request is not reached; what happens after it is never fought.
+   */
+  async #keepHandover(node: PvcNode, want: "primary" | "secondary"): Promise<void> {
+    const { zk, pvc } = this.#ctx;
+    const name = node.metadata.name;
+    const current = (await zk.tryGet(pvc.primaryNode()))?.data;
+    const lost = want === "primary" ? current !== name : current === name;
+    if (!lost) return;
+    const value = want === "primary" ? name : "none";
+    await zk.set(pvc.primaryNode(), value);
+    void this.#ctx
+      .eventsOf(node)
+      .normal("Requested", `Set ${pvc.primaryNode()}=${value} again (overwritten)`);
   }
 
   /** Events for what changed: a request reached, the node lost or back. */
