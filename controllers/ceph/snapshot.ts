@@ -51,12 +51,15 @@ class CephSnapshotReconciler {
    * change wakes its snapshots without a walk over all of them.
    */
   readonly #byVolume: Indexer<CephSnapshot, string>;
+  /** Snapshots by pool: what a pool's listing is checked against, without a walk over all. */
+  readonly #byPool: Indexer<CephSnapshot, string>;
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.informer = ctx.informer("CephSnapshot");
     this.keys = new CephKeys(ctx);
     this.#byVolume = indexInformer(this.informer, (s) => [volumeOf(s)]);
+    this.#byPool = indexInformer(this.informer, (s) => [s.spec.pool]);
   }
 
   async reconcile(key: string): Promise<undefined> {
@@ -255,7 +258,7 @@ class CephSnapshotReconciler {
 
   /** The pools whose listings the poller should bring. */
   pools(): Set<string> {
-    return new Set(this.informer.list().map((s) => s.spec.pool));
+    return new Set(this.#byPool.keys());
   }
 
   /** A listing of `pool`: the snapshots of ours that went missing (and are not already reported). */
@@ -263,8 +266,10 @@ class CephSnapshotReconciler {
     const present = new Set(
       (entries ?? []).filter((e) => e.snapshot !== undefined).map((e) => `${e.image}@${e.snapshot}`),
     );
-    return this.informer
-      .list()
+    return this.#byPool
+      .get(pool)
+      .sort()
+      .flatMap((name) => this.informer.get(name) ?? [])
       .filter(
         (s) =>
           s.spec.pool === pool &&

@@ -23,6 +23,7 @@ import type { Resource } from "../resources/types.ts";
 import type { ResourceStore } from "../store/store.ts";
 import { ownerOf } from "./annotations.ts";
 import { entryKey, inventoryOf } from "./inventory.ts";
+import { InventoryStore } from "./inventory-store.ts";
 import { GITOPS_KIND } from "./sync.ts";
 
 export interface Protected {
@@ -43,7 +44,16 @@ export async function protectedBy(
   if (!owner) return undefined;
   const sync = await store.tryGet(GITOPS_KIND, owner.sync);
   if (!sync) return undefined;
-  const entry = inventoryOf(sync).get(entryKey({ kind: current.kind, name }));
+  const key = entryKey({ kind: current.kind, name });
+  const stored = await InventoryStore.entry(
+    store.zk,
+    store.layout,
+    owner.sync,
+    String(sync.metadata.uid),
+    key,
+  );
+  // null: no inventory in shards yet; a sync from before them kept it in its status.
+  const entry = stored === null ? inventoryOf(sync).get(key) : stored;
   if (!entry) return undefined;
   if ((sync.spec as { protection?: string }).protection === "revert") return undefined;
   return { sync: owner.sync, dir: String((sync.spec as { dir?: string }).dir ?? ""), file: entry.file };

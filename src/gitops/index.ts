@@ -7,13 +7,12 @@
  *
  * The sync runs as a controller of its own (kind GitOpsSync, one key: the folder's name), so it
  * runs only on the leading replica, never twice at once, and retries with backoff when ZooKeeper
- * fails. It is woken by the folder (chokidar; debounced, so that an editor's save or a `git pull`
+ * fails. It is woken by the folder (watch.ts; debounced, so that an editor's save or a `git pull`
  * is one sync), by a change to an object the folder owns that differs from the folder (drift,
  * or a write let through in `revert` mode), and by a periodic resync.
  */
 import { EventEmitter } from "node:events";
-import { basename, resolve, sep } from "node:path";
-import { type FSWatcher, watch } from "chokidar";
+import { basename, resolve } from "node:path";
 import type { Logger } from "pino";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import type { Resource } from "../resources/types.ts";
@@ -26,7 +25,8 @@ import type { ResourceStore } from "../store/store.ts";
 import type { ZkClient } from "../zk/client.ts";
 import { guardStore } from "./guard.ts";
 import { checkSettings, DEFAULT_SETTINGS, type SettingsInput } from "./settings.ts";
-import { GITOPS_KIND, ownedFieldsMatch, runSync, type SyncResult } from "./sync.ts";
+import { GITOPS_KIND, ownedFieldsMatch, runSync, type SyncResult, syncMemory } from "./sync.ts";
+import { FolderWatch } from "./watch.ts";
 
 export { guardStore } from "./guard.ts";
 export type { SyncResult } from "./sync.ts";
@@ -96,6 +96,22 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
   const emitter = new EventEmitter<GitOpsEvents>();
   let last: SyncResult | undefined;
   let forceNext = false;
+  const informers = new Map<string, Informer | undefined>();
+  const informerOf = (kind: string): Informer | undefined => {
+    if (!informers.has(kind)) {
+      try {
+        informers.set(kind, options.informer?.(kind));
+      } catch {
+        informers.set(kind, undefined);
+      }
+    }
+    return informers.get(kind);
+  };
+  // The objects as the informers hold them (once synced): a sync then reads no object back.
+  const memory = syncMemory(options.store, name, dir, (kind, objectName) => {
+    const informer = informerOf(kind);
+    return informer?.synced ? (informer.get(objectName) ?? null) : undefined;
+  });
 
   const controller = new Controller({
     kind: GITOPS_KIND,
@@ -115,6 +131,7 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
         events: options.events,
         logger: log,
         force,
+        memory,
       });
       // Caught mid-write: nothing was done; the write's own event syncs again, and so does this.
       if (result.unsettled) return { requeueAfter: debounceMs };
@@ -123,7 +140,12 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
       return undefined;
     },
   });
-  controller.resync(() => [name]);
+  // The periodic resync (and the first sync) lists and checks every file, not only those the
+  // watch reported: a missed event costs at most one resync period.
+  controller.resync(() => {
+    memory.folder.invalidate();
+    return [name];
+  });
 
   let timer: NodeJS.Timeout | undefined;
   const soon = () => {
@@ -139,18 +161,16 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
       .map((k) => k.kind)
       .filter((k) => k !== GITOPS_KIND);
     for (const kind of kinds) {
-      let informer: Informer;
-      try {
-        informer = options.informer(kind);
-      } catch {
-        continue;
-      }
+      const informer = informerOf(kind);
+      if (!informer) continue;
+      // What the sync in progress has planned, not what the last one ended with: the objects it
+      // releases or prunes are not drift, and must not bring another sync.
       const onChange = (obj: Resource) => {
-        const desired = last?.desired.get(`${obj.kind}/${obj.metadata.name}`);
+        const desired = memory.desired.get(`${obj.kind}/${obj.metadata.name}`);
         if (desired && !ownedFieldsMatch(obj, desired)) soon();
       };
       const onDelete = (obj: Resource) => {
-        if (last?.desired.has(`${obj.kind}/${obj.metadata.name}`)) soon();
+        if (memory.desired.has(`${obj.kind}/${obj.metadata.name}`)) soon();
       };
       informer.on("update", onChange);
       informer.on("add", onChange);
@@ -163,13 +183,20 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
     }
   }
 
-  const watcher: FSWatcher = watch(dir, {
-    ignoreInitial: true,
-    ignored: (path: string) => path.split(sep).includes(".git"),
+  // Each reported path is all a sync reads (folder.ts); a folder that comes or goes, or a failed
+  // watch, has every file checked.
+  const watcher = new FolderWatch(dir, {
+    path: (path) => {
+      memory.folder.touched(path);
+      soon();
+    },
+    rescan: () => {
+      memory.folder.invalidate();
+      soon();
+    },
+    error: (err) => log?.warn({ err }, "gitops: folder watch error"),
   });
-  watcher.on("all", () => soon());
-  watcher.on("error", (err) => log?.warn({ err }, "gitops: folder watch error"));
-  await new Promise<void>((res) => watcher.once("ready", () => res()));
+  await watcher.start();
 
   if (options.manager) await options.manager.add(controller);
   else await controller.start();
@@ -181,6 +208,7 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
     guard: (store: ResourceStore) => guardStore(store),
     async syncNow(o: { force?: boolean } = {}) {
       if (o.force) forceNext = true;
+      memory.folder.invalidate();
       await controller.enqueue(name);
       return last;
     },
@@ -189,7 +217,7 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
       if (running.get(dir) === gitops) running.delete(dir);
       clearTimeout(timer);
       for (const u of unsubscribe) u();
-      await watcher.close();
+      watcher.close();
       await controller.stop({ drain: true });
     },
   });

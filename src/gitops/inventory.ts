@@ -1,8 +1,9 @@
 /**
  * The inventory of a GitOps folder: which objects it owns, and which file declares each. It is
- * kept in ZooKeeper, in the status of the folder's GitOpsSync object (under the store root), and
- * this file is the one place that reads and builds it. Prune deletes only objects listed here:
- * never anything found by a label or an annotation alone.
+ * kept in ZooKeeper under the store root, in shards (inventory-store.ts reads and writes them).
+ * Prune deletes only objects listed here: never anything found by a label or an annotation alone.
+ * Syncs before the shards kept it as a list in the GitOpsSync's status (`inventoryOf` reads that
+ * once, to carry it over).
  */
 import type { Resource, ResourceStatus } from "../resources/types.ts";
 
@@ -19,7 +20,7 @@ export function entryKey(e: { kind: string; name: string }): string {
   return `${e.kind}/${e.name}`;
 }
 
-/** The inventory recorded in a GitOpsSync's status (empty for none). */
+/** The inventory recorded in a GitOpsSync's status by syncs before the shards (empty for none). */
 export function inventoryOf(sync: Pick<Resource, "status"> | null | undefined): Inventory {
   const list = (sync?.status as { inventory?: unknown } | undefined)?.inventory;
   const out: Inventory = new Map();

@@ -1,13 +1,12 @@
 /**
  * A GitOps sync's outcome and how it is reported: the result's shape, one-line errors, the
  * GitOpsSync object (its spec mirrors the effective settings) and its status (counts, errors with
- * file, line and field, the inventory, and the condition), written only when it changed.
+ * file, line and field, and the condition), written only when it changed.
  */
 import { plural } from "../plural.ts";
 import type { Condition, Resource, ResourceStatus } from "../resources/types.ts";
 import { applyConditions, ready, stalled, statusEqual } from "../runtime/conditions.ts";
 import type { ResourceStore } from "../store/store.ts";
-import { type Inventory, withInventory } from "./inventory.ts";
 import type { GitOpsSettings } from "./settings.ts";
 
 export const GITOPS_KIND = "GitOpsSync";
@@ -76,6 +75,20 @@ export function conditionFor(result: SyncResult, generation: number | undefined)
   );
 }
 
+/** The GitOpsSync's spec: the folder and its effective settings. */
+export function syncSpec(dir: string, settings: GitOpsSettings): Record<string, unknown> {
+  return {
+    dir,
+    protection: settings.protection,
+    prune: {
+      maxFraction: settings.prune.maxFraction,
+      kinds: settings.prune.kinds,
+      force: settings.prune.force,
+    },
+    ...(settings.ignore.length > 0 ? { ignore: settings.ignore } : {}),
+  };
+}
+
 /** Creates or updates the GitOpsSync object with the effective settings (no write when unchanged). */
 export async function ensureSyncObject(
   store: ResourceStore,
@@ -87,51 +100,51 @@ export async function ensureSyncObject(
     apiVersion: API_VERSION,
     kind: GITOPS_KIND,
     metadata: { name },
-    spec: {
-      dir,
-      protection: settings.protection,
-      prune: {
-        maxFraction: settings.prune.maxFraction,
-        kinds: settings.prune.kinds,
-        force: settings.prune.force,
-      },
-      ...(settings.ignore.length > 0 ? { ignore: settings.ignore } : {}),
-    },
+    spec: syncSpec(dir, settings),
   });
   return resource;
 }
 
+/**
+ * Writes the sync's status unless it already says all this (the sync time alone is no change).
+ * The inventory is not in it (inventory-store.ts), only its size: `objects`.
+ */
 export async function writeStatus(
   store: ResourceStore,
   sync: Resource,
   previous: Resource | null,
-  w: { inventory: Inventory; result: SyncResult; condition: ReturnType<typeof ready>; now: () => Date },
+  w: {
+    objects: number | undefined;
+    result: SyncResult;
+    condition: ReturnType<typeof ready>;
+    now: () => Date;
+  },
 ): Promise<void> {
-  // The status as it is now (the pre-write of step 3 may have changed it since `previous`).
-  const before = ((await store.tryGet(GITOPS_KIND, sync.metadata.name))?.status ??
-    previous?.status ??
-    {}) as ResourceStatus;
+  // The status as the last sync left it (the watcher is its only writer); a sync object made
+  // again (deleted by hand) starts from nothing.
+  const before = (
+    previous && previous.metadata.uid === sync.metadata.uid ? (previous.status ?? {}) : {}
+  ) as ResourceStatus;
   const r = w.result;
-  const body: ResourceStatus = {
+  const candidate: ResourceStatus = {
     observedGeneration: sync.metadata.generation,
     revision: r.revision,
     files: r.files,
-    objects: w.inventory.size,
+    objects: w.objects,
     applied: r.created.length + r.updated.length,
     pruned: r.pruned.length,
     released: r.released.length > 0 ? r.released : undefined,
     pruneBlocked: r.pruneBlocked,
     errors: r.errors.length > 0 ? r.errors : undefined,
   };
-  const conditions = applyConditions(
+  candidate.conditions = applyConditions(
     before.conditions as Condition[] | undefined,
     w.condition,
     w.now(),
   ).conditions;
-  const candidate = withInventory({ ...body, conditions }, w.inventory);
   const { lastSyncTime: _t, ...beforeRest } = before as ResourceStatus & { lastSyncTime?: string };
-  if (statusEqual(beforeRest, candidate)) return;
   for (const k of Object.keys(candidate)) if (candidate[k] === undefined) delete candidate[k];
+  if (statusEqual(beforeRest, candidate)) return;
   await store.updateStatus(GITOPS_KIND, sync.metadata.name, {
     ...candidate,
     lastSyncTime: w.now().toISOString(),

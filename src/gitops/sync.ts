@@ -1,26 +1,31 @@
 /**
  * One sync of a GitOps folder: converge the store to the folder, safely.
  *
- *  1. Read the folder's settings and every manifest file, twice a moment apart (a folder that
- *     changed in between, e.g. a file caught half-written, is not acted on: the next sync is);
- *     validate every document (whole folder first, nothing written yet). A file with any problem is *held*: none of its objects is
- *     applied, and none of the objects it owned is pruned — they stay as they are until the file
- *     is fixed. Other files go on.
- *  2. Plan against the store: kinds the cluster creates (Node) may only be changed, not created;
- *     immutable fields may not change; an object owned by another folder is not taken over. Any
- *     of these also holds the file.
+ *  1. Read the folder's settings and its manifest files — only the files that changed since the
+ *     last sync (folder.ts keeps each file parsed and validated per content). A changed file is
+ *     read twice a moment apart, and one that differs in between (caught half-written) stops the
+ *     sync: nothing is done, the next one reads it again. A file with any problem is *held*: none
+ *     of its objects is applied, and none of the objects it owned is pruned — they stay as they
+ *     are until the file is fixed. Other files go on.
+ *  2. Plan every document against the object as it is now (plan.ts; from the informers when the
+ *     watcher has them, and only where the document or the object changed since the last sync):
+ *     kinds the cluster creates (Node) may only be changed, not created; immutable fields may not
+ *     change; an object owned by another folder is not taken over. Any of these also holds the file.
  *  3. Record the objects about to be created in the inventory *before* creating them, so that a
  *     crash between the two can never leave an object the folder made but does not know.
  *  4. Apply in dependency order (kind rank: pools before volumes before snapshots…; concurrently
  *     within a rank). An object whose owned fields (spec, labels, annotations) already match is
- *     not even sent: a converged folder costs reads only.
+ *     not even sent: a converged folder costs no writes.
  *  5. Prune what left the folder — from the inventory only — in reverse dependency order, unless
  *     the guard holds: a folder that suddenly has no objects, or would lose more than
  *     `prune.maxFraction` of them, prunes nothing (status says why) unless `prune.force`. Objects
  *     of the guarded kinds (VirtualMachine, CephVolume, CephPool) are never deleted unless the
  *     folder opts in per kind: they are released instead (owner annotations removed, left running).
- *  6. Write the status: counts, errors (file, document, line, field), the inventory, and Ready.
- *     Nothing is written when nothing changed.
+ *  6. Write the inventory (the shards that changed: inventory-store.ts) and the status: counts,
+ *     errors (file, document, line, field), and Ready. Nothing is written when nothing changed.
+ *
+ * What a sync keeps for the next one (the file cache, the inventory's copy, the verdicts) is its
+ * `SyncMemory`; without one, a sync reads and plans everything, as a first sync does.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
@@ -29,14 +34,16 @@ import { type ManifestDoc, type ManifestProblem, resourceKey } from "../manifest
 import { mapLimit } from "../map-limit.ts";
 import { plural } from "../plural.ts";
 import { lookupKind, sortForDelete } from "../resources/kinds.ts";
-import type { Resource, ResourceStatus } from "../resources/types.ts";
-import { checkImmutable, shortValue } from "../resources/validate.ts";
+import type { Resource } from "../resources/types.ts";
+import { shortValue } from "../resources/validate.ts";
 import { stalled } from "../runtime/conditions.ts";
 import type { EventRecorder } from "../store/events.ts";
 import type { ResourceStore } from "../store/store.ts";
-import { FILE_ANNOTATION, ownerOf, SYNC_ANNOTATION, withOwner } from "./annotations.ts";
-import { type FolderSnapshot, readFolder } from "./folder.ts";
-import { entryKey, type Inventory, type InventoryEntry, inventoryOf, withInventory } from "./inventory.ts";
+import { FILE_ANNOTATION, ownerOf, SYNC_ANNOTATION } from "./annotations.ts";
+import { FolderCache, type FolderSnapshot } from "./folder.ts";
+import { entryKey, type Inventory, type InventoryEntry, inventoryOf } from "./inventory.ts";
+import { InventoryStore } from "./inventory-store.ts";
+import { type CurrentLookup, planDocs, type Verdict, type Verdicts } from "./plan.ts";
 import {
   type GitOpsSettings,
   GUARDED_KINDS,
@@ -51,11 +58,45 @@ import {
   GITOPS_KIND,
   type SyncError,
   type SyncResult,
+  syncSpec,
   writeStatus,
 } from "./sync-status.ts";
 
+export { ownedFieldsMatch } from "./plan.ts";
+
 /** Objects applied at once within one rank. */
 const APPLY_CONCURRENCY = 8;
+
+/** What one folder's syncs keep between them (the watcher holds one per folder). */
+export interface SyncMemory {
+  folder: FolderCache;
+  inventory: InventoryStore;
+  verdicts: Verdicts;
+  /** The objects now, from synced informers; without it every planned document is read. */
+  current?: CurrentLookup;
+  /** The settings file as the last sync read it. */
+  settingsText?: string;
+  /**
+   * What the folder declares, as applied (`Kind/name` → object), set as soon as a sync has
+   * planned: a change to one of these objects that differs is drift, and wakes a sync.
+   */
+  desired: ReadonlyMap<string, Resource>;
+}
+
+export function syncMemory(
+  store: ResourceStore,
+  name: string,
+  dir: string,
+  current?: CurrentLookup,
+): SyncMemory {
+  return {
+    folder: new FolderCache(dir),
+    inventory: new InventoryStore(store.zk, store.layout, name),
+    verdicts: new Map(),
+    current,
+    desired: new Map(),
+  };
+}
 
 export interface SyncDeps {
   /** The store without the write guard (the folder writes its own objects). */
@@ -70,8 +111,10 @@ export interface SyncDeps {
   now?: () => Date;
   /** The guard of the next sync only: prune past it once (`pvcctl` has no verb for it yet). */
   force?: boolean;
-  /** Pause between the two reads of the folder that must agree before anything is done. */
+  /** Pause between the two reads of a changed file that must agree before anything is done. */
   settleMs?: number;
+  /** Kept from the last sync of this folder (default: none, everything is read). */
+  memory?: SyncMemory;
 }
 
 /** Long enough for a writer's truncate and write to both land; short next to the debounce. */
@@ -86,26 +129,6 @@ function problemToError(p: ManifestProblem): SyncError {
   if (p.pointer !== undefined) e.field = p.pointer;
   if (p.value !== undefined) e.message += ` (got ${shortValue(p.value)})`;
   return e;
-}
-
-const emptyIsAbsent = (m: Record<string, string> | undefined) =>
-  m && Object.keys(m).length > 0 ? m : undefined;
-
-/** Whether applying `desired` would change nothing of what the folder owns in `current`. */
-export function ownedFieldsMatch(current: Resource, desired: Resource): boolean {
-  return (
-    current.apiVersion === desired.apiVersion &&
-    isDeepStrictEqual(current.spec ?? {}, desired.spec ?? {}) &&
-    isDeepStrictEqual(emptyIsAbsent(current.metadata.labels), emptyIsAbsent(desired.metadata.labels)) &&
-    isDeepStrictEqual(
-      emptyIsAbsent(current.metadata.annotations),
-      emptyIsAbsent(desired.metadata.annotations),
-    ) &&
-    (desired.metadata.finalizers === undefined ||
-      isDeepStrictEqual(current.metadata.finalizers ?? [], desired.metadata.finalizers)) &&
-    (desired.metadata.ownerReferences === undefined ||
-      isDeepStrictEqual(current.metadata.ownerReferences ?? [], desired.metadata.ownerReferences))
-  );
 }
 
 function pct(n: number): string {
@@ -131,11 +154,8 @@ export function pruneGuard(
   return undefined;
 }
 
-export async function runSync(deps: SyncDeps): Promise<SyncResult> {
-  const { store, name, dir } = deps;
-  const log = deps.logger;
-  const now = deps.now ?? (() => new Date());
-  const result: SyncResult = {
+function emptyResult(): SyncResult {
+  return {
     files: 0,
     objects: 0,
     created: [],
@@ -148,117 +168,140 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
     desired: new Map(),
     statusWritten: false,
   };
+}
 
-  const previous = await store.tryGet(GITOPS_KIND, name);
-  const inventory = inventoryOf(previous);
+/**
+ * Step 1: the settings and the folder, each changed file read twice `settleMs` apart (the
+ * settings file too, when it changed). Undefined when something changed in between.
+ */
+async function readInputs(
+  deps: SyncDeps,
+  memory: SyncMemory,
+): Promise<{ settings: GitOpsSettings; snapshot: FolderSnapshot } | undefined> {
+  const settleMs = deps.settleMs ?? DEFAULT_SETTLE_MS;
+  const first = await readFolderSettings(deps.dir);
+  const settings = mergeSettings(deps.base, deps.server ?? {}, first.settings);
+  const snapshot = await memory.folder.read(settings.ignore, settleMs);
+  if (!snapshot) return undefined;
+  if (first.text !== memory.settingsText && settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  const again = await readFolderSettings(deps.dir).catch(() => undefined);
+  if (again?.text !== first.text) {
+    // The folder's files were taken; the settings are read again (and the files re-listed).
+    memory.folder.invalidate();
+    return undefined;
+  }
+  memory.settingsText = first.text;
+  return { settings, snapshot };
+}
+
+/** A sync that could not read its settings or folder: Stalled, nothing applied or pruned. */
+async function reportUnreadable(
+  deps: SyncDeps,
+  previous: Resource | null,
+  result: SyncResult,
+  err: unknown,
+): Promise<SyncResult> {
+  const message = (err as Error).message;
+  result.errors.push({ file: (err as PvcError).details?.file as string | undefined, message });
+  const sync = await ensureSyncObject(
+    deps.store,
+    deps.name,
+    deps.dir,
+    mergeSettings(deps.base, deps.server ?? {}),
+  );
+  await writeStatus(deps.store, sync, previous, {
+    objects: previous?.status?.objects as number | undefined,
+    result,
+    condition: stalled(
+      err instanceof PvcError && err.code === ErrorCodes.CONFIG_INVALID
+        ? "InvalidSettings"
+        : "FolderUnreadable",
+      `${message}; nothing was applied or pruned`,
+      sync.metadata.generation,
+    ),
+    now: deps.now ?? (() => new Date()),
+  });
+  return result;
+}
+
+export async function runSync(deps: SyncDeps): Promise<SyncResult> {
+  const { store, name, dir } = deps;
+  const log = deps.logger;
+  const now = deps.now ?? (() => new Date());
+  const memory = deps.memory ?? syncMemory(store, name, dir);
+  const result = emptyResult();
+  // The sync object as the informer has it (our own writes reach it as they are answered).
+  const known = memory.current?.(GITOPS_KIND, name);
+  const previousRead = known === undefined ? store.tryGet(GITOPS_KIND, name) : Promise.resolve(known);
 
   // 1. Settings and the folder. Either failing stops the whole sync: nothing is applied or pruned.
-  let settings: GitOpsSettings;
-  let snapshot: FolderSnapshot;
+  let inputs: Awaited<ReturnType<typeof readInputs>>;
   try {
-    const read = async () => {
-      const folder = await readFolderSettings(dir);
-      const merged = mergeSettings(deps.base, deps.server ?? {}, folder.settings);
-      return { text: folder.text, settings: merged, snapshot: await readFolder(dir, merged.ignore) };
-    };
-    const first = await read();
-    // A file being written while we read it (writeFile truncates, then writes) looks empty or
-    // cut, and acting on it would prune or release what it declares. Act only on a folder that
-    // read the same twice, `settleMs` apart; otherwise the write's own event brings a new sync.
-    const settleMs = deps.settleMs ?? DEFAULT_SETTLE_MS;
-    if (settleMs > 0) {
-      await new Promise((r) => setTimeout(r, settleMs));
-      const again = await read();
-      if (again.snapshot.revision !== first.snapshot.revision || again.text !== first.text) {
-        result.unsettled = true;
-        log?.info({ dir }, "gitops: the folder changed while it was read; syncing again");
-        return result;
-      }
-    }
-    settings = first.settings;
-    snapshot = first.snapshot;
+    inputs = await readInputs(deps, memory);
   } catch (err) {
-    const message = (err as Error).message;
-    result.errors.push({ file: (err as PvcError).details?.file as string | undefined, message });
-    const sync = await ensureSyncObject(store, name, dir, mergeSettings(deps.base, deps.server ?? {}));
-    await writeStatus(store, sync, previous, {
-      inventory,
-      result,
-      condition: stalled(
-        err instanceof PvcError && err.code === ErrorCodes.CONFIG_INVALID
-          ? "InvalidSettings"
-          : "FolderUnreadable",
-        `${message}; nothing was applied or pruned`,
-        sync.metadata.generation,
-      ),
-      now,
-    });
+    return reportUnreadable(deps, await previousRead, result, err);
+  }
+  const previous = await previousRead;
+  if (!inputs) {
+    result.unsettled = true;
+    log?.info({ dir }, "gitops: the folder changed while it was read; syncing again");
     return result;
   }
+  let { settings } = inputs;
+  const { snapshot } = inputs;
   if (deps.force) settings = { ...settings, prune: { ...settings.prune, force: true } };
   result.revision = snapshot.revision;
   result.files = snapshot.files.length;
-  const sync = await ensureSyncObject(store, name, dir, settings);
+  const sync =
+    previous && isDeepStrictEqual(previous.spec, syncSpec(dir, settings))
+      ? previous
+      : await ensureSyncObject(store, name, dir, settings);
+  const uid = String(sync.metadata.uid);
+  // Read while the documents are planned (its freshness check is a round trip).
+  const inventoryRead = memory.inventory.read(uid);
+  inventoryRead.catch(() => undefined); // awaited below; a failed plan must not leave it unhandled
 
   // 2. Plan: problems found against the store hold their file too.
   const problems = new Map<string, ManifestProblem[]>();
-  for (const f of snapshot.files) if (f.problems.length > 0) problems.set(f.file, [...f.problems]);
-  const candidates = snapshot.files.filter((f) => !problems.has(f.file)).flatMap((f) => f.docs);
-  const current = new Map<string, Resource | null>();
-  const hold = (d: ManifestDoc, pointer: string, message: string, value?: unknown) => {
-    const list = problems.get(d.file) ?? [];
-    list.push({
-      file: d.file,
-      index: d.index,
-      line: d.line,
-      kind: d.resource.kind,
-      name: d.resource.metadata.name,
-      pointer,
-      value,
-      message,
-    });
-    problems.set(d.file, list);
-  };
-  await mapLimit(candidates, 16, async (d) => {
-    const cur = await store.tryGet(d.resource.kind, d.resource.metadata.name);
-    current.set(d.key, cur);
-    const info = lookupKind(d.resource.kind);
-    if (!cur && info && !info.userCreatable) {
-      hold(
-        d,
-        "/metadata/name",
-        `${info.kind} ${JSON.stringify(d.resource.metadata.name)} does not exist: ${info.kind} objects are created by the cluster; a folder may only change existing ones`,
-      );
-      return;
-    }
-    if (!cur) return;
-    const owner = ownerOf(cur);
-    if (owner && owner.sync !== name) {
-      hold(
-        d,
-        "/metadata/name",
-        `is already owned by the GitOps folder of sync ${JSON.stringify(owner.sync)} (file ${owner.file}); one object, one folder`,
-      );
-      return;
-    }
-    for (const f of checkImmutable(cur, d.resource)) hold(d, f.pointer, f.message, f.value);
+  const candidates: ManifestDoc[] = [];
+  for (const f of snapshot.files) {
+    if (f.problems.length > 0) problems.set(f.file, [...f.problems]);
+    else for (const d of f.docs) candidates.push(d);
+  }
+  const verdicts = await planDocs(candidates, {
+    store,
+    sync: name,
+    current: memory.current,
+    kept: memory.verdicts,
   });
-
+  for (const v of verdicts) {
+    if (v.problems.length > 0) problems.set(v.doc.file, [...(problems.get(v.doc.file) ?? []), ...v.problems]);
+  }
+  // A sync from before the inventory had shards kept it in its status: carry that over once.
+  const inventory = (await inventoryRead) ?? inventoryOf(previous);
   const held = new Set(problems.keys());
   result.heldFiles = [...held].sort();
   for (const file of result.heldFiles)
     for (const p of problems.get(file) ?? []) result.errors.push(problemToError(p));
-  const declared = snapshot.files.filter((f) => !held.has(f.file)).flatMap((f) => f.docs);
-  for (const d of declared) {
-    result.desired.set(d.key, withOwner(d.resource, { sync: name, file: d.file }));
-  }
 
   // The new inventory: what the folder declares, plus what held files owned (left alone).
+  const declared: Verdict[] = [];
+  const adding: Verdict[] = [];
   const next: Inventory = new Map();
-  for (const d of declared)
-    next.set(d.key, { kind: d.resource.kind, name: d.resource.metadata.name, file: d.file });
-  for (const [key, e] of inventory) if (!next.has(key) && held.has(e.file)) next.set(key, e);
-  const leaving = [...inventory.values()].filter((e) => !next.has(entryKey(e)));
+  for (const v of verdicts) {
+    if (held.size > 0 && held.has(v.doc.file)) continue;
+    declared.push(v);
+    result.desired.set(v.doc.key, v.desired);
+    next.set(v.doc.key, v.entry);
+    if (!inventory.has(v.doc.key)) adding.push(v);
+  }
+  memory.desired = result.desired;
+  const leaving: InventoryEntry[] = [];
+  for (const [key, e] of inventory) {
+    if (next.has(key)) continue;
+    if (held.has(e.file)) next.set(key, e);
+    else leaving.push(e);
+  }
   result.pruneBlocked = settings.prune.force
     ? undefined
     : pruneGuard(inventory.size, leaving.length, declared.length, next.size - declared.length, settings);
@@ -268,118 +311,27 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
   }
 
   // 3. Record what is about to be created before creating it.
-  const adding = declared.filter((d) => !inventory.has(d.key));
-  let known: Inventory = inventory;
   if (adding.length > 0) {
-    known = new Map(inventory);
-    for (const d of adding)
-      known.set(d.key, { kind: d.resource.kind, name: d.resource.metadata.name, file: d.file });
-    await store.updateStatus(
-      GITOPS_KIND,
-      name,
-      withInventory((previous?.status ?? {}) as ResourceStatus, known),
-    );
+    const known: Inventory = new Map(inventory);
+    for (const v of adding) known.set(v.doc.key, v.entry);
+    await memory.inventory.write(uid, known);
   }
 
   // 4. Apply, rank by rank.
-  const byRank = new Map<number, ManifestDoc[]>();
-  for (const d of declared) {
-    const rank = lookupKind(d.resource.kind)?.rank ?? Number.MAX_SAFE_INTEGER;
-    byRank.set(rank, [...(byRank.get(rank) ?? []), d]);
-  }
-  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) {
-    await mapLimit(byRank.get(rank) ?? [], APPLY_CONCURRENCY, async (d) => {
-      const desired = result.desired.get(d.key) as Resource;
-      const cur = current.get(d.key);
-      if (cur && ownedFieldsMatch(cur, desired)) {
-        result.unchanged++;
-        return;
-      }
-      try {
-        const { action } = await store.apply(desired);
-        if (action === "created") result.created.push(d.key);
-        else if (action === "updated") result.updated.push(d.key);
-        else result.unchanged++;
-      } catch (err) {
-        result.errors.push({
-          file: d.file,
-          document: d.index,
-          line: d.line,
-          kind: d.resource.kind,
-          name: d.resource.metadata.name,
-          message: `apply failed: ${(err as Error).message}`,
-        });
-        // Not created: not ours to remember (an existing object stays listed).
-        if (!cur && !inventory.has(d.key)) next.delete(d.key);
-      }
-    });
-  }
+  await applyDeclared(store, declared, result, (key) => {
+    // Not created: not ours to remember (an existing object stays listed).
+    if (!inventory.has(key)) next.delete(key);
+  });
 
   // 5. Prune (or release) what left the folder, from the inventory only, dependents first.
-  if (!result.pruneBlocked && leaving.length > 0) {
-    const ordered = sortForDelete(
-      leaving.map((e) => ({ kind: e.kind, metadata: { name: e.name }, entry: e })),
-    );
-    for (const { entry } of ordered) {
-      const key = entryKey(entry);
-      try {
-        const cur = lookupKind(entry.kind) ? await store.tryGet(entry.kind, entry.name) : null;
-        if (!cur) continue; // already gone
-        if (ownerOf(cur)?.sync !== name) {
-          // Someone took it over (revert mode allows writes): not ours to delete any more.
-          result.released.push(key);
-          continue;
-        }
-        const userCreatable = lookupKind(entry.kind)?.userCreatable ?? false;
-        // Kinds the cluster creates (Node) are never deleted by a folder; guarded kinds only if opted in.
-        if (
-          !userCreatable ||
-          (GUARDED_KINDS.includes(entry.kind) && !settings.prune.kinds.includes(entry.kind))
-        ) {
-          await store.patch(entry.kind, entry.name, {
-            metadata: { annotations: { [SYNC_ANNOTATION]: null, [FILE_ANNOTATION]: null } },
-          });
-          result.released.push(key);
-          continue;
-        }
-        await store.delete(entry.kind, entry.name);
-        result.pruned.push(key);
-      } catch (err) {
-        if (err instanceof PvcError && err.code === ErrorCodes.NOT_FOUND) continue;
-        next.set(key, entry);
-        result.errors.push({
-          file: entry.file,
-          kind: entry.kind,
-          name: entry.name,
-          message: `prune failed: ${(err as Error).message}`,
-        });
-      }
-    }
-  }
+  if (!result.pruneBlocked && leaving.length > 0) await pruneLeaving(deps, settings, leaving, next, result);
   result.objects = next.size;
 
-  // 6. Status.
+  // 6. The inventory, the status, an event.
+  await memory.inventory.write(uid, next);
   const condition = conditionFor(result, sync.metadata.generation);
-  await writeStatus(store, sync, previous, { inventory: next, result, condition, now });
-  if (
-    deps.events &&
-    (result.created.length || result.updated.length || result.pruned.length || result.released.length)
-  ) {
-    const parts = [
-      result.created.length ? `created ${result.created.length}` : "",
-      result.updated.length ? `updated ${result.updated.length}` : "",
-      result.pruned.length ? `pruned ${result.pruned.join(", ")}` : "",
-      result.released.length ? `released ${result.released.join(", ")}` : "",
-    ].filter(Boolean);
-    await deps.events
-      .record("gitopssyncs", name, "Normal", "Synced", `Revision ${result.revision}: ${parts.join("; ")}`)
-      .catch(() => undefined);
-  }
-  if (deps.events && result.pruneBlocked) {
-    await deps.events
-      .record("gitopssyncs", name, "Warning", "PruneBlocked", result.pruneBlocked)
-      .catch(() => undefined);
-  }
+  await writeStatus(store, sync, previous, { objects: next.size, result, condition, now });
+  await recordEvents(deps, result);
   log?.info(
     {
       sync: name,
@@ -394,6 +346,114 @@ export async function runSync(deps: SyncDeps): Promise<SyncResult> {
     "gitops: synced",
   );
   return result;
+}
+
+/** Step 4: sends what differs, rank by rank; `notCreated(key)` for a failed apply. */
+async function applyDeclared(
+  store: ResourceStore,
+  declared: readonly Verdict[],
+  result: SyncResult,
+  notCreated: (key: string) => void,
+): Promise<void> {
+  const byRank = new Map<number, Verdict[]>();
+  for (const v of declared) {
+    if (v.matches) {
+      result.unchanged++;
+      continue;
+    }
+    const rank = lookupKind(v.doc.resource.kind)?.rank ?? Number.MAX_SAFE_INTEGER;
+    const list = byRank.get(rank) ?? [];
+    list.push(v);
+    byRank.set(rank, list);
+  }
+  for (const rank of [...byRank.keys()].sort((a, b) => a - b)) {
+    await mapLimit(byRank.get(rank) ?? [], APPLY_CONCURRENCY, async ({ doc, desired, cur }) => {
+      try {
+        const { action } = await store.apply(desired, { existing: cur !== null });
+        if (action === "created") result.created.push(doc.key);
+        else if (action === "updated") result.updated.push(doc.key);
+        else result.unchanged++;
+      } catch (err) {
+        result.errors.push({
+          file: doc.file,
+          document: doc.index,
+          line: doc.line,
+          kind: doc.resource.kind,
+          name: doc.resource.metadata.name,
+          message: `apply failed: ${(err as Error).message}`,
+        });
+        if (!cur) notCreated(doc.key);
+      }
+    });
+  }
+}
+
+/** Step 5: prune or release each entry that left the folder; a failure keeps it in `next`. */
+async function pruneLeaving(
+  deps: SyncDeps,
+  settings: GitOpsSettings,
+  leaving: readonly InventoryEntry[],
+  next: Inventory,
+  result: SyncResult,
+): Promise<void> {
+  const { store, name } = deps;
+  const ordered = sortForDelete(leaving.map((e) => ({ kind: e.kind, metadata: { name: e.name }, entry: e })));
+  for (const { entry } of ordered) {
+    const key = entryKey(entry);
+    try {
+      const cur = lookupKind(entry.kind) ? await store.tryGet(entry.kind, entry.name) : null;
+      if (!cur) continue; // already gone
+      if (ownerOf(cur)?.sync !== name) {
+        // Someone took it over (revert mode allows writes): not ours to delete any more.
+        result.released.push(key);
+        continue;
+      }
+      const userCreatable = lookupKind(entry.kind)?.userCreatable ?? false;
+      // Kinds the cluster creates (Node) are never deleted by a folder; guarded kinds only if opted in.
+      if (
+        !userCreatable ||
+        (GUARDED_KINDS.includes(entry.kind) && !settings.prune.kinds.includes(entry.kind))
+      ) {
+        await store.patch(entry.kind, entry.name, {
+          metadata: { annotations: { [SYNC_ANNOTATION]: null, [FILE_ANNOTATION]: null } },
+        });
+        result.released.push(key);
+        continue;
+      }
+      await store.delete(entry.kind, entry.name);
+      result.pruned.push(key);
+    } catch (err) {
+      if (err instanceof PvcError && err.code === ErrorCodes.NOT_FOUND) continue;
+      next.set(key, entry);
+      result.errors.push({
+        file: entry.file,
+        kind: entry.kind,
+        name: entry.name,
+        message: `prune failed: ${(err as Error).message}`,
+      });
+    }
+  }
+}
+
+async function recordEvents(deps: SyncDeps, result: SyncResult): Promise<void> {
+  const { events, name } = deps;
+  if (!events) return;
+  if (result.created.length || result.updated.length || result.pruned.length || result.released.length) {
+    const parts = [
+      result.created.length ? `created ${result.created.length}` : "",
+      result.updated.length ? `updated ${result.updated.length}` : "",
+      result.pruned.length ? `pruned ${result.pruned.join(", ")}` : "",
+      result.released.length ? `released ${result.released.join(", ")}` : "",
+    ].filter(Boolean);
+    await events
+      .record("gitopssyncs", name, "Normal", "Synced", `Revision ${result.revision}: ${parts.join("; ")}`)
+      .catch(() => undefined);
+  }
+  if (result.pruneBlocked) {
+    await events
+      .record("gitopssyncs", name, "Warning", "PruneBlocked", result.pruneBlocked)
+      .catch(() => undefined);
+  }
 }
 
 export function syncKey(r: { kind: string; metadata: { name: string } }): string {

@@ -41,6 +41,11 @@ export class Indexer<T, K, N = string> {
     return [...(this.#names.get(key) ?? [])];
   }
 
+  /** Every key some object is indexed under. */
+  keys(): K[] {
+    return [...this.#names.keys()];
+  }
+
   /** The keys `name` is indexed under. */
   keysOf(name: N): readonly K[] {
     return this.#keys.get(name) ?? [];
@@ -62,4 +67,49 @@ export function indexInformer<K, T extends AnyResource = Resource>(
   informer.on("update", (r) => index.set(r.metadata.name, r));
   informer.on("delete", (r) => index.set(r.metadata.name, undefined));
   return index;
+}
+
+/** Indexes shared per informer, by their key function (an informer lives as long as the app). */
+const shared = new WeakMap<object, Map<unknown, unknown>>();
+
+/**
+ * The informer's index by `keysOf`, made on first use and then kept from its events, shared by
+ * every caller that passes the same function (declare it once, at module level): facades look
+ * objects up by it on every request, and at 10,000 objects a scan of the informer (sorted) took
+ * tens of milliseconds where an index takes microseconds.
+ */
+export function informerIndex<K, T extends AnyResource>(
+  informer: Informer<T>,
+  keysOf: (object: T) => readonly K[],
+): Indexer<T, K> {
+  let byKeys = shared.get(informer);
+  if (!byKeys) {
+    byKeys = new Map();
+    shared.set(informer, byKeys);
+  }
+  let index = byKeys.get(keysOf) as Indexer<T, K> | undefined;
+  if (!index) {
+    index = indexInformer(informer, keysOf);
+    byKeys.set(keysOf, index);
+  }
+  return index;
+}
+
+/**
+ * The objects the informer indexes under `key` with `keysOf`, in name order (what a scan of
+ * `informer.list()` found first comes first). Each is checked against its keys again, so an
+ * object is never answered for a key it no longer has.
+ */
+export function lookUp<K, T extends AnyResource>(
+  informer: Informer<T>,
+  keysOf: (object: T) => readonly K[],
+  key: K,
+): T[] {
+  return informerIndex(informer, keysOf)
+    .get(key)
+    .sort()
+    .flatMap((name) => {
+      const object = informer.get(name);
+      return object && keysOf(object).includes(key) ? [object] : [];
+    });
 }

@@ -4,6 +4,8 @@
  *   <root>/objects/<plural>/<name>          JSON {apiVersion, kind, metadata, spec} (no status)
  *   <root>/objects/<plural>/<name>/status   JSON status, written only through updateStatus
  *   <root>/events/<plural>/<name>/e-<seq>   JSON event records, bounded per object
+ *   <root>/gitops/<sync>/inventory          a GitOps folder's inventory: a head, and its entries in
+ *   <root>/gitops/<sync>/inventory/<shard>  shards (src/gitops/inventory-store.ts)
  *
  * Status is its own znode so that a user's spec write and a controller's status write never
  * overwrite each other, and each carries its own version.
@@ -50,6 +52,13 @@ export class StoreLayout {
     const parts = path.slice(prefix.length).split("/");
     if (parts.length !== 3 || !parts[2].startsWith("e-")) return undefined;
     return { plural: parts[0], name: parts[1] };
+  }
+  /** The head of a GitOps folder's inventory; the shards are its children. */
+  gitopsInventory(sync: string): string {
+    return `${this.root}/gitops/${sync}/inventory`;
+  }
+  gitopsInventoryShard(sync: string, shard: string): string {
+    return `${this.gitopsInventory(sync)}/${shard}`;
   }
   /** Parent of leader-election and other coordination nodes. */
   coordination(name: string): string {

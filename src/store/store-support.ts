@@ -38,6 +38,8 @@ export interface StoreOptions {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** apply: the caller has just seen the object, so it is read and updated at once (no create first). */
+  existing?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {

@@ -342,7 +342,9 @@ export class ResourceStore {
       // Create first: a new object costs one round trip, not a look and then a write. An existing
       // one fails the create (nothing written) and is then read and updated. A dry run looks.
       const current =
-        attempt === 0 && !options.dryRun ? null : await this.#read(info, resource.metadata.name);
+        attempt === 0 && !options.dryRun && !options.existing
+          ? null
+          : await this.#read(info, resource.metadata.name);
       if (!current) {
         try {
           return { resource: await this.#create(info, resource, options), action: "created" };

@@ -14,6 +14,7 @@ import { isPvcError } from "../../src/errors.ts";
 import { FILE_ANNOTATION, SYNC_ANNOTATION } from "../../src/gitops/annotations.ts";
 import { readFolder } from "../../src/gitops/folder.ts";
 import { type GitOps, guardStore, startGitOps } from "../../src/gitops/index.ts";
+import { InventoryStore } from "../../src/gitops/inventory-store.ts";
 import type { Resource } from "../../src/resources/types.ts";
 import { type Harness, startHarness } from "../helpers/controllers.ts";
 
@@ -92,10 +93,9 @@ describe("GitOps folder", () => {
 
   test("the folder's objects are created, owned, listed in the inventory, and become Ready", async () => {
     const s = await synced("first sync", (x) => isReady(x) && (x.status?.objects as number) === 4);
+    const inventory = await new InventoryStore(h.zk, h.store.layout, "folder").read(String(s.metadata.uid));
     assert.deepEqual(
-      ((s.status?.inventory ?? []) as { kind: string; name: string; file: string }[]).map(
-        (e) => `${e.kind}/${e.name}@${e.file}`,
-      ),
+      [...(inventory ?? new Map()).values()].map((e) => `${e.kind}/${e.name}@${e.file}`).sort(),
       [
         "Network/dmz@dmz.yaml",
         "Network/lan@lan.yaml",

@@ -4,7 +4,7 @@ import { refused, waitForConvergence, waitForDeletion } from "../converge.ts";
 import { attempt, type FacadeHandler, fail, notFound, ok, respond } from "../facade.ts";
 import { limitFilter } from "../limit.ts";
 import { getValue, readValues } from "../values.ts";
-import { findNetwork, networks, notFoundMessage, patchAndWait, q } from "./common.ts";
+import { findNetwork, networks, networksDescribed, notFoundMessage, patchAndWait, q } from "./common.ts";
 import { toPvc } from "./shape.ts";
 import { createSpec, createValues, updateSpec } from "./spec.ts";
 
@@ -31,7 +31,7 @@ export const createNetwork: FacadeHandler = async (deps, request, reply) => {
   if (findNetwork(deps, vniText)?.spec.vni === vni || (await deps.pvc.networkExists(vni))) {
     return respond(reply, fail(`ERROR: A network with VNI ${q(vni)} already exists!`));
   }
-  if (networks(deps).some((n) => n.spec.description === description)) {
+  if (networksDescribed(deps, description).length > 0) {
     return respond(reply, fail(`ERROR: A network with description ${q(description)} already exists!`));
   }
   const spec = createSpec(v, required);
@@ -64,7 +64,7 @@ export const updateNetwork: FacadeHandler<ByRef> = async (deps, request, reply) 
   if (!n) return respond(reply, fail(notFoundMessage(ref)));
   const v = readValues(request);
   const description = getValue(v, "description");
-  if (description && networks(deps).some((o) => o !== n && o.spec.description === description)) {
+  if (description && networksDescribed(deps, description).some((o) => o !== n)) {
     return respond(reply, fail(`ERROR: A network with description ${q(description)} already exists!`));
   }
   const spec = updateSpec(v, n.spec);

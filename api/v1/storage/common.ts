@@ -1,10 +1,18 @@
 /**
  * What the /api/v1/storage route modules share: v0.6's quoting and confirmation message, name
- * checks as PVC-style lines, and taking back a create its controller refused.
+ * checks as PVC-style lines, taking back a create its controller refused, and the keys of the
+ * informer indexes the lookups use (src/store/indexer.ts `lookUp`: no scan of every object).
  */
 import type { FastifyReply } from "fastify";
 import { validatePoolName } from "../../../src/ceph/names.ts";
 import { badRequest, type FacadeDeps } from "../facade.ts";
+
+/** Index key: the pool of a volume or a snapshot. */
+export const inPool = (o: { spec: { pool: string } }) => [o.spec.pool];
+/** Index key: `pool/volume` of a snapshot. */
+export const snapshotVolume = (s: { spec: { pool: string; volume: string } }) => [
+  `${s.spec.pool}/${s.spec.volume}`,
+];
 
 /** PVC quotes with `"`; v0.6's API turned them into `'` in every message. */
 export const q = (value: unknown) => `'${String(value)}'`;

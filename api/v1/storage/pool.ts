@@ -4,12 +4,13 @@
  * cluster's own pool defaults (PVC's copies=3,mincopies=2 on a stock Ceph; 1/1 on the one-node stack).
  */
 import { API_GROUP_VERSION } from "../../../src/resources/types.ts";
+import { lookUp } from "../../../src/store/indexer.ts";
 import { refused, waitForConvergence, waitForDeletion } from "../converge.ts";
 import type { FacadeDeps, FacadeHandler, Verdict } from "../facade.ts";
 import { attempt, fail, notFound, respond } from "../facade.ts";
 import { limitFilter } from "../limit.ts";
 import { getValue, hasFlag, readValues, type Values } from "../values.ts";
-import { CONFIRM, poolNameProblem, q, rollback } from "./common.ts";
+import { CONFIRM, inPool, poolNameProblem, q, rollback } from "./common.ts";
 
 type ByPool = { pool: string };
 
@@ -97,16 +98,10 @@ export const createPool: FacadeHandler = async (deps, request, reply) => {
 /** Deletes the pool's volume and snapshot objects: their images went with the pool. */
 async function deleteDependents(deps: FacadeDeps, pool: string): Promise<void> {
   const dependents = [
-    ...deps
-      .informer("CephSnapshot")
-      .list()
-      .filter((s) => s.spec.pool === pool)
-      .map((s) => ["CephSnapshot", s.metadata.name] as const),
-    ...deps
-      .informer("CephVolume")
-      .list()
-      .filter((x) => x.spec.pool === pool)
-      .map((x) => ["CephVolume", x.metadata.name] as const),
+    ...lookUp(deps.informer("CephSnapshot"), inPool, pool).map(
+      (s) => ["CephSnapshot", s.metadata.name] as const,
+    ),
+    ...lookUp(deps.informer("CephVolume"), inPool, pool).map((x) => ["CephVolume", x.metadata.name] as const),
   ];
   for (const [kind, name] of dependents) {
     const d = await deps.store.delete(kind, name).catch(() => undefined);

@@ -9,12 +9,13 @@ import { parseSize } from "../../../src/ceph/size.ts";
 import type { CephVolume } from "../../../src/resources/specs.ts";
 import { MIRRORED } from "../../../src/resources/statuses.ts";
 import { API_GROUP_VERSION } from "../../../src/resources/types.ts";
+import { lookUp } from "../../../src/store/indexer.ts";
 import { refused, waitForConvergence, waitForDeletion } from "../converge.ts";
 import type { FacadeDeps, FacadeHandler } from "../facade.ts";
 import { attempt, fail, notFound, respond } from "../facade.ts";
 import { limitFilter } from "../limit.ts";
 import { getValue, readValues, type Values } from "../values.ts";
-import { badNames, nameProblem, poolNameProblem, q, rollback } from "./common.ts";
+import { badNames, nameProblem, poolNameProblem, q, rollback, snapshotVolume } from "./common.ts";
 import { renameVolume } from "./volume-rename.ts";
 
 type ByVolume = { pool: string; volume: string };
@@ -193,11 +194,9 @@ export const deleteVolume: FacadeHandler<ByVolume> = async (deps, request, reply
   const vol = getVolumeObject(deps, pool, volume);
   if (!vol) return respond(reply, fail(noVolume(pool, volume)));
   // rbd refuses to remove an image with snapshots: refuse before marking anything for deletion.
-  const snaps = deps
-    .informer("CephSnapshot")
-    .list()
-    .filter((x) => x.spec.pool === pool && x.spec.volume === volume)
-    .map((x) => x.spec.name);
+  const snaps = lookUp(deps.informer("CephSnapshot"), snapshotVolume, `${pool}/${volume}`).map(
+    (x) => x.spec.name,
+  );
   if (snaps.length > 0) {
     return respond(
       reply,

@@ -155,7 +155,7 @@ export class VolumeWakes {
     controller.useMirror(keys.mirror, (path) => this.#ownerOfPath(path));
     controller.watch((enqueue) =>
       this.#ctx.cephImages.subscribe(
-        () => new Set(this.#informer.list().map((v) => v.spec.pool)),
+        () => new Set(this.#byPool.keys()),
         (pool, entries) => {
           for (const name of this.#fromListing(pool, entries)) enqueue(name);
         },
