@@ -13,6 +13,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { defineDomainTree } from "../src/pvc/domain-tree.ts";
 import { PvcKeys } from "../src/pvc/keys.ts";
 import { candidateOf, selectTargetNode } from "../src/pvc/placement.ts";
 import { parseDomainXml } from "../src/resources/domain-xml.ts";
@@ -90,27 +91,16 @@ async function define(zk: ZkClient, keys: PvcKeys, xml: string): Promise<string>
     nodes.push(candidateOf(name, (k) => v.get(k)));
   }
   const node = selectTargetNode(nodes, { selector: "mem", nodeLimit: "", currentNode: "" }) ?? "";
-  const values: Record<string, string> = {
-    state: "stop",
-    node,
-    lastnode: "",
-    node_limit: "",
-    node_selector: "mem",
-    node_autostart: "False",
-    failedreason: "",
-    consolelog: "",
-    rbdlist: parsed.rbdVolumes.join(","),
-    profile: "",
+  const def = {
+    uuid: parsed.uuid,
+    name: parsed.name,
     xml,
+    rbdList: parsed.rbdVolumes,
+    nodeLimit: [],
+    nodeSelector: "mem",
   };
-  await zk.multi([
-    { op: "create", path: keys.domain(parsed.uuid), data: parsed.name },
-    ...Object.entries(values).map(([k, data]) => ({
-      op: "create" as const,
-      path: `${keys.domain(parsed.uuid)}/${k}`,
-      data,
-    })),
-  ]);
+  const tree = defineDomainTree(keys, def, { node, autostart: false });
+  await zk.multi([...tree].map(([path, data]) => ({ op: "create" as const, path, data })));
   return "added";
 }
 

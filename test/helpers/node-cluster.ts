@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { KindController } from "../../controllers/types.ts";
+import { defineDomainTree } from "../../src/pvc/domain-tree.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import type { SimTimings } from "../../src/sim/context.ts";
@@ -119,28 +120,12 @@ export class NodeCluster {
     const uuid = randomUUID();
     const name = `vm-${uuid.slice(0, 8)}`;
     const xml = `<domain type="kvm"><name>${name}</name><uuid>${uuid}</uuid><memory unit="MiB">${memMiB}</memory><vcpu>${vcpus}</vcpu><devices/></domain>`;
-    const values: Record<string, string> = {
-      state: "stop",
-      node,
-      lastnode: "",
-      node_limit: "",
-      node_selector: "mem",
-      node_autostart: "False",
-      failedreason: "",
-      consolelog: "",
-      rbdlist: "",
-      profile: "",
-      xml,
-    };
-    const k = this.keys;
-    await this.zk.multi([
-      { op: "create", path: k.domain(uuid), data: name },
-      ...Object.entries(values).map(([key, data]) => ({
-        op: "create" as const,
-        path: `${k.domain(uuid)}/${key}`,
-        data,
-      })),
-    ]);
+    const tree = defineDomainTree(
+      this.keys,
+      { uuid, name, xml, rbdList: [], nodeLimit: [], nodeSelector: "mem" },
+      { node, autostart: false },
+    );
+    await this.zk.multi([...tree].map(([path, data]) => ({ op: "create" as const, path, data })));
     return uuid;
   }
 

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { NODE_CHILD_KEYS, type PvcKeys } from "../../src/pvc/keys.ts";
+import { defineDomainTree } from "../../src/pvc/domain-tree.ts";
+import { type DomainChildKey, NODE_CHILD_KEYS, type PvcKeys } from "../../src/pvc/keys.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
 import { ZkClient } from "../../src/zk/client.ts";
@@ -66,29 +67,21 @@ class Client {
   /** PVC's define_vm: every key, state=stop. */
   async define(node: string, memMiB = 1024, vcpus = 1, extra: Record<string, string> = {}): Promise<string> {
     const uuid = randomUUID();
-    const k = this.keys;
-    const values: Record<string, string> = {
-      state: "stop",
-      node,
-      lastnode: "",
-      node_limit: "",
-      node_selector: "mem",
-      node_autostart: "False",
-      failedreason: "",
-      consolelog: "",
-      rbdlist: "",
-      profile: "",
-      xml: domainXml(uuid, memMiB, vcpus),
-      ...extra,
-    };
-    await this.zk.multi([
-      { op: "create", path: k.domain(uuid), data: `vm-${uuid.slice(0, 8)}` },
-      ...Object.entries(values).map(([key, data]) => ({
-        op: "create" as const,
-        path: `${k.domain(uuid)}/${key}`,
-        data,
-      })),
-    ]);
+    const tree = defineDomainTree(
+      this.keys,
+      {
+        uuid,
+        name: `vm-${uuid.slice(0, 8)}`,
+        xml: domainXml(uuid, memMiB, vcpus),
+        rbdList: [],
+        nodeLimit: [],
+      },
+      { node, autostart: false },
+    );
+    tree.set(this.keys.domainKey(uuid, "node_selector"), "mem");
+    for (const [key, data] of Object.entries(extra))
+      tree.set(this.keys.domainKey(uuid, key as DomainChildKey), data);
+    await this.zk.multi([...tree].map(([path, data]) => ({ op: "create" as const, path, data })));
     return uuid;
   }
 
