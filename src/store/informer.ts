@@ -108,6 +108,9 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
 
   constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
     super();
+    // One informer per kind is shared by every controller watching it, the facades' indexes, the
+    // watch stream and the UI: more than Node's default of 10 listeners is the design, not a leak.
+    this.setMaxListeners(0);
     this.#store = store;
     const info = store.kindInfo(kind);
     this.kind = info.kind;
