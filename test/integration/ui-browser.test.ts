@@ -1,8 +1,10 @@
 /**
  * The status page in a real browser (Debian's headless Chromium through playwright-core) against
  * the real app over hollow nodes, with authentication on: the login form, nodes, a Network going
- * Ready, a drift made behind the controller's back and repaired (the event, the plot, the key put
- * back), a GitOps file error with its line, filters and the keyboard, a narrow window, logout.
+ * Ready, a VM with an RBD disk going Ready and running on its node, a drift made behind the
+ * controller's back and repaired (the event, the plot, the key put back), the Network's keys
+ * against ZooKeeper beside its YAML (a drift kept by driftPolicy Report as a diff, back in sync
+ * with Repair), a GitOps file error with its line, filters and the keyboard, a narrow window, logout.
  * Screenshots go to test-artifacts/ui/ (gitignored). Bounded: one minute for the whole file.
  */
 import assert from "node:assert/strict";
@@ -13,7 +15,8 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { CephClient } from "../../src/ceph/client.ts";
-import { GROUP_PATH } from "../helpers/api-app.ts";
+import type { Resource } from "../../src/resources/types.ts";
+import { GROUP_PATH, until } from "../helpers/api-app.ts";
 import { type Browser, launchChromium } from "../helpers/browser.ts";
 import { cephConf } from "../helpers/env.ts";
 import { startUiScene, type UiScene } from "../helpers/ui-scene.ts";
@@ -72,6 +75,21 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
       body: JSON.stringify(body),
     });
     assert.equal(res.status, 201, await res.text());
+  };
+
+  /** Sets a Network's driftPolicy and waits until its controller has seen that generation. */
+  const setDriftPolicy = async (name: string, driftPolicy: "Report" | "Repair") => {
+    const url = `${scene.url}${GROUP_PATH}/networks/${name}`;
+    const res = await fetch(url, {
+      method: "PATCH",
+      headers: { "x-api-key": TOKEN, "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({ spec: { driftPolicy } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await until(`${name} observed with driftPolicy ${driftPolicy}`, async () => {
+      const net = (await (await fetch(url, { headers: { "x-api-key": TOKEN } })).json()) as Resource;
+      return net.status?.observedGeneration === net.metadata.generation;
+    });
   };
 
   before(async () => {
@@ -178,13 +196,32 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
     await shot("04-drift-repaired");
   });
 
+  test("beside the YAML, the keys against ZooKeeper: a drift kept (Report) shows as a diff, Repair brings it back in sync", async () => {
+    const gateway = `${scene.pvcRoot}/networks/4400/ip4_gateway`;
+    const live = page.locator("#detail .live");
+    await live.locator(".comparison", { hasText: "/networks/4400 in ZooKeeper" }).waitFor(WAIT);
+    await page.locator("#detail .live[data-in-sync=true] .sync-ok", { hasText: "in sync" }).waitFor(WAIT);
+    await setDriftPolicy("lan-ui", "Report");
+    await scene.zk.set(gateway, "10.44.0.254");
+    await row("lan-ui").locator(".badge", { hasText: "Drifted" }).waitFor(WAIT);
+    await live.locator(".diff .del", { hasText: "ip4_gateway: 10.44.0.1" }).waitFor(WAIT);
+    await live.locator(".diff .add", { hasText: "ip4_gateway: 10.44.0.254" }).waitFor(WAIT);
+    assert.equal(await live.getAttribute("data-in-sync"), "false");
+    assert.equal((await scene.zk.get(gateway)).data, "10.44.0.254", "Report keeps the change");
+    await shot("05-live-diff");
+    await setDriftPolicy("lan-ui", "Repair");
+    await page.locator("#detail .live[data-in-sync=true] .sync-ok", { hasText: "in sync" }).waitFor(WAIT);
+    assert.equal((await scene.zk.get(gateway)).data, "10.44.0.1", "Repair put it back");
+    await row("lan-ui").locator(".badge", { hasText: "Ready" }).waitFor(WAIT);
+  });
+
   test("a GitOps file with an error: the file, its line and why", async () => {
     await writeFile(join(scene.gitopsDir, "bad.yaml"), BAD_FILE);
     const error = page.locator(".sync-errors li", { hasText: "bad.yaml:6" });
     await error.waitFor(WAIT);
     assert.match((await error.textContent()) ?? "", /bad\.yaml:6 Network "bad-net": \/spec\/vni .*got -5/);
     await page.locator("#gitops .badge", { hasText: "Stalled" }).waitFor(WAIT);
-    await shot("05-gitops-error");
+    await shot("06-gitops-error");
   });
 
   test("filters (condition, kind, labels) and the keyboard", async () => {
@@ -213,7 +250,7 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
   test("a narrow window: one column, nothing wider than the window", async () => {
     await page.setViewportSize({ width: 400, height: 900 });
     await page.waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth);
-    await shot("06-narrow");
+    await shot("07-narrow");
     await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
