@@ -117,7 +117,9 @@ function render() {
 /** uuid → name of every VirtualMachine (the nodes panel names its running domains with it). */
 function vmNames() {
   const names = new Map();
-  for (const vm of store.ofKind("VirtualMachine")) if (vm.fields.uuid) names.set(vm.fields.uuid, vm.name);
+  // One pass, unsorted: at 10,000 objects this runs on every nodes redraw (keepalives, the clock).
+  for (const s of store.objects.values())
+    if (s.kind === "VirtualMachine" && s.fields.uuid) names.set(s.fields.uuid, s.name);
   return names;
 }
 

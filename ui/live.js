@@ -58,13 +58,15 @@ export function drawLive(live, onRefresh) {
     "div",
     { class: "live", "data-in-sync": String(live.inSync) },
     head,
-    h(
-      "p",
-      { class: "legend muted small" },
-      h("span", { class: "del" }, "− as the controller writes it from the spec"),
-      " · ",
-      h("span", { class: "add" }, "+ as it is now"),
-    ),
+    live.inSync
+      ? null
+      : h(
+          "p",
+          { class: "legend muted small" },
+          h("span", { class: "del" }, "− as the controller writes it from the spec"),
+          " · ",
+          h("span", { class: "add" }, "+ as it is now"),
+        ),
     live.comparisons.map(comparison),
   );
 }

@@ -77,6 +77,14 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
     assert.equal(res.status, 201, await res.text());
   };
 
+  /** The open object's comparison titled `title` says "in sync", and so does the whole. */
+  const inSync = async (title: string) => {
+    await page
+      .locator("#detail .live[data-in-sync=true] .comparison", { hasText: title })
+      .locator(".sync-ok", { hasText: "in sync" })
+      .waitFor(WAIT);
+  };
+
   /** Sets a Network's driftPolicy and waits until its controller has seen that generation. */
   const setDriftPolicy = async (name: string, driftPolicy: "Report" | "Repair") => {
     const url = `${scene.url}${GROUP_PATH}/networks/${name}`;
@@ -171,8 +179,12 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
         /ui-vm1/,
       );
     await row(`${POOL}.ui-vm1_sda`).locator(".badge", { hasText: "Ready" }).waitFor(WAIT);
+    // Each against what PVC and Ceph hold: the volume's image (rbd info), the VM's domain keys.
+    await row(`${POOL}.ui-vm1_sda`).click();
+    await inSync(`rbd info ${POOL}/ui-vm1_sda`);
     await row("ui-vm1").click();
     await page.locator("#detail .yaml", { hasText: "runState: start" }).waitFor(WAIT);
+    await inSync(`/domains/${VM_UUID} in ZooKeeper`);
     await shot("03-vm-running");
   });
 
@@ -199,8 +211,7 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
   test("beside the YAML, the keys against ZooKeeper: a drift kept (Report) shows as a diff, Repair brings it back in sync", async () => {
     const gateway = `${scene.pvcRoot}/networks/4400/ip4_gateway`;
     const live = page.locator("#detail .live");
-    await live.locator(".comparison", { hasText: "/networks/4400 in ZooKeeper" }).waitFor(WAIT);
-    await page.locator("#detail .live[data-in-sync=true] .sync-ok", { hasText: "in sync" }).waitFor(WAIT);
+    await inSync("/networks/4400 in ZooKeeper");
     await setDriftPolicy("lan-ui", "Report");
     await scene.zk.set(gateway, "10.44.0.254");
     await row("lan-ui").locator(".badge", { hasText: "Drifted" }).waitFor(WAIT);
@@ -210,7 +221,7 @@ describe("the status page in Chromium", { timeout: 60_000 }, () => {
     assert.equal((await scene.zk.get(gateway)).data, "10.44.0.254", "Report keeps the change");
     await shot("05-live-diff");
     await setDriftPolicy("lan-ui", "Repair");
-    await page.locator("#detail .live[data-in-sync=true] .sync-ok", { hasText: "in sync" }).waitFor(WAIT);
+    await inSync("/networks/4400 in ZooKeeper");
     assert.equal((await scene.zk.get(gateway)).data, "10.44.0.1", "Repair put it back");
     await row("lan-ui").locator(".badge", { hasText: "Ready" }).waitFor(WAIT);
   });
