@@ -18,6 +18,7 @@ import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ErrorCodes, PvcError } from "../src/errors.ts";
+import type { AnyObject, LiveView } from "../src/pvc/live-view.ts";
 import { KINDS } from "../src/resources/kinds.ts";
 import type { RuntimeMetrics } from "../src/runtime/metrics.ts";
 import type { EventFeed } from "../src/store/event-feed.ts";
@@ -43,6 +44,8 @@ export interface ServerOptions {
   readiness: () => Readiness;
   /** Every event recorded, live (the status page's recent events and drift plot). */
   eventFeed: EventFeed;
+  /** One resource against ZooKeeper and Ceph (the status page's diff). */
+  liveView(obj: AnyObject): Promise<LiveView>;
 }
 
 /** One served route, as the route table lists it (the auth tests walk it). */
@@ -134,6 +137,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       watchCache: options.apis.watchCache,
       feed: options.eventFeed,
     },
+    live: { get: (kind, name) => options.apis.store.get(kind, name), view: options.liveView },
   });
   return app;
 }

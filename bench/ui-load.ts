@@ -4,7 +4,9 @@
  * - first render: from navigation to the list drawn after the stream's SYNCED line (every object
  *   received), as the page's own clock says (`window.pvcStatus.firstRenderMs`);
  * - a filtered view: a filter changed (condition, kind, label selector, name) → the list redrawn,
- *   measured in the page from the input event to the frame after the one that drew it.
+ *   measured in the page from the input event to the frame after the one that drew it;
+ * - one object opened (a click on its row → its YAML, events and comparison with ZooKeeper drawn),
+ *   from the test's side of the browser.
  * The baseline, in the same run: the same stream read by a Node client up to its SYNCED line (what
  * the server and the wire cost before a browser does anything). Rounds alternate with it; medians.
  * The objects: half Networks, half UserdataTemplates, with labels, and statuses of every state
@@ -94,7 +96,11 @@ async function main() {
   benchZkConnect();
   const root = uniqueRoot("bench-ui");
   const t = await startTestApp(
-    testConfig(root, (c) => (c.reconciler.logLevel = "warn")),
+    testConfig(root, (c) => {
+      c.reconciler.logLevel = "warn";
+      // The detail's comparison reads PVC keys: this run's own (empty) root.
+      c.reconciler.pvcRoot = `${root}/pvc`;
+    }),
     { kindControllers: [] },
   );
   const browser = await launchChromium();
@@ -106,6 +112,7 @@ async function main() {
     });
     console.log(`${COUNT} objects created with statuses in ${(made / 1000).toFixed(1)} s`);
     const filterTimes = new Map<string, number[]>(FILTERS.map(([what]) => [what, []]));
+    const detailTimes: number[] = [];
     let rows: Record<string, number> = {};
     let heapMiB = 0;
     const measured = await alternatingRounds(
@@ -141,6 +148,11 @@ async function main() {
             filterTimes.get(what)?.push(r.ms);
             rows[what] = r.rows;
           }
+          // One object opened: its YAML, events and comparison with ZooKeeper drawn.
+          const opened = performance.now();
+          await page.locator("#list .row", { hasText: "obj-00000" }).click();
+          await page.waitForSelector("#detail .live", { timeout: 30_000 });
+          detailTimes.push(performance.now() - opened);
           heapMiB = await page.evaluate(
             () =>
               ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ??
@@ -167,6 +179,7 @@ async function main() {
         `filtered view, ${what.padEnd(26)} ${roundsText(times.slice(-ROUNDS))} ms (${rows[what]} rows)`,
       );
     }
+    console.log(`one object opened (YAML, events, live diff): ${roundsText(detailTimes.slice(-ROUNDS))} ms`);
     console.log(`page JS heap after the filters: ${heapMiB.toFixed(0)} MiB`);
   } finally {
     await browser.close();

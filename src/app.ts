@@ -28,6 +28,7 @@ import type { Config } from "./config.ts";
 import { ErrorCodes, PvcError } from "./errors.ts";
 import { guardStore, startGitOps } from "./gitops/index.ts";
 import { PvcKeys } from "./pvc/keys.ts";
+import { liveView, sizeOrAbsent } from "./pvc/live-view.ts";
 import { PvcReader } from "./pvc/reader.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
 import { storeChecks } from "./resources/store-checks.ts";
@@ -270,6 +271,12 @@ async function assemble(
     metrics,
     readiness,
     eventFeed,
+    liveView: (obj) =>
+      liveView(obj, {
+        keys: pvc,
+        reader,
+        rbdSize: (pool, image) => sizeOrAbsent(() => ceph.rbdInfo(pool, image)),
+      }),
   });
   // Open watch streams would hold the server's close: end them first.
   teardown.add(async () => {

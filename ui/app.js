@@ -99,8 +99,8 @@ function render() {
   if (dirty.has("members")) kindOptions();
   if (dirty.has("objects") || dirty.has("members") || dirty.has("filter")) refilter();
   if (dirty.has("objects") || dirty.has("members")) drawByKind($("by-kind"), store, pickKind);
-  if (dirty.has("Node") || dirty.has("members") || dirty.has("clock"))
-    drawNodes($("nodes"), store.ofKind("Node"), now);
+  if (dirty.has("Node") || dirty.has("VirtualMachine") || dirty.has("members") || dirty.has("clock"))
+    drawNodes($("nodes"), store.ofKind("Node"), now, vmNames());
   if (dirty.has("GitOpsSync") || dirty.has("members") || dirty.has("clock"))
     drawGitops($("gitops"), store.ofKind("GitOpsSync"), now);
   if (detail.key && dirty.has("objects")) detail.refresh(store.objects.get(detail.key));
@@ -112,6 +112,15 @@ function render() {
     metrics.firstRenderMs = performance.now();
     document.body.dataset.ready = "true";
   }
+}
+
+/** uuid → name of every VirtualMachine (the nodes panel names its running domains with it). */
+function vmNames() {
+  const names = new Map();
+  // One pass, unsorted: at 10,000 objects this runs on every nodes redraw (keepalives, the clock).
+  for (const s of store.objects.values())
+    if (s.kind === "VirtualMachine" && s.fields.uuid) names.set(s.fields.uuid, s.name);
+  return names;
 }
 
 function pickKind(kind) {

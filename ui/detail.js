@@ -1,6 +1,8 @@
 // One resource in full: its conditions, drift, YAML (read from the declarative API when it is
-// opened, and again when the stream says it changed) and its own events.
+// opened, and again when the stream says it changed), beside it the same resource against what
+// ZooKeeper and Ceph hold (live.js), and its own events.
 import { ago, badge, fill, h } from "./dom.js";
+import { drawLive, loadLive } from "./live.js";
 import { headline } from "./store.js";
 import { toYaml } from "./yaml.js";
 
@@ -34,21 +36,31 @@ export class Detail {
     this.timer = setTimeout(() => this.#load(summary), delayMs);
   }
 
+  /** Reads the object and its comparison again (the "Compare again" button). */
+  #reload(summary) {
+    clearTimeout(this.timer);
+    this.#load(this.store.objects.get(this.key) ?? summary);
+  }
+
   async #load(summary) {
     const request = ++this.request;
     const plural = this.store.pluralOf(summary.kind);
     const base = `${this.store.apiPath}/${plural}/${encodeURIComponent(summary.name)}`;
     try {
-      const [object, events] = await Promise.all([getJson(base), getJson(`${base}/events`)]);
+      const [object, events, live] = await Promise.all([
+        getJson(base),
+        getJson(`${base}/events`),
+        loadLive(plural, summary.name, getJson),
+      ]);
       if (request !== this.request) return;
-      this.#draw(summary, object, events.items ?? []);
+      this.#draw(summary, object, events.items ?? [], live);
     } catch (err) {
       if (request === this.request)
         fill(this.el, h("p", { class: "error", role: "alert" }, `${this.key}: ${err.message}`));
     }
   }
 
-  #draw(summary, object, events) {
+  #draw(summary, object, events, live) {
     const { state } = headline(summary);
     const conditions = (object.status?.conditions ?? []).map((c) =>
       h(
@@ -98,8 +110,17 @@ export class Detail {
       drift.length
         ? h("div", { class: "warn" }, h("strong", {}, "Drift kept (driftPolicy Report): "), drift.join(", "))
         : null,
-      h("h4", {}, "YAML"),
-      h("pre", { class: "yaml", tabindex: "0", "aria-label": `YAML of ${this.key}` }, toYaml(object)),
+      h(
+        "div",
+        { class: "yaml-live" },
+        h(
+          "div",
+          {},
+          h("h4", {}, "YAML"),
+          h("pre", { class: "yaml", tabindex: "0", "aria-label": `YAML of ${this.key}` }, toYaml(object)),
+        ),
+        drawLive(live, () => this.#reload(summary)),
+      ),
       h("h4", {}, `Events (${events.length})`),
       h(
         "ol",
@@ -122,7 +143,7 @@ export class Detail {
   }
 }
 
-async function getJson(url) {
+export async function getJson(url) {
   const res = await fetch(url, { headers: { accept: "application/json" } });
   if (res.status === 401) {
     location.reload();

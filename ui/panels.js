@@ -5,7 +5,8 @@ import { headline } from "./store.js";
 
 const gib = (mib) => (Number.isFinite(mib) ? `${(mib / 1024).toFixed(1)}` : "?");
 
-function table(caption, head, rows) {
+/** `numeric`: the columns whose figures are right-aligned, and so are their headers. */
+function table(caption, head, rows, numeric = []) {
   return h(
     "table",
     { class: "compact" },
@@ -16,14 +17,28 @@ function table(caption, head, rows) {
       h(
         "tr",
         {},
-        head.map((c) => h("th", { scope: "col" }, c)),
+        head.map((c) => h("th", { scope: "col", class: numeric.includes(c) ? "num" : undefined }, c)),
       ),
     ),
     h("tbody", {}, rows),
   );
 }
 
-export function drawNodes(el, nodes, now) {
+/**
+ * A node's running VMs by name: its daemon lists uuids (runningdomains), named here from the
+ * VirtualMachines' summaries; a domain no VirtualMachine declares shows its uuid's first part.
+ */
+function runningVms(n, vmNames) {
+  const uuids = n.panel?.running ?? [];
+  const total = n.panel?.runningDomains ?? uuids.length;
+  if (total === 0) return "0";
+  const names = uuids.map((u) => vmNames.get(u) ?? `${u.slice(0, 8)}…`);
+  const more = total - uuids.length;
+  return h("span", { class: "vms" }, `${total}: ${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`);
+}
+
+/** `vmNames`: uuid → VirtualMachine name. */
+export function drawNodes(el, nodes, now, vmNames = new Map()) {
   if (nodes.length === 0) return fill(el, h("p", { class: "muted" }, "No nodes yet."));
   const rows = nodes.map((n) => {
     const f = n.fields;
@@ -38,7 +53,7 @@ export function drawNodes(el, nodes, now) {
       h("td", {}, f.domainState ?? "—"),
       h("td", { class: "num" }, f.cpuLoad ?? "—"),
       h("td", { class: "num" }, mem ? `${gib(mem.usedMiB)} / ${gib(mem.totalMiB)} GiB` : "—"),
-      h("td", { class: "num" }, n.panel?.runningDomains ?? 0),
+      h("td", {}, runningVms(n, vmNames)),
       h("td", {}, Number.isFinite(f.keepalive) ? ago(f.keepalive * 1000, now) : "—"),
     );
   });
@@ -51,6 +66,7 @@ export function drawNodes(el, nodes, now) {
         "Nodes",
         ["Node", "State", "Daemon", "Coordinator", "Domains", "Load", "Memory", "VMs", "Keepalive"],
         rows,
+        ["Load", "Memory"],
       ),
     ),
   );
@@ -154,7 +170,12 @@ export function drawByKind(el, store, onPick) {
       ),
     );
   const head = ["Kind", "Total", "Ready", "Reconciling", "Stalled", "Drifted"];
-  fill(el, rows.length ? h("div", { class: "scroll-x" }, table("Resources by kind", head, rows)) : null);
+  fill(
+    el,
+    rows.length
+      ? h("div", { class: "scroll-x" }, table("Resources by kind", head, rows, head.slice(1)))
+      : null,
+  );
 }
 
 export function drawEvents(el, events, onPick) {

@@ -4,6 +4,7 @@
  *   GET  /ui/          the page (ui/index.html); without a session, the login form (login.ts)
  *   GET  /ui/<file>    its scripts and styles (ui/), by name
  *   GET  /ui/stream    its data, live (stream.ts): every kind's objects, events, drift repairs
+ *   GET  /ui/live/<plural>/<name>  one object against ZooKeeper and Ceph, as a diff (live.ts)
  *   POST /ui/login     a token from the form starts a session (open: it is how one gets in)
  *   POST /ui/logout    ends it (open: ending a session needs no other credential)
  *
@@ -16,6 +17,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
 import type { AuthGate } from "../auth.ts";
 import type { RouteDoc } from "../openapi/route-doc.ts";
+import { LIVE_DOC, liveAnswer, type UiLiveSources } from "./live.ts";
 import { loginRefusal, postLogin, postLogout } from "./login.ts";
 import { loadUiFiles, type UiFile } from "./static.ts";
 import { streamStatus, type UiStreamSources } from "./stream.ts";
@@ -25,6 +27,7 @@ export const UI_PREFIX = "/ui";
 export interface UiOptions {
   gate: AuthGate;
   sources: UiStreamSources;
+  live: UiLiveSources;
 }
 
 const PAGE_CSP =
@@ -91,7 +94,7 @@ function sendFile(request: FastifyRequest, reply: FastifyReply, file: UiFile): F
   return reply.type(file.type).header("content-security-policy", PAGE_CSP).send(file.body);
 }
 
-export const uiApi: FastifyPluginAsync<UiOptions> = async (app, { gate, sources }) => {
+export const uiApi: FastifyPluginAsync<UiOptions> = async (app, { gate, sources, live }) => {
   const files = loadUiFiles();
   const index = files.get("index.html");
   if (!index) throw new Error("ui/index.html is missing");
@@ -113,6 +116,7 @@ export const uiApi: FastifyPluginAsync<UiOptions> = async (app, { gate, sources 
   app.get("/stream", { config: { openapi: DOCS.stream } }, (request, reply) =>
     streamStatus(request, reply, sources),
   );
+  app.get("/live/:plural/:name", { config: { openapi: LIVE_DOC } }, (request) => liveAnswer(request, live));
   app.post("/login", { config: { public: true, openapi: DOCS.login } }, (request, reply) =>
     postLogin(gate, request, reply),
   );

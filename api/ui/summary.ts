@@ -5,7 +5,8 @@
  * GitOpsSync's inventory), so that 10,000 objects load in a few MB. The page reads one object
  * whole (for its YAML) from the declarative API when it is opened.
  *
- * Two kinds have a panel of their own and send what it shows: Node (memory, running domains) and
+ * Two kinds have a panel of their own and send what it shows: Node (memory, running domains: how
+ * many, and the first uuids, which the page names from the VirtualMachines' summaries) and
  * GitOpsSync (the folder, its errors, a prune held back, the inventory's size).
  */
 import type { Condition, Resource, ResourceStatus } from "../../src/resources/types.ts";
@@ -31,6 +32,8 @@ export interface Summary {
 const MAX_FIELD_CHARS = 120;
 /** GitOps errors sent (the rest are counted). */
 const MAX_SYNC_ERRORS = 50;
+/** A node's running domains sent by uuid (the page names them from the VMs' summaries); the rest are counted. */
+const MAX_RUNNING = 64;
 const SKIPPED_FIELDS = new Set(["observedGeneration"]);
 
 function scalarFields(status: Record<string, unknown>): Record<string, string | number | boolean> {
@@ -46,7 +49,8 @@ function scalarFields(status: Record<string, unknown>): Record<string, string | 
 function panelOf(obj: Resource, status: Record<string, unknown>): Record<string, unknown> | undefined {
   if (obj.kind === "Node") {
     const running = status.runningDomains;
-    return { memory: status.memory, runningDomains: Array.isArray(running) ? running.length : 0 };
+    const uuids = Array.isArray(running) ? running.map(String) : [];
+    return { memory: status.memory, runningDomains: uuids.length, running: uuids.slice(0, MAX_RUNNING) };
   }
   if (obj.kind === "GitOpsSync") {
     const errors = Array.isArray(status.errors) ? status.errors : [];

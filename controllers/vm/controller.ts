@@ -21,6 +21,7 @@ import {
   defineDomainTree,
   ownedDomainKeys,
   ownedValueHolds,
+  vmDomainDefinition,
 } from "../../src/pvc/domain-tree.ts";
 import type { DomainChildKey } from "../../src/pvc/keys.ts";
 import { type ParsedDomain, tryParsedDomain } from "../../src/resources/domain-cache.ts";
@@ -120,16 +121,7 @@ class VmReconciler {
   }
 
   #definition(vm: VirtualMachine, parsed: ParsedDomain): DomainDefinition {
-    const { spec } = vm;
-    return {
-      uuid: parsed.info.uuid,
-      name: vm.metadata.name,
-      xml: spec.xml ?? "",
-      rbdList: parsed.info.rbdVolumes,
-      nodeLimit: spec.nodeLimit,
-      nodeSelector: spec.nodeSelector,
-      profile: spec.profile,
-    };
+    return vmDomainDefinition(vm.metadata.name, vm.spec, parsed.info);
   }
 
   /** Why this VM may not hold its uuid or name, or undefined when it may. */

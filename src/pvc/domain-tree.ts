@@ -13,7 +13,7 @@
  *
  * Define writes every key, with `state=stop` (PVC's define leaves the VM stopped).
  */
-import type { RunState } from "../resources/specs.ts";
+import type { RunState, VirtualMachineSpec } from "../resources/specs.ts";
 import type { DomainChildKey, PvcKeys } from "./keys.ts";
 
 /** The definition of one domain: what the owned keys hold. */
@@ -50,6 +50,26 @@ export const DOMAIN_STATES = [
 ] as const;
 
 export const flag = (on: boolean) => (on ? "True" : "False");
+
+/**
+ * A VirtualMachine's definition: its name, its spec's XML and placement limits, and what the XML
+ * says (`info`: its uuid and RBD disks). The controller writes it; the status page compares it.
+ */
+export function vmDomainDefinition(
+  name: string,
+  spec: VirtualMachineSpec,
+  info: { uuid: string; rbdVolumes: readonly string[] },
+): DomainDefinition {
+  return {
+    uuid: info.uuid,
+    name,
+    xml: spec.xml ?? "",
+    rbdList: info.rbdVolumes,
+    nodeLimit: spec.nodeLimit,
+    nodeSelector: spec.nodeSelector,
+    profile: spec.profile,
+  };
+}
 
 /** The owned keys' paths and values (the root included). */
 export function ownedDomainKeys(keys: PvcKeys, def: DomainDefinition): Map<string, string> {
@@ -96,6 +116,22 @@ export function defineDomainTree(
     [k("profile"), def.profile ?? ""],
     [k("xml"), def.xml],
   ]);
+}
+
+/**
+ * The PVC `state` a domain settles in once a run state is carried out (the inverse, for a VM that
+ * got there, of runStateOfPvcState): a restart ends running, a shutdown ends stopped.
+ */
+export function settledPvcState(runState: RunState): string {
+  switch (runState) {
+    case "start":
+    case "restart":
+      return "start";
+    case "disable":
+      return "disable";
+    default:
+      return "stop";
+  }
 }
 
 /**

@@ -141,7 +141,29 @@ export class PvcReader {
     return this.#children(this.#keys.cephVolumeSnapshots(pool, volume));
   }
 
+  // --- whole subtrees (the status page compares them with what the controllers would write) ---
+
+  /** Every key under `/networks/<vni>`, the root included, path → value; empty when it is not there. */
+  async networkTree(vni: number): Promise<Map<string, string>> {
+    return this.#subtree(this.#keys.network(vni));
+  }
+
+  /** Every key under `/domains/<uuid>`, the root included, path → value; empty when it is not there. */
+  async domainTree(uuid: string): Promise<Map<string, string>> {
+    return this.#subtree(this.#keys.domain(uuid));
+  }
+
   // --- the reads themselves -------------------------------------------------------------------
+
+  /** A key and everything below it (children read in parallel); a key gone meanwhile is left out. */
+  async #subtree(path: string, into = new Map<string, string>()): Promise<Map<string, string>> {
+    const data = await this.#read(path);
+    if (data === undefined) return into;
+    into.set(path, data);
+    const children = await this.#zk.children(path).catch(() => [] as string[]);
+    await Promise.all(children.map((child) => this.#subtree(`${path}/${child}`, into)));
+    return into;
+  }
 
   async #exists(path: string): Promise<boolean> {
     return Boolean(await this.#zk.exists(path));

@@ -1,20 +1,23 @@
 /**
  * What the status page's browser test and bench look at: hollow nodes on a PVC root of their own,
- * the real app over them (the Network and Node controllers), a GitOps folder of its own, and
- * authentication on when a token is given.
+ * the real app over them (the Network, Node, VirtualMachine, CephPool and CephVolume controllers, on
+ * the stack's Ceph), a GitOps folder of its own, and authentication on when a token is given.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cephPoolController } from "../../controllers/ceph/pool.ts";
+import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { networkController } from "../../controllers/network/controller.ts";
 import { nodeController } from "../../controllers/node/controller.ts";
 import type { KindController } from "../../controllers/types.ts";
+import { vmController } from "../../controllers/vm/controller.ts";
 import type { AppOptions } from "../../src/app.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import { removeRoot, startTestApp, type TestApp, testConfig } from "./api-app.ts";
-import { uniqueRoot, zkConnect } from "./env.ts";
+import { cephConf, uniqueRoot, zkConnect } from "./env.ts";
 import { FAST_SIM, STACK_NODES } from "./node-cluster.ts";
 
 export interface UiSceneOptions {
@@ -35,6 +38,15 @@ export interface UiScene {
   close(): Promise<void>;
 }
 
+/** What the page shows working: networks, nodes, VMs and the Ceph pools and volumes their disks are on. */
+const DEFAULT_CONTROLLERS = [
+  networkController,
+  nodeController,
+  vmController,
+  cephPoolController,
+  cephVolumeController,
+];
+
 export async function startUiScene(options: UiSceneOptions): Promise<UiScene> {
   const root = uniqueRoot(options.label);
   const pvcRoot = `${root}/pvc`;
@@ -46,6 +58,7 @@ export async function startUiScene(options: UiSceneOptions): Promise<UiScene> {
   const t = await startTestApp(
     testConfig(`${root}/store`, (c) => {
       c.reconciler.pvcRoot = pvcRoot;
+      c.reconciler.cephConf = cephConf();
       c.reconciler.logLevel = "warn";
       c.reconciler.gitops = { enabled: true, dir: gitopsDir };
       if (options.token) {
@@ -56,7 +69,7 @@ export async function startUiScene(options: UiSceneOptions): Promise<UiScene> {
         };
       }
     }),
-    { kindControllers: options.controllers ?? [networkController, nodeController], ...options.app },
+    { kindControllers: options.controllers ?? DEFAULT_CONTROLLERS, ...options.app },
   );
   return {
     url: t.app.url,

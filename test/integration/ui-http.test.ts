@@ -2,11 +2,16 @@
  * The status page's server side over real HTTP (the browser test drives the page itself): the
  * login form in place of the 401 with a strict policy, the session it starts (the gate's own), the
  * files served by name only, nothing secret in them, and the live stream: the state, then changes,
- * events and drift repairs as they are recorded (by any writer of the store's events).
+ * events and drift repairs as they are recorded (by any writer of the store's events), and one
+ * object against ZooKeeper (/ui/live) as diff hunks.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import type { LiveAnswer } from "../../api/ui/live.ts";
+import { PvcKeys } from "../../src/pvc/keys.ts";
+import { desiredNetworkTree } from "../../src/pvc/network-tree.ts";
+import type { Network } from "../../src/resources/specs.ts";
 import { EventRecorder } from "../../src/store/events.ts";
 import {
   GROUP_PATH,
@@ -45,6 +50,7 @@ async function readUntil(
 
 describe("/ui with authentication on", () => {
   const root = uniqueRoot("ui-http");
+  const pvcRoot = `${root}/pvc`;
   let t: TestApp;
   let base: string;
   let cookie: string;
@@ -53,6 +59,7 @@ describe("/ui with authentication on", () => {
     t = await startTestApp(
       testConfig(root, (c) => {
         c.api.auth = { enabled: true, secretKey: SECRET, tokens: [{ description: "ui", token: TOKEN }] };
+        c.reconciler.pvcRoot = pvcRoot;
       }),
     );
     base = t.app.url;
@@ -187,6 +194,51 @@ describe("/ui with authentication on", () => {
     } finally {
       await reader.cancel();
     }
+  });
+
+  test("/ui/live: one object against ZooKeeper, as diff hunks; gated; 404 for what is not there", async () => {
+    const live = (path: string, headers: Record<string, string> = { cookie }) =>
+      fetch(`${base}/ui/live/${path}`, { headers });
+    assert.equal((await live("networks/lan-live", {})).status, 401);
+    assert.equal((await live("networks/nope")).status, 404);
+    assert.equal((await live("nokind/x")).status, 404);
+    const created = await fetch(`${base}${GROUP_PATH}/networks`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({
+        kind: "Network",
+        metadata: { name: "lan-live" },
+        spec: { vni: 4600, type: "managed", ipv4: { network: "10.46.0.0/24", gateway: "10.46.0.1" } },
+      }),
+    });
+    assert.equal(created.status, 201);
+    const answer = async () => {
+      const res = await live("networks/lan-live");
+      assert.equal(res.status, 200);
+      return (await res.json()) as LiveAnswer;
+    };
+    // No controller runs here: nothing is written yet, every key is missing.
+    const before = await answer();
+    assert.equal(before.inSync, false);
+    assert.match(before.comparisons[0].title, /\/pvc\/networks\/4600 in ZooKeeper$/);
+    assert.ok(before.comparisons[0].hunks[0].lines.every((l) => l.startsWith("-")));
+    // The keys as the controller writes them: in sync; then one changed: the hunk names it.
+    const net = (await (
+      await fetch(`${base}${GROUP_PATH}/networks/lan-live`, { headers: { cookie } })
+    ).json()) as Network;
+    const tree = desiredNetworkTree(new PvcKeys(pvcRoot), net.spec);
+    await t.app.zk.mkdirp(`${pvcRoot}/networks`);
+    await t.app.zk.multi([...tree].map(([path, data]) => ({ op: "create" as const, path, data })));
+    assert.equal((await answer()).inSync, true);
+    await t.app.zk.set(`${pvcRoot}/networks/4600/ip4_gateway`, "10.46.0.254");
+    const after = await answer();
+    assert.equal(after.inSync, false);
+    const changed = after.comparisons[0].hunks.flatMap((h) => h.lines).filter((l) => !l.startsWith(" "));
+    assert.deepEqual(changed, ["-  ip4_gateway: 10.46.0.1", "+  ip4_gateway: 10.46.0.254"]);
+    // A kind not compared says so.
+    const ud = (await (await live("userdatatemplates/ud-before")).json()) as LiveAnswer;
+    assert.equal(ud.inSync, null);
+    assert.match(ud.note ?? "", /not compared/);
   });
 
   test("/ui/logout ends the session", async () => {
