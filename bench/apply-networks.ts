@@ -188,7 +188,6 @@ async function main() {
     met: oursMs / floorMs <= 2,
   });
   report("  for reference: vs the two writes", median(ms.twoWrites), oursMs, "ms");
-  console.log(`  goal: ratio ≤ 2.00 → ${oursMs / floorMs <= 2 ? "met" : "NOT met"}`);
   await bare.deleteRecursive(root);
   bare.close();
   printResult(

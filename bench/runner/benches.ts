@@ -4,7 +4,8 @@
  * (one added later) is still found and run with its own defaults; PVC_BENCH_QUICK=1 tells it the
  * run is the quick form, should it want to shrink itself.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 export interface BenchPlan {
   /** Arguments of the full form (the sizes the README's figures come from). */
@@ -33,14 +34,25 @@ export const PLANS: Record<string, BenchPlan> = {
   "zk-ensemble": { full: ["3000", "3"], quick: ["1000", "1"], ensemble: true },
 };
 
-/** Files in bench/ that are helpers, not benchmarks (besides bench/runner/, which is not scanned). */
-const HELPER = /^(lib|run-all)\.ts$|-(baseline|load)\.ts$|^_/;
+/**
+ * A file in bench/ is a helper, not a benchmark, when another file there imports it (lib.ts,
+ * v1-vm-baseline.ts, v1-vm-load.ts…), and the runner itself; a name cannot say it (ui-load is a
+ * bench, v1-vm-load a helper).
+ */
+function helpers(dir: string, files: string[]): Set<string> {
+  const imported = new Set<string>(["run-all.ts"]);
+  for (const f of files) {
+    for (const m of readFileSync(join(dir, f), "utf8").matchAll(/from "\.\/([^/"]+\.ts)"/g))
+      imported.add(m[1]);
+  }
+  return imported;
+}
 
 /** Every benchmark in `dir` (bench/*.ts but the helpers), by name, known ones in PLANS' order first. */
 export function discoverBenches(dir: string): string[] {
-  const found = readdirSync(dir)
-    .filter((f) => f.endsWith(".ts") && !HELPER.test(f))
-    .map((f) => f.slice(0, -3));
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+  const skip = helpers(dir, files);
+  const found = files.filter((f) => !skip.has(f)).map((f) => f.slice(0, -3));
   const known = Object.keys(PLANS).filter((n) => found.includes(n));
   return [...known, ...found.filter((n) => !(n in PLANS)).sort()];
 }
