@@ -24,7 +24,15 @@ import { cephVolumeController } from "../controllers/ceph/volume.ts";
 import { CephClient } from "../src/ceph/client.ts";
 import type { Resource } from "../src/resources/types.ts";
 import { startHarness } from "../test/helpers/controllers.ts";
-import { alternatingRounds, benchZkConnect, median, report, roundsText, runConcurrent } from "./lib.ts";
+import {
+  alternatingRounds,
+  benchZkConnect,
+  median,
+  printResult,
+  report,
+  roundsText,
+  runConcurrent,
+} from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 50);
 const IN_FLIGHT = Number(process.argv[3] ?? 8);
@@ -151,7 +159,10 @@ async function main() {
       `  rounds (ms): bare create ${roundsText(ms.bare)}; create + info ${roundsText(ms.pvc)}; ours to Ready ${roundsText(ms.ours)}, to mirrored ${roundsText(mirroredMs)}`,
     );
     const readyMs = median(ms.ours);
-    report(`${COUNT} volumes created → Ready`, median(ms.bare), readyMs, "ms");
+    report(`${COUNT} volumes created → Ready`, median(ms.bare), readyMs, "ms", {
+      text: "≤ 1.3× bare rbd create",
+      met: readyMs / median(ms.bare) <= 1.3,
+    });
     report("  → mirrored, vs create + info (PVC)", median(ms.pvc), median(mirroredMs), "ms");
     console.log(
       `Ceph calls of ours (last round): ${spent}\nper volume: bare create ${(median(ms.bare) / COUNT).toFixed(1)} ms, ours to Ready ${(readyMs / COUNT).toFixed(1)} ms, to mirrored ${(median(mirroredMs) / COUNT).toFixed(1)} ms (wall time / count)`,
@@ -160,6 +171,10 @@ async function main() {
     await ceph.poolRm(pool).catch(() => undefined);
     await h.close();
   }
+  printResult(
+    "ceph-volumes",
+    `${COUNT} CephVolumes → Ready (and mirrored), against bare rbd create (and create + info)`,
+  );
 }
 
 await main();

@@ -66,12 +66,51 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[index];
 }
 
-/** One result line: what, baseline, ours, ratio (ours / baseline), with the unit. */
-export function report(what: string, baseline: number, ours: number, unit: string): void {
+/** A goal a figure is held to, as the issue states it, and whether this run met it. */
+export interface Goal {
+  text: string;
+  met: boolean;
+}
+
+/** One figure of a run, as the RESULT line carries it (bench/run-all.ts reads it into the report). */
+export interface Figure {
+  what: string;
+  unit: string;
+  ours: number;
+  baseline?: number;
+  /** ours / baseline. */
+  ratio?: number;
+  goal?: Goal;
+}
+
+const figures: Figure[] = [];
+
+/** One result line: what, baseline, ours, ratio (ours / baseline), with the unit (and its goal). */
+export function report(what: string, baseline: number, ours: number, unit: string, goal?: Goal): void {
   const ratio = ours / baseline;
+  figures.push({ what: what.trim(), unit, ours, baseline, ratio, ...(goal ? { goal } : {}) });
   console.log(
-    `${what.padEnd(34)} baseline ${fmt(baseline)} ${unit}   ours ${fmt(ours)} ${unit}   ratio ${ratio.toFixed(2)}`,
+    `${what.padEnd(34)} baseline ${fmt(baseline)} ${unit}   ours ${fmt(ours)} ${unit}   ratio ${ratio.toFixed(2)}${goalText(goal)}`,
   );
+}
+
+/** A figure without a baseline of its own (a latency, a size), printed and kept for the RESULT line. */
+export function figure(what: string, ours: number, unit: string, goal?: Goal): void {
+  figures.push({ what: what.trim(), unit, ours, ...(goal ? { goal } : {}) });
+  console.log(`${what.padEnd(34)} ${fmt(ours)} ${unit}${goalText(goal)}`);
+}
+
+function goalText(goal: Goal | undefined): string {
+  return goal ? `   goal ${goal.text}: ${goal.met ? "met" : "NOT met"}` : "";
+}
+
+/**
+ * The bench's last line, `RESULT {json}`: its name, what it measures, its arguments and every figure
+ * reported, so that bench/run-all.ts reads figures without parsing the lines meant for people.
+ */
+export function printResult(bench: string, measures: string): void {
+  const args = process.argv.slice(2);
+  console.log(`RESULT ${JSON.stringify({ bench, measures, args, figures })}`);
 }
 
 function fmt(n: number): string {

@@ -9,7 +9,7 @@
 import { LeaderElector } from "../src/runtime/leader.ts";
 import { ZkClient } from "../src/zk/client.ts";
 import { TreeCache } from "../src/zk/tree-cache.ts";
-import { benchZkConnect, median, percentile, report } from "./lib.ts";
+import { benchZkConnect, figure, median, percentile, printResult, report } from "./lib.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 
@@ -82,6 +82,8 @@ async function main() {
     console.log(
       `leader failover (client closed → next elected), ${ROUNDS} rounds: median ${median(f).toFixed(1)} ms, p95 ${percentile(f, 95).toFixed(1)} ms, max ${f.at(-1)?.toFixed(1)} ms`,
     );
+    figure("leader failover, median (ms)", median(f), "ms");
+    figure("leader failover, max (ms)", f.at(-1) ?? Number.NaN, "ms");
     const { bare, ours } = await watchLatency(connect, root);
     report("watch latency, median", median(bare), median(ours), "ms");
     console.log(
@@ -91,6 +93,10 @@ async function main() {
     await admin.deleteRecursive(root);
     admin.close();
   }
+  printResult(
+    "runtime-failover",
+    "leader election: the leader's session closed → the other replica leads; watch latency",
+  );
 }
 
 await main();

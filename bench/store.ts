@@ -9,7 +9,7 @@
 import { Informer } from "../src/store/informer.ts";
 import { ResourceStore } from "../src/store/store.ts";
 import { ZkClient } from "../src/zk/client.ts";
-import { benchZkConnect, perSecond, report, runConcurrent } from "./lib.ts";
+import { benchZkConnect, figure, perSecond, printResult, report, runConcurrent } from "./lib.ts";
 
 const SIZES = (process.argv[2] ?? "1000,10000").split(",").map(Number);
 const IN_FLIGHT = 32;
@@ -66,7 +66,10 @@ async function main() {
       ]),
     );
     const createMs = await runConcurrent(n, IN_FLIGHT, (i) => store.create(network(i)));
-    report(`create ×${n} (objects/s)`, perSecond(n, floorCreateMs), perSecond(n, createMs), "obj/s");
+    report(`create ×${n} (objects/s)`, perSecond(n, floorCreateMs), perSecond(n, createMs), "obj/s", {
+      text: "≥ 0.5× the floor",
+      met: floorCreateMs / createMs >= 0.5,
+    });
 
     // update: the floor does the store's reads (object + status) and its guarded multi.
     const floorUpdateMs = await runConcurrent(n, IN_FLIGHT, async (i) => {
@@ -86,7 +89,10 @@ async function main() {
       if (!cur) throw new Error(`n${i} missing`);
       return store.update({ ...network(i, `changed${i}`), metadata: { ...cur.metadata } });
     });
-    report(`update ×${n} (objects/s)`, perSecond(n, floorUpdateMs), perSecond(n, updateMs), "obj/s");
+    report(`update ×${n} (objects/s)`, perSecond(n, floorUpdateMs), perSecond(n, updateMs), "obj/s", {
+      text: "≥ 0.5× the floor",
+      met: floorUpdateMs / updateMs >= 0.5,
+    });
 
     // list: the floor reads the children and both znodes of each; the store also parses and freezes.
     const floorListStart = performance.now();
@@ -99,7 +105,10 @@ async function main() {
     const listed = await store.list("Network");
     const listMs = performance.now() - listStart;
     if (listed.items.length !== n) throw new Error(`listed ${listed.items.length}, expected ${n}`);
-    report(`list ×${n} (objects/s)`, perSecond(n, floorListMs), perSecond(n, listMs), "obj/s");
+    report(`list ×${n} (objects/s)`, perSecond(n, floorListMs), perSecond(n, listMs), "obj/s", {
+      text: "≥ 0.5× the floor",
+      met: floorListMs / listMs >= 0.5,
+    });
 
     // informer memory: heap growth for a synced cache of n objects (+ its watches).
     gc();
@@ -116,6 +125,10 @@ async function main() {
     console.log(
       `informer memory ×${n}: ${(perObject / 1024).toFixed(2)} KiB per object (target ≤ 5 KiB)${gcNote}`,
     );
+    figure(`informer memory ×${n} (KiB per object)`, perObject / 1024, "KiB", {
+      text: "≤ 5 KiB",
+      met: perObject / 1024 <= 5,
+    });
     informer.stop();
 
     await zk.deleteRecursive(`${runRoot}/store${n}`);
@@ -123,6 +136,10 @@ async function main() {
   }
   await zk.deleteRecursive(runRoot);
   zk.close();
+  printResult(
+    "store",
+    "the resource store: create, update and list against bare multis and gets of the same znodes; informer memory",
+  );
 }
 
 await main();

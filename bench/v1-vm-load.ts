@@ -2,8 +2,8 @@
  * The HTTP client of bench/v1-vm, run in a process of its own: a client is another process in real
  * life, and a 3.5 MB answer (GET /vm at 1,000 VMs) costs its receiver about as much as its sender,
  * so a client on the server's own thread would halve what is measured. node:http with a keep-alive
- * agent; bodies are read and dropped (a client would parse them, on its own CPU). Baseline and ours
- * are measured by the same client.
+ * agent; bodies are read and dropped (a client would decode and parse them, on its own CPU).
+ * Baseline and ours are measured by the same client.
  */
 
 import { fork } from "node:child_process";
@@ -17,6 +17,8 @@ export interface LoadRequest {
   /** A form body (urlencoded), or a raw one. */
   form?: Record<string, string>;
   body?: string;
+  /** More request headers (e.g. Accept-Encoding as PVC's CLI sends it). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadSpec {
@@ -34,7 +36,7 @@ export interface LoadResult {
 
 function send(agent: Agent, r: LoadRequest): Promise<number> {
   const body = r.form ? new URLSearchParams(r.form).toString() : r.body;
-  const headers: Record<string, string | number> = {};
+  const headers: Record<string, string | number> = { ...r.headers };
   if (r.form) headers["content-type"] = "application/x-www-form-urlencoded";
   if (body !== undefined) headers["content-length"] = Buffer.byteLength(body);
   return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@
  */
 import zookeeper from "node-zookeeper-client";
 import { ZkClient } from "../src/zk/client.ts";
-import { alternatingRounds, benchZkConnect, perSecond, report, runConcurrent } from "./lib.ts";
+import { alternatingRounds, benchZkConnect, perSecond, printResult, report, runConcurrent } from "./lib.ts";
 
 const COUNT = Number(process.argv[2] ?? 3000);
 const IN_FLIGHT = 32;
@@ -100,6 +100,7 @@ async function main() {
   await ours.deleteRecursive(root);
   ours.close();
   raw.close();
+  printResult("zk-floor", "raw ZooKeeper with our client against bare node-zookeeper-client, 32 in flight");
 }
 
 await main();

@@ -105,6 +105,7 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
   #synced = false;
   #retryMs: number;
   #highestRv = 0n;
+  #size = 0;
 
   constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
     super();
@@ -161,10 +162,9 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
     return out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   }
 
+  /** Kept as objects come and go, not counted per call: GET /api/v1/vm asks it on every request. */
   get size(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) if (e.object) n++;
-    return n;
+    return this.#size;
   }
 
   /** `<dir>/<name>` → [name, "body"], `<dir>/<name>/status` → [name, "status"], else undefined. */
@@ -295,8 +295,10 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
     entry.running = this.#readLoop(name, entry).finally(() => {
       entry.running = undefined;
       // Gone, and nothing more to learn: forget it.
-      if (!entry.body && !entry.status && entry.dirty.size === 0 && this.#entries.get(name) === entry)
+      if (!entry.body && !entry.status && entry.dirty.size === 0 && this.#entries.get(name) === entry) {
         this.#entries.delete(name);
+        if (entry.object) this.#size--; // leaves the map, so it leaves the count
+      }
     });
     return entry.running;
   }
@@ -360,7 +362,10 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
     const old = entry.object;
     if (!entry.body) {
       entry.object = undefined;
-      if (old) this.emit("delete", old as T);
+      if (old) {
+        this.#size--;
+        this.emit("delete", old as T);
+      }
       return;
     }
     const current = compose(entry.body, entry.status);
@@ -368,6 +373,7 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
     if (rv > this.#highestRv) this.#highestRv = rv;
     if (!old) {
       entry.object = current;
+      this.#size++;
       this.emit("add", current as T);
     } else if (rv > rvOf(old) || old.metadata.uid !== current.metadata.uid) {
       entry.object = current;

@@ -21,6 +21,12 @@ import { ErrorCodes, isPvcError } from "../errors.ts";
 import type { WatchEvent, ZkClient, ZkOp, ZkOpResult } from "./client.ts";
 import { InFlightPaths } from "./in-flight-paths.ts";
 
+/** The client calls a TreeCache makes (a unit test gives it an in-memory fake). */
+export type TreeCacheZk = Pick<
+  ZkClient,
+  "mkdirp" | "observeMultis" | "watchRecursive" | "listTree" | "get" | "multi"
+>;
+
 export interface CachedNode {
   data: string;
   /** zxid of the last change known to the cache ("0" when unknown). */
@@ -41,7 +47,7 @@ function newer(a: string, b: string): boolean {
 
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
   readonly root: string;
-  readonly #zk: ZkClient;
+  readonly #zk: TreeCacheZk;
   readonly #nodes = new Map<string, CachedNode>();
   /** parent path → names of its cached children: children() and subtree() without a full scan. */
   readonly #kids = new Map<string, Set<string>>();
@@ -55,11 +61,19 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   #unobserve: (() => void) | undefined;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
+  /**
+   * Paths set or dropped by events or write-through while a reload pass reads the tree. Why: the
+   * watch runs during the reload, so a child created after the listing was taken is cached by its
+   * event; the listing does not have it, and without this the pass would drop it as gone (and a
+   * path read before its delete event was handled would be put back). An event after the watch
+   * was set is newer than the listing: for these paths it, not the pass, has the last word.
+   */
+  #touched: Set<string> | undefined;
   #stopped = false;
   readonly #retryMs: number;
   #retryTimer: NodeJS.Timeout | undefined;
 
-  constructor(zk: ZkClient, root: string, options: { retryMs?: number } = {}) {
+  constructor(zk: TreeCacheZk, root: string, options: { retryMs?: number } = {}) {
     super();
     this.#zk = zk;
     this.root = root;
@@ -137,6 +151,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   /** Drops one path from the cache (not its descendants). */
   #drop(path: string): boolean {
+    this.#touched?.add(path);
     if (!this.#nodes.delete(path)) return false;
     this.#unlink(path);
     return true;
@@ -224,6 +239,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   }
 
   #set(path: string, node: CachedNode, quiet = false, own = false): void {
+    this.#touched?.add(path);
     const cur = this.#nodes.get(path);
     this.#nodes.set(path, node);
     if (!cur) this.#link(path);
@@ -307,6 +323,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     this.#reloading = (async () => {
       do {
         this.#reloadAgain = false;
+        const touched = new Set<string>();
+        this.#touched = touched;
         const paths = await this.#zk.listTree(this.root);
         const read = await Promise.all(
           paths.map(async (p) => {
@@ -319,20 +337,23 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
             }
           }),
         );
+        this.#touched = undefined; // what follows is this pass's own doing
         const seen = new Set<string>();
         for (const entry of read) {
           if (!entry) continue;
           seen.add(entry[0]);
+          if (touched.has(entry[0]) && !this.#nodes.has(entry[0])) continue; // deleted since read
           const cur = this.#nodes.get(entry[0]);
           if (!cur || newer(entry[1].mzxid, cur.mzxid)) this.#set(entry[0], entry[1]);
         }
         for (const p of [...this.#nodes.keys()]) {
-          if (!seen.has(p) && this.#drop(p)) this.emit("change", p, false);
+          if (!seen.has(p) && !touched.has(p) && this.#drop(p)) this.emit("change", p, false);
         }
       } while (this.#reloadAgain && !this.#stopped);
       this.emit("loaded");
     })().finally(() => {
       this.#reloading = undefined;
+      this.#touched = undefined;
     });
     return this.#reloading;
   }

@@ -3,6 +3,7 @@ import type { FastifyReply } from "fastify";
 import { API_GROUP_VERSION } from "../../../src/resources/types.ts";
 import { waitForDeletion } from "../converge.ts";
 import { attempt, type FacadeDeps, type FacadeHandler, fail, notFound, respond } from "../facade.ts";
+import { sendKeptJson } from "../kept-body.ts";
 import { limitFilter } from "../limit.ts";
 import { getValue, hasFlag, readValues, type Values } from "../values.ts";
 import {
@@ -32,7 +33,7 @@ export const listVms: FacadeHandler = async (deps, request, reply) => {
   const node = getValue(v, "node");
   const state = getValue(v, "state");
   if (!limit && node === undefined && state === undefined && deps.informer(KIND).size > 0) {
-    return sendJson(reply, allVmsJson(deps.informer(KIND)));
+    return sendKeptJson(request, reply, allVmsJson(deps.informer(KIND)));
   }
   const match = limitFilter(limit);
   const list = vms(deps).filter(
