@@ -151,6 +151,7 @@ const UUID_RE = new RegExp(UUID_PATTERN);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_XML_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 const NAME_RE = /^\S(?:[^\t\n\r]*\S)?$/;
+const NAME_RULE = "a name without tabs or line ends, not starting or ending with a space";
 const TARGET_RE = /^(sd|vd|hd|xvd)[a-z]{1,3}$/;
 const HOSTNAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9]{0,62})(\.[A-Za-z0-9]([-A-Za-z0-9]{0,62}))*$/;
 
@@ -223,19 +224,11 @@ function checkDisk(d: NonNullable<DomainSpecInput["disks"]>[number], at: string)
   throw invalid(`${at}.kind`, (d as { kind?: unknown }).kind, `must be "rbd" or "file"`);
 }
 
-/**
- * The domain's name. The reader (like libvirt) trims <name>, and XML reads a CR LF as LF: a name
- * with either would not read back as written, so it is refused here.
- */
-function domainName(value: unknown): string {
-  const name = text("name", value, /^[^/]+$/, "a name without '/'");
-  return text("name", name, NAME_RE, "a name without tabs or line ends, not starting or ending with a space");
-}
-
 /** The full description buildDomainXml writes: defaults filled in, every field checked. */
 export function normalizeDomainSpec(input: DomainSpecInput): DomainSpec {
   const spec: DomainSpec = {
-    name: domainName(input.name),
+    // The reader (like libvirt) trims <name> and reads CR LF as LF: such names would not read back.
+    name: text("name", text("name", input.name, /^[^/]+$/, "a name without '/'"), NAME_RE, NAME_RULE),
     uuid: text("uuid", input.uuid, UUID_RE, "a lowercase RFC 4122 UUID"),
     type: input.type ?? "kvm",
     arch: text("arch", input.arch ?? "x86_64", /^[a-z0-9_]+$/, "a libvirt architecture such as x86_64"),
