@@ -114,9 +114,7 @@ try {
     ...(unsentCount > 0 ? [`${unsentCount} requests node:http would not send (a fuzzer bug)`] : []),
     ...(health.status === 200 ? [] : [`/healthz after the run: ${health.status}`]),
   ];
-  console.log(
-    `\nrequests the server would not have crashed on but answered 5xx / not at all: ${offenders.length}`,
-  );
+  console.log(`\noffenders (a 5xx other than /api/v1's 510, or no answer): ${offenders.length}`);
   for (const line of cleared) console.log(`  (a 503 replayed without one, not the input's doing: ${line})`);
   if (offenders.length > 0) console.log(offenceReport(offenders, f.t.logs(), seed));
   if (values.report) writeOffences(values.report, offenders, f.t.logs());
