@@ -108,6 +108,9 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
 
   constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
     super();
+    // Every facade write waiting for its verdict (api/v1/converge.ts) and every watch listens here
+    // until it ends: as many as concurrent requests, not a leak, so Node's warning past 10 is noise.
+    this.setMaxListeners(0);
     this.#store = store;
     const info = store.kindInfo(kind);
     this.kind = info.kind;
