@@ -29,7 +29,10 @@ const safePattern = fc
   .tuple(fc.boolean(), fc.array(sequence, { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean())
   .map(([caret, alternatives, group, dollar]) => {
     const body = alternatives.join("|");
-    return `${caret ? "^" : ""}${group || alternatives.length > 1 ? `(?:${body})` : body}${dollar ? "$" : ""}`;
+    // Ungrouped, a top-level `|` leaves the ^ and $ to one branch each: `re.match` still anchors
+    // the whole pattern at the start (a branch without ^ must not match in the middle).
+    if (!group) return `${caret ? "^" : ""}${body}${dollar ? "$" : ""}`;
+    return `${caret ? "^" : ""}(?:${body})${dollar ? "$" : ""}`;
   });
 const name = fc.array(fc.constantFrom(...ALPHABET, "x", "A"), { maxLength: 16 }).map((c) => c.join(""));
 
