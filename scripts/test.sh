@@ -57,7 +57,7 @@ eval "$stack_env"
 
 
 # Node 20's --test does not expand globs: collect the files, unit tests first, in a stable order.
-mapfile -t files < <(find test/unit test/integration -name '*.test.ts' -type f 2>/dev/null | sort)
+mapfile -t files < <(find test/unit test/property test/integration -name '*.test.ts' -type f 2>/dev/null | sort)
 if ((${#files[@]} == 0)); then
   echo "test.sh: no test files found" >&2
   exit 1

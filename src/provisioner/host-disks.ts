@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { ErrorCodes, PvcError } from "../errors.ts";
 import { runOk } from "./exec.ts";
 
@@ -109,6 +109,16 @@ export class HostDisks {
   /** Mounts `device` at `mountpoint` under `root` (made first; parents are mounted first by the caller). */
   async mount(device: string, root: string, mountpoint: string): Promise<string> {
     const target = join(root, mountpoint);
+    // The template's mountpoint is user text: `/../../etc` would mount the volume over the host's /etc.
+    if (relative(root, target).split(sep)[0] === "..") {
+      throw new PvcError(
+        ErrorCodes.BAD_REQUEST,
+        `mountpoint ${JSON.stringify(mountpoint)} leads out of the VM's root`,
+        {
+          details: { mountpoint },
+        },
+      );
+    }
     await mkdir(target, { recursive: true });
     await runOk("mount", [device, target]);
     this.#mounts.push(target);

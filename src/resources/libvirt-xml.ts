@@ -150,6 +150,8 @@ const UUID_RE = new RegExp(UUID_PATTERN);
 /** XML 1.0 cannot carry these characters at all, escaped or not. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const NOT_XML_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+const NAME_RE = /^\S(?:[^\t\n\r]*\S)?$/;
+const NAME_RULE = "a name without tabs or line ends, not starting or ending with a space";
 const TARGET_RE = /^(sd|vd|hd|xvd)[a-z]{1,3}$/;
 const HOSTNAME_RE = /^[A-Za-z0-9]([-A-Za-z0-9]{0,62})(\.[A-Za-z0-9]([-A-Za-z0-9]{0,62}))*$/;
 
@@ -213,7 +215,8 @@ function checkDisk(d: NonNullable<DomainSpecInput["disks"]>[number], at: string)
     return disk;
   }
   if (d.kind === "file") {
-    const path = text(`${at}.path`, d.path, /^\/[^\0]*$/, "an absolute path");
+    // An attribute: XML parsers (libvirt's too) turn its tabs and line ends into spaces.
+    const path = text(`${at}.path`, d.path, /^\/[^\0\t\n\r]*$/, "an absolute path without tabs or line ends");
     const readOnly = d.readOnly ?? false;
     if (typeof readOnly !== "boolean") throw invalid(`${at}.readOnly`, readOnly, "must be true or false");
     return { kind: "file", path, target, bus: bus(`${at}.bus`, d.bus), readOnly };
@@ -224,7 +227,8 @@ function checkDisk(d: NonNullable<DomainSpecInput["disks"]>[number], at: string)
 /** The full description buildDomainXml writes: defaults filled in, every field checked. */
 export function normalizeDomainSpec(input: DomainSpecInput): DomainSpec {
   const spec: DomainSpec = {
-    name: text("name", input.name, /^[^/]+$/, "a name without '/'"),
+    // The reader (like libvirt) trims <name> and reads CR LF as LF: such names would not read back.
+    name: text("name", text("name", input.name, /^[^/]+$/, "a name without '/'"), NAME_RE, NAME_RULE),
     uuid: text("uuid", input.uuid, UUID_RE, "a lowercase RFC 4122 UUID"),
     type: input.type ?? "kvm",
     arch: text("arch", input.arch ?? "x86_64", /^[a-z0-9_]+$/, "a libvirt architecture such as x86_64"),

@@ -109,8 +109,9 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
 
   constructor(store: ResourceStore, kind: string, options: { retryMs?: number } = {}) {
     super();
-    // One informer per kind is shared by every controller watching it, the facades' indexes, the
-    // watch stream and the UI: more than Node's default of 10 listeners is the design, not a leak.
+    // One informer per kind is shared by every controller, index, watch stream and the UI, and every
+    // facade write waiting for its verdict (api/v1/converge.ts) listens until it ends: as many as
+    // concurrent requests, not a leak, so Node's warning past 10 listeners is noise.
     this.setMaxListeners(0);
     this.#store = store;
     const info = store.kindInfo(kind);

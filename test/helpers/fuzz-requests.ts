@@ -312,6 +312,26 @@ function v1Values(c: Ctx, route: Route): [string, string][] {
   return pairs;
 }
 
+/** resourceVersions a watch may be asked to start from: good, old, future, and not numbers at all. */
+const WATCH_RVS = ["0", "1", "", "99999999999999999999999999", "-1", "abc", "1e3", " 1", "0x10", "1.5", "１"];
+const WATCH_TIMEOUTS = ["1", "0", "-1", "abc", "99999999999", "1.5", "", "1e2"];
+
+/**
+ * A watch request's query (the NDJSON stream): from a resourceVersion good, too old, in the future
+ * or not a number, with a timeout right or not; the stream's head counts as its answer.
+ */
+function watchQuery(c: Ctx, pairs: [string, string][]): void {
+  const { rng } = c;
+  const bad = faulty(c, "values");
+  pairs.push(["watch", bad ? rng.pick(["true", "1", "", "yes", "TRUE", hostileString(rng).value]) : "true"]);
+  if (rng.chance(bad ? 0.8 : 0.4))
+    pairs.push(["resourceVersion", bad && rng.chance(0.3) ? hostileString(rng).value : rng.pick(WATCH_RVS)]);
+  // A stream without a timeout ends when the client leaves (fuzz-http cuts it after its head).
+  if (rng.chance(0.8)) pairs.push(["timeoutSeconds", bad ? rng.pick(WATCH_TIMEOUTS) : "1"]);
+  if (bad && rng.chance(0.3)) pairs.push(["allowWatchBookmarks", hostileString(rng).value]);
+  c.notes.push(bad ? "watch:fuzzed" : "watch");
+}
+
 /** Query parameters of the declarative API, valid and (when asked) not. */
 function apisQuery(c: Ctx, method: string): [string, string][] {
   const { rng } = c;
@@ -326,11 +346,7 @@ function apisQuery(c: Ctx, method: string): [string, string][] {
     }
   };
   if (method !== "GET" && rng.chance(0.2)) add("dryRun", ["true", "All", "false", "1", ""]);
-  if (method === "GET" && rng.chance(0.05)) {
-    add("watch", ["true", "1"]);
-    add("timeoutSeconds", ["1"]);
-    c.notes.push("watch");
-  }
+  if (method === "GET" && rng.chance(0.15)) watchQuery(c, pairs);
   if (rng.chance(bad ? 0.3 : 0.1))
     add("labelSelector", ["site=dc1", "app in (web,db)", "!x", "a!=b", "a=b,c", "x in (", "=", "a==b==c"]);
   if (bad && rng.chance(0.2)) add("resourceVersion", ["0", "1", "99999999999", "-1", "abc"]);
@@ -612,6 +628,11 @@ export class RequestGenerator {
   #failingSource(): string {
     const n = Math.floor(this.#failing++ / FAILURES_PER_ADDRESS);
     return `127.1.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+  }
+
+  /** The next `count` requests, built one at a time as they are asked for. */
+  *take(count: number): Generator<FuzzRequest> {
+    for (let i = 0; i < count; i++) yield this.next();
   }
 
   next(): FuzzRequest {

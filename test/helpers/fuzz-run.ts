@@ -33,7 +33,15 @@ export interface RunResult {
 /** How long the server gets to answer /healthz again after a heavy request. */
 const RECOVERY_MS = 60_000;
 
-export async function runPlan(plan: readonly FuzzRequest[], o: RunOptions): Promise<RunResult> {
+/**
+ * `plan` may be a generator: requests are built as they are sent, so that a long run (the 100,000
+ * of scripts/fuzz.ts) does not hold every body at once. With `onOutcome`, outcomes are handed over
+ * as they come and kept only where it returns true (a report run keeps its offenders only).
+ */
+export async function runPlan(
+  plan: Iterable<FuzzRequest>,
+  o: RunOptions & { onOutcome?: (outcome: Outcome) => boolean },
+): Promise<RunResult> {
   const outcomes: Outcome[] = [];
   const blocked: string[] = [];
   let stoppedAt: number | undefined;
@@ -44,7 +52,8 @@ export async function runPlan(plan: readonly FuzzRequest[], o: RunOptions): Prom
     const answer = req.raw
       ? await sendRaw(o.target, req.raw, o.requestTimeoutMs, req.source)
       : await send(o.target, req.method, req.target, headers, req.body?.data, o.requestTimeoutMs, req.source);
-    outcomes.push({ req, answer });
+    const outcome = { req, answer };
+    if (!o.onOutcome || o.onOutcome(outcome)) outcomes.push(outcome);
     return answer;
   };
 
@@ -87,4 +96,41 @@ export async function runPlan(plan: readonly FuzzRequest[], o: RunOptions): Prom
   await Promise.all(inFlight);
   outcomes.sort((a, b) => a.req.seq - b.req.seq);
   return { outcomes, blocked, stoppedAt, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Sends each 503 offender once more, alone. A 503 is the server saying a dependency is away (a
+ * ZooKeeper connection lost on a loaded machine, with the answer naming it); if the same request
+ * then gets an answer that is no offence, the input was not the cause: it is set apart (`cleared`,
+ * for the diagnostics) rather than failing the run. Any other 5xx, and a 503 that comes back, stays.
+ */
+export async function replayUnavailable(
+  offenders: readonly Outcome[],
+  o: Pick<RunOptions, "target" | "requestTimeoutMs">,
+  isOffence: (outcome: Outcome) => boolean,
+): Promise<{ offenders: Outcome[]; cleared: string[] }> {
+  const still: Outcome[] = [];
+  const cleared: string[] = [];
+  for (const outcome of offenders) {
+    const { req, answer } = outcome;
+    if (answer.status !== 503 || req.raw) {
+      still.push(outcome);
+      continue;
+    }
+    const again = await send(
+      o.target,
+      req.method,
+      req.target,
+      { "x-request-id": `fz-${req.seq}-replay`, ...req.headers },
+      req.body?.data,
+      o.requestTimeoutMs,
+      req.source,
+    );
+    if (isOffence({ req, answer: again })) still.push(outcome);
+    else
+      cleared.push(
+        `#${req.seq} ${req.method} ${req.target.slice(0, 80)}: 503 (${answer.body.slice(0, 120)}), replayed: ${again.status}`,
+      );
+  }
+  return { offenders: still, cleared };
 }

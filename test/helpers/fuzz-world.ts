@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { loadAll } from "js-yaml";
 import { OSD_FLAGS } from "../../src/ceph/names.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
+import { buildDomainXml } from "../../src/resources/libvirt-xml.ts";
 import { API_GROUP_VERSION } from "../../src/resources/types.ts";
 import { xmlText } from "./fuzz-bodies.ts";
 import type { Rng } from "./fuzz-rng.ts";
-import { hostileString, limitValue, REDOS_BAIT } from "./fuzz-values.ts";
+import { hostileString, inject, limitValue, REDOS_BAIT } from "./fuzz-values.ts";
 
 /** How many network slots the run plays with: few enough that creates, updates and deletes collide. */
 export const NETWORK_SLOTS = 16;
@@ -287,7 +288,7 @@ export function goodValue(rng: Rng, name: string, path: string, token: string, s
     case "token":
       return rng.chance(0.5) ? token : "wrong-token";
     case "xml":
-      return xmlText(rng);
+      return rng.chance(0.3) ? xmlText(rng) : vmXml(rng);
     case "selector":
       return rng.pick(["mem", "load", "vcpus", "vms"]);
     case "coordinator-state":
@@ -296,5 +297,51 @@ export function goodValue(rng: Rng, name: string, path: string, token: string, s
       return rng.pick(["flush", "ready"]);
     default:
       return hostileString(rng).value;
+  }
+}
+
+const hex = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.int(0, 15).toString(16)).join("");
+
+/**
+ * A VM definition for /api/v1/vm's `xml`: libvirt XML as PVC's provisioner writes it (an RBD disk on
+ * the run's pools, an interface on a slot's network), then often spoiled: a hostile name or volume
+ * spliced in raw (so that it is also bad XML now and then), a cut-off document, a huge memory.
+ */
+export function vmXml(rng: Rng): string {
+  const uuid = `${hex(rng, 8)}-${hex(rng, 4)}-4${hex(rng, 3)}-8${hex(rng, 3)}-${hex(rng, 12)}`;
+  const name = rng.pick(["web1", "db1", "fz-vm"]);
+  const volume = `${name}_sda`;
+  const xml = buildDomainXml({
+    name,
+    uuid,
+    memoryMiB: rng.pick([512, 1024]),
+    vcpus: rng.int(1, 4),
+    disks: [
+      {
+        kind: "rbd",
+        pool: rng.pick(POOLS),
+        volume,
+        target: "sda",
+        monitors: [{ host: "127.0.0.1", port: 6789 }],
+      },
+    ],
+    interfaces: [
+      { vni: networkSlot(rng.int(0, NETWORK_SLOTS - 1)).vni, mac: mac(rng.int(0, 255), rng.int(0, 255)) },
+    ],
+  });
+  switch (rng.int(0, 5)) {
+    case 0:
+      return xml.replace(`<name>${name}</name>`, `<name>${hostileString(rng).value}</name>`);
+    case 1:
+      return xml.replace(`/${volume}"`, `/${inject(rng, volume)}"`);
+    case 2:
+      return xml.slice(0, rng.int(1, xml.length - 1));
+    case 3:
+      return xml.replace(
+        /<memory unit="MiB">\d+</,
+        `<memory unit="${rng.pick(["MiB", "EiB", "x"])}">${rng.pick(["99999999999999999999", "-1", "0", "1e9"])}<`,
+      );
+    default:
+      return xml;
   }
 }
