@@ -32,5 +32,8 @@ test("provisioning VMs: their phase and current/total; a VM defined from XML sho
 
 test("no VM provisioned: no PHASE or PROGRESS column", () => {
   const table = resourceTable("VirtualMachine", [vm("db1", { state: "start", node: "hv2" })]);
-  assert.equal(table.split("\n")[0].trim().split(/ +/).join(" "), "NAME READY REASON AGE RUNSTATE STATE NODE");
+  assert.equal(
+    table.split("\n")[0].trim().split(/ +/).join(" "),
+    "NAME READY REASON AGE RUNSTATE STATE NODE",
+  );
 });
