@@ -1,0 +1,73 @@
+/**
+ * The VM controller's side of provisioning (a VM with spec.profile): start or resume the job
+ * (job.ts) while the task has not reached `define`, leave it alone while it runs or after it
+ * failed (a change of the spec tries again), and otherwise hand the reconcile the XML the job
+ * built, which then defines and starts the VM as it would one declared with spec.xml. After the
+ * definition's commit, `afterDefine` moves the task to start and done.
+ */
+import type { VirtualMachine, VirtualMachineSpec } from "../../../src/resources/specs.ts";
+import type { VmProvisioning } from "../../../src/resources/statuses.ts";
+import { nextStatus, writeStatusIfChanged } from "../../../src/runtime/status.ts";
+import type { VmParts } from "../parts.ts";
+import { ProvisionJobs, taskConditions } from "./job.ts";
+import { before, pendingTask, progress } from "./phases.ts";
+
+export type ProvisionStep = { vm: VirtualMachine; xml: string } | { wait: true };
+
+export class VmProvisioner {
+  readonly jobs: ProvisionJobs;
+  readonly #parts: VmParts;
+
+  constructor(parts: VmParts) {
+    this.#parts = parts;
+    this.jobs = new ProvisionJobs(parts);
+  }
+
+  /** What the reconcile of a VM with a profile does now. */
+  async step(informed: VirtualMachine): Promise<ProvisionStep> {
+    const name = informed.metadata.name;
+    if (this.jobs.running(name)) return { wait: true };
+    const vm = await this.jobs.fresh(informed);
+    const uid = vm.metadata.uid ?? "";
+    const p = vm.status?.provisioning?.taskId === uid ? vm.status.provisioning : undefined;
+    if (!p) {
+      // PENDING is said at once (the create facade answers with it), then the job starts.
+      const task = pendingTask(uid);
+      const status = nextStatus(vm, { provisioning: task }, taskConditions(task, vm.metadata.generation));
+      await writeStatusIfChanged(this.#parts.ctx.store, vm, status);
+    }
+    const retry = p?.state === "FAILURE" && vm.status?.observedGeneration !== vm.metadata.generation;
+    if (
+      !p ||
+      p.state === "PENDING" ||
+      retry ||
+      (p.state === "RUNNING" && before(p.phase, "define")) ||
+      !p.xml
+    ) {
+      if (p?.state !== "FAILURE" || retry) this.jobs.start(vm);
+      return { wait: true };
+    }
+    if (p.state === "FAILURE" || (p.state === "SUCCESS" && vm.spec.provision?.define === false))
+      return { wait: true };
+    return { vm, xml: p.xml };
+  }
+}
+
+/** The spec the intent follows: start false keeps a provisioned VM stopped (the manual's start_vm). */
+export function intentSpec(vm: VirtualMachine): VirtualMachineSpec {
+  if (vm.spec.profile !== undefined && vm.spec.provision?.start === false)
+    return { ...vm.spec, runState: "stop" };
+  return vm.spec;
+}
+
+/** The task once the definition is committed: start (while the VM is not started yet), then done. */
+export function afterDefine(
+  vm: VirtualMachine,
+  state: string | undefined,
+): { provisioning?: VmProvisioning } {
+  const p = vm.status?.provisioning;
+  if (vm.spec.profile === undefined || !p || p.state !== "RUNNING") return {};
+  if (vm.spec.provision?.start !== false && state !== "start")
+    return { provisioning: { ...p, ...progress("start") } };
+  return { provisioning: { ...p, state: "SUCCESS", ...progress("done") } };
+}
