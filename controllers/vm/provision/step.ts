@@ -49,8 +49,27 @@ export class VmProvisioner {
     }
     if (p.state === "FAILURE" || (p.state === "SUCCESS" && vm.spec.provision?.define === false))
       return { wait: true };
-    return { vm, xml: p.xml };
+    return { vm: withTemplatePlacement(this.#parts, vm), xml: p.xml };
   }
+}
+
+/**
+ * The VM as it is defined: where its spec says nothing, the system template's node_limit,
+ * node_selector and start_with_node (PVC's define_vm got them from there). A limit naming no
+ * node of the cluster is no limit (placement.ts), as v0.6 placed a provisioned VM on any node.
+ */
+function withTemplatePlacement(parts: VmParts, vm: VirtualMachine): VirtualMachine {
+  const { ctx } = parts;
+  const profile = ctx.informer("ProvisionerProfile").get(vm.spec.profile ?? "");
+  const system = profile && ctx.informer("SystemTemplate").get(profile.spec.systemTemplate)?.spec;
+  if (!system) return vm;
+  const spec = {
+    ...vm.spec,
+    nodeLimit: vm.spec.nodeLimit.length > 0 ? vm.spec.nodeLimit : system.nodeLimit,
+    nodeSelector: vm.spec.nodeSelector ?? system.nodeSelector,
+    autostart: vm.spec.autostart || system.startWithNode,
+  };
+  return { ...vm, spec };
 }
 
 /** The spec the intent follows: start false keeps a provisioned VM stopped (the manual's start_vm). */
