@@ -154,11 +154,16 @@ export class ProvisionScene {
 
   /** Waits until the VM's provisioning ends (SUCCESS or FAILURE); returns it. */
   async provisioned(name: string, bound = PROVISION_BOUND_MS): Promise<Provisioning> {
-    await until(
-      `${name} provisioned`,
-      () => ["SUCCESS", "FAILURE"].includes(provisioningOf(this.vm(name))?.state ?? ""),
-      bound,
-    );
+    try {
+      await until(
+        `${name} provisioned`,
+        () => ["SUCCESS", "FAILURE"].includes(provisioningOf(this.vm(name))?.state ?? ""),
+        bound,
+      );
+    } catch (err) {
+      const { provisioning, ...status } = (this.vm(name)?.status ?? {}) as Record<string, unknown>;
+      throw new Error(`${(err as Error).message}: ${JSON.stringify({ provisioning, status })}`);
+    }
     return provisioningOf(this.vm(name)) ?? {};
   }
 
