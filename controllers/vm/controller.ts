@@ -98,7 +98,10 @@ class VmReconciler {
     if (!vm) return undefined;
     if (vm.metadata.deletionTimestamp) {
       // A provisioning job stops at its next step and always detaches first: wait for it.
-      if (this.provisioner.jobs.running(name)) return { requeueAfter: 500 };
+      if (this.provisioner.jobs.running(name)) {
+        this.provisioner.jobs.cancel(name);
+        return { requeueAfter: 500 };
+      }
       return this.#finalizer.run(vm, views);
     }
     if (!vm.metadata.finalizers?.includes(VM_FINALIZER)) {

@@ -93,7 +93,11 @@ export class VmWakes {
       return at?.length === 1 && /^[0-9]+$/.test(at[0]) ? claims.byVni(Number(at[0])) : undefined;
     });
     controller.watchInformer<CephVolume>(ctx.informer("CephVolume"), {
-      keysFor: (v) => claims.byVolume(`${v.spec.pool}/${v.spec.name}`),
+      // Its owner too: a provisioned VM's volumes before it is defined (a delete waits on them).
+      keysFor: (v) => [
+        ...claims.byVolume(`${v.spec.pool}/${v.spec.name}`),
+        ...(v.metadata.ownerReferences ?? []).filter((r) => r.kind === "VirtualMachine").map((r) => r.name),
+      ],
     });
   }
 

@@ -206,4 +206,34 @@ describe("provisioning phase of the VirtualMachine controller", () => {
     assert.ok(!(await loopsAndMounts()).includes(pool), "the disks are detached");
     assert.equal(existsSync(p?.workDir ?? "/nonexistent"), false);
   });
+
+  test("a VM deleted while install() runs: the script is stopped, the disks detached, the VM and (deleteDisks) its volumes gone", async () => {
+    await declareProfile(
+      h,
+      pool,
+      vnis,
+      'import time\n\ndef install(**kwargs):\n    print("sleeping", flush=True)\n    time.sleep(600)\n',
+      "c",
+    );
+    await h.store.create(obj("VirtualMachine", "slow1", { profile: "prof-c", deleteDisks: true }));
+    const running = await h.waitFor(
+      "VirtualMachine",
+      "slow1",
+      (r) => provisioning(r)?.phase === "install",
+      120_000,
+    );
+    assert.ok(
+      (await loopsAndMounts()).includes(provisioning(running)?.workDir ?? "?"),
+      "mounted while install() runs",
+    );
+    await h.store.delete("VirtualMachine", "slow1");
+    // The script sleeps 600 s: the VM can only be gone this soon if the delete stopped it.
+    await h.waitFor("VirtualMachine", "slow1", (r) => r === null, 120_000);
+    assert.ok(!(await loopsAndMounts()).includes(pool), "the disks are detached");
+    await h.waitFor("CephVolume", `${pool}.slow1_sda`, (r) => r === null, 60_000);
+    assert.deepEqual(
+      (await ceph.rbdLs(pool)).map((i) => i.image).filter((n) => n.startsWith("slow1_")),
+      [],
+    );
+  });
 });

@@ -20,6 +20,8 @@ export interface HostWork {
   vmId: number;
   planned: readonly PlannedVolume[];
   resolved: Resolved;
+  /** Aborts install() (the job was cancelled); the disks are detached all the same. */
+  signal?: AbortSignal;
 }
 
 export interface HostOutcome {
@@ -79,7 +81,7 @@ export async function attachInstallDetach(
     for (const v of mounted) await disks.mount(devices.get(v.id) ?? "", root, v.disk?.mountpoint ?? "/");
     phase = "install";
     await enter(phase);
-    const r = await runInstall(w.resolved.script, installArguments(w, root));
+    const r = await runInstall(w.resolved.script, installArguments(w, root), undefined, w.signal);
     outcome.output = r.output;
     if (!r.ok) outcome.failed = { phase, error: r.error ?? "install() failed" };
   } catch (err) {

@@ -38,6 +38,15 @@ import {
 } from "./volumes.ts";
 import { provisionedXml, vmIdOf } from "./xml.ts";
 
+/** What the host phases of one run start from. */
+interface HostRun {
+  last: VmProvisioning | undefined;
+  resolved: Resolved;
+  planned: readonly PlannedVolume[];
+  resumedFrom: ProvisionPhase | undefined;
+  signal: AbortSignal;
+}
+
 /** The job stops: the VM went (or is being deleted), or the controller stopped. */
 class Cancelled extends Error {}
 
@@ -58,7 +67,7 @@ export function taskConditions(p: VmProvisioning, generation?: number): Conditio
 
 export class ProvisionJobs {
   readonly #parts: VmParts;
-  readonly #running = new Map<string, Promise<void>>();
+  readonly #running = new Map<string, AbortController>();
   /** The task as each job last wrote it, by VM uid (the informer may not have shown it yet). */
   readonly #written = new Map<string, VmProvisioning>();
   #active = true;
@@ -73,9 +82,18 @@ export class ProvisionJobs {
     return this.#running.has(name);
   }
 
-  /** Stops every job at its next step (leadership lost); `resume` allows new ones. */
+  /**
+   * Stops every job (leadership lost: another replica's controller resumes them; a script left
+   * running here would write on disks the new run formats). `resume` allows new ones.
+   */
   stop(): void {
     this.#active = false;
+    for (const abort of this.#running.values()) abort.abort("the controller stopped");
+  }
+
+  /** Stops the VM's job (it is being deleted); it detaches before it ends. */
+  cancel(name: string): void {
+    this.#running.get(name)?.abort("the VM is being deleted");
   }
 
   resume(): void {
@@ -95,22 +113,24 @@ export class ProvisionJobs {
   start(vm: VirtualMachine): void {
     const name = vm.metadata.name;
     if (this.#running.has(name) || !this.#active) return;
-    const job = this.#run(vm)
+    const abort = new AbortController();
+    this.#running.set(name, abort);
+    void this.#run(vm, abort.signal)
       .catch((err) => this.#parts.ctx.logger.warn({ err, vm: name }, "provisioning job failed to report"))
       .finally(() => {
         this.#running.delete(name);
         this.wake(name);
       });
-    this.#running.set(name, job);
   }
 
-  async #run(vm: VirtualMachine): Promise<void> {
+  async #run(vm: VirtualMachine, signal: AbortSignal): Promise<void> {
     const uid = vm.metadata.uid ?? "";
     const last = vm.status?.provisioning?.taskId === uid ? vm.status.provisioning : undefined;
     const resumedFrom = last?.state === "RUNNING" ? last.phase : undefined;
     let phase: ProvisionPhase = "resolve";
     const write = async (patch: Partial<VmProvisioning>, conditions?: ConditionPatch) => {
       if (patch.phase) phase = patch.phase;
+      if (signal.aborted && patch.state !== "FAILURE") throw new Cancelled();
       return this.#write(vm, patch, conditions);
     };
     try {
@@ -120,10 +140,10 @@ export class ProvisionJobs {
       const planned = plannedVolumes(vm.metadata.name, resolved);
       await write(progress("volumes"));
       await createVolumes(this.#parts.ctx, vm, planned);
-      await this.#volumesReady(vm, planned);
+      await this.#volumesReady(vm, planned, signal);
       let task = last;
       if (!last?.xml && (resumedFrom === undefined || before(resumedFrom, "xml")))
-        task = await this.#onHost(vm, last, resolved, planned, resumedFrom, write);
+        task = await this.#onHost(vm, { last, resolved, planned, resumedFrom, signal }, write);
       await write(progress("xml"));
       const xml = task?.xml ?? (await this.#xml(vm, resolved, planned));
       if (vm.spec.provision?.define === false) {
@@ -137,7 +157,7 @@ export class ProvisionJobs {
         await write({ xml, ...progress("define") });
       }
     } catch (err) {
-      if (err instanceof Cancelled) return;
+      if (err instanceof Cancelled || signal.aborted) return;
       const error = errorText(err);
       const failed = { state: "FAILURE" as const, ...progress(phase), error };
       await write(failed, taskConditions({ ...pendingTask(uid), ...failed }, vm.metadata.generation)).catch(
@@ -150,12 +170,10 @@ export class ProvisionJobs {
   /** Attach, install, detach; first whatever a dead run left. Returns the task as it stands. */
   async #onHost(
     vm: VirtualMachine,
-    last: VmProvisioning | undefined,
-    resolved: Resolved,
-    planned: readonly PlannedVolume[],
-    resumedFrom: ProvisionPhase | undefined,
+    run: HostRun,
     write: (patch: Partial<VmProvisioning>) => Promise<VmProvisioning>,
   ): Promise<VmProvisioning> {
+    const { last, resolved, planned, resumedFrom, signal } = run;
     const { ctx } = this.#parts;
     const cephConf = ctx.ceph.runner.conf;
     const images = planned.map((v) => `${v.pool}/${v.volume}`);
@@ -181,6 +199,7 @@ export class ProvisionJobs {
         vmId: vmIdOf(vm.metadata.name),
         planned,
         resolved,
+        signal,
       },
       async (p) => {
         await write(progress(p));
@@ -196,12 +215,16 @@ export class ProvisionJobs {
     return write({ output, workDir: undefined });
   }
 
-  async #volumesReady(vm: VirtualMachine, planned: readonly PlannedVolume[]): Promise<void> {
+  async #volumesReady(
+    vm: VirtualMachine,
+    planned: readonly PlannedVolume[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const deadline = Date.now() + VOLUMES_READY_MS;
     for (;;) {
       const waiting = volumesWaiting(this.#parts.ctx, planned);
       if (waiting === "") return;
-      if (!this.#active) throw new Cancelled();
+      if (!this.#active || signal.aborted) throw new Cancelled();
       if (Date.now() > deadline)
         throw new ProvisionFailure(`${waiting}: not ready after ${VOLUMES_READY_MS / 1000} s`);
       if (this.#parts.informer.get(vm.metadata.name)?.metadata.deletionTimestamp) throw new Cancelled();
