@@ -161,6 +161,42 @@ describe("/api/v1/provisioner/create and /status", () => {
     assert.equal(await t.app.store.tryGet("VirtualMachine", "x1"), null, "nothing was created");
   });
 
+  test("a VM declared before its profile fails to resolve, and is tried again once the profile exists", async () => {
+    const vm = await t.app.store.create(obj("VirtualMachine", "early1", { profile: "later" }));
+    const status = async () =>
+      (await call("GET", `/provisioner/status/${vm.metadata.uid}`)) as {
+        status: number;
+        body: { state?: string; status?: string };
+      };
+    await until(
+      "the missing profile reported",
+      async () => (await status()).body?.state === "FAILURE",
+      20_000,
+    );
+    assert.deepEqual((await status()).body, {
+      state: "FAILURE",
+      current: 1,
+      total: 1,
+      status: "resolve: ProvisionerProfile later does not exist",
+    });
+    await t.app.store.create(
+      obj("ProvisionerProfile", "later", {
+        systemTemplate: "s1",
+        networkTemplate: "n1",
+        storageTemplate: "d1",
+        userdataTemplate: "u1",
+        script: "p1",
+        arguments: {},
+      }),
+    );
+    // Woken by the profile: resolved again, it now stops at the next missing piece, the network.
+    await until(
+      "the task tried again",
+      async () => (await status()).body?.status === "resolve: network vni 4242 is not present on the cluster",
+      20_000,
+    );
+  });
+
   test("status of an unknown task id is 404", async () => {
     expectV1(
       await call("GET", "/provisioner/status/0b1f3c1e-0000-4000-8000-000000000000"),

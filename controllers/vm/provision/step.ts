@@ -11,6 +11,7 @@ import { nextStatus, writeStatusIfChanged } from "../../../src/runtime/status.ts
 import type { VmParts } from "../parts.ts";
 import { ProvisionJobs, taskConditions } from "./job.ts";
 import { before, pendingTask, progress } from "./phases.ts";
+import { resolveProfile } from "./resolve.ts";
 
 export type ProvisionStep = { vm: VirtualMachine; xml: string } | { wait: true };
 
@@ -36,7 +37,9 @@ export class VmProvisioner {
       const status = nextStatus(vm, { provisioning: task }, taskConditions(task, vm.metadata.generation));
       await writeStatusIfChanged(this.#parts.ctx.store, vm, status);
     }
-    const retry = p?.state === "FAILURE" && vm.status?.observedGeneration !== vm.metadata.generation;
+    const retry =
+      p?.state === "FAILURE" &&
+      (vm.status?.observedGeneration !== vm.metadata.generation || (await this.#resolvesNow(vm, p)));
     if (
       !p ||
       p.state === "PENDING" ||
@@ -50,6 +53,23 @@ export class VmProvisioner {
     if (p.state === "FAILURE" || (p.state === "SUCCESS" && vm.spec.provision?.define === false))
       return { wait: true };
     return { vm: withTemplatePlacement(this.#parts, vm), xml: p.xml };
+  }
+
+  /**
+   * A task that failed to resolve (its profile, a template, a network or a pool missing: an apply
+   * may create them after the VM) is tried again once that piece is there; the VM is woken by its
+   * profile's changes (wake.ts) and by the resync.
+   */
+  async #resolvesNow(vm: VirtualMachine, p: VmProvisioning): Promise<boolean> {
+    if (p.phase !== "resolve") return false;
+    const networks = await this.#parts.mirrors.networks.ready();
+    try {
+      resolveProfile(this.#parts.ctx, vm, networks);
+      return true;
+    } catch (err) {
+      // Another piece missing now: run again, so the status names what is missing now.
+      return err instanceof Error && err.message !== p.error;
+    }
   }
 }
 
