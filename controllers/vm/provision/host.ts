@@ -14,7 +14,8 @@ import type { PlannedVolume } from "./volumes.ts";
 
 export interface HostWork {
   cephConf: string;
-  method: AttachMethod;
+  /** Undefined when no volume is to be attached (none has a filesystem). */
+  method: AttachMethod | undefined;
   workDir: string;
   vmName: string;
   vmId: number;
@@ -64,7 +65,8 @@ export async function attachInstallDetach(
   w: HostWork,
   enter: (phase: ProvisionPhase) => Promise<void>,
 ): Promise<HostOutcome> {
-  const disks = new HostDisks(w.cephConf, w.method, w.workDir);
+  // Without a method nothing is attached: "krbd" is never used then, only named.
+  const disks = new HostDisks(w.cephConf, w.method ?? "krbd", w.workDir);
   let phase: ProvisionPhase = "attach";
   const outcome: HostOutcome = { output: "" };
   try {

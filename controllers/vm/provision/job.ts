@@ -186,7 +186,8 @@ export class ProvisionJobs {
       if (resumedFrom === "detach") return write({ workDir: undefined });
     }
     await write(progress("attach"));
-    const method = attachMethod();
+    // Only disks with a filesystem are attached: without one, no method is needed (nor said).
+    const method = planned.some((v) => v.disk?.filesystem) ? attachMethod() : undefined;
     const workDir = join(tmpdir(), `pvc-provision-${vm.metadata.uid}`);
     // Recorded before anything is attached there: a run that dies is cleaned up from it.
     await write({ attachMethod: method, workDir, output: undefined });
