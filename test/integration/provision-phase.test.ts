@@ -5,12 +5,14 @@
  * one directory, the example script's install() run on them, everything detached, the libvirt
  * XML built from the templates, and the VM defined and started; the disks are read back by
  * attaching them again. A script that raises ends in FAILURE with the Python error, the disks
- * detached. A server killed mid-install (a child process, SIGKILL) is resumed by the next one:
- * the dead run's mounts and loop devices cleaned up, no volume duplicated, the VM provisioned.
+ * detached; a host with no way to attach ends in FAILURE naming what each method lacks; a VM
+ * deleted mid-install has its script stopped and its disks detached. (A server killed
+ * mid-provisioning is provisioner-resume.test.ts.)
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cephPoolController } from "../../controllers/ceph/pool.ts";
@@ -205,6 +207,44 @@ describe("provisioning phase of the VirtualMachine controller", () => {
     assert.equal(stalled?.message, "provisioning failed in phase install: RuntimeError: no mirror for bad1");
     assert.ok(!(await loopsAndMounts()).includes(pool), "the disks are detached");
     assert.equal(existsSync(p?.workDir ?? "/nonexistent"), false);
+  });
+
+  test("no way to attach on this host: FAILURE in phase attach naming what each method lacks, nothing attached", async () => {
+    // A PATH with every program but rbd-fuse and losetup (this host has no rbd kernel module).
+    const farm = await mkdtemp(join(tmpdir(), "prov-path-"));
+    const saved = process.env.PATH;
+    for (const dir of (saved ?? "").split(":").filter((d) => d !== "" && existsSync(d))) {
+      for (const name of await readdir(dir)) {
+        if (["rbd-fuse", "losetup"].includes(name) || existsSync(join(farm, name))) continue;
+        await symlink(join(dir, name), join(farm, name));
+      }
+    }
+    process.env.PATH = farm;
+    try {
+      await declareProfile(h, pool, vnis, await readFile(EXAMPLE_SCRIPT, "utf8"), "d");
+      await h.store.create(obj("VirtualMachine", "nomethod1", { profile: "prof-d" }));
+      const done = await h.waitFor(
+        "VirtualMachine",
+        "nomethod1",
+        (r) => ["SUCCESS", "FAILURE"].includes(provisioning(r)?.state ?? ""),
+        180_000,
+      );
+      const p = provisioning(done);
+      assert.equal(p?.state, "FAILURE");
+      assert.equal(p?.phase, "attach");
+      assert.equal(
+        p?.error,
+        "no way to attach an RBD volume on this host: rbd map needs the rbd kernel module (/sys/bus/rbd); the rbd-fuse fallback needs rbd-fuse (Debian package rbd-fuse) and losetup",
+      );
+      assert.equal(p?.attachMethod, undefined);
+      assert.match(
+        done?.status?.conditions?.find((c) => c.type === "Stalled")?.message ?? "",
+        /phase attach: no way to attach/,
+      );
+    } finally {
+      process.env.PATH = saved;
+      await rm(farm, { recursive: true, force: true });
+    }
   });
 
   test("a VM deleted while install() runs: the script is stopped, the disks detached, the VM and (deleteDisks) its volumes gone", async () => {
