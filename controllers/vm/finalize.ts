@@ -54,7 +54,12 @@ export class VmFinalizer {
     }
     const owned = ownedVolumes(this.#parts, vm);
     if (vm.spec.deleteDisks && !(await this.#disksGone(vm, owned))) return undefined;
-    if (!vm.spec.deleteDisks) await this.#orphan(vm, owned);
+    if (!vm.spec.deleteDisks && owned.length > 0) {
+      // Not until this replica's informer shows them orphaned: the garbage collector reads the
+      // informer when the VM goes, and would delete a volume it still saw owned by it.
+      await this.#orphan(vm, owned);
+      return { requeueAfter: 200 };
+    }
     this.#flushed.delete(vm.metadata.uid ?? "");
     await this.#parts.ctx.store.removeFinalizer("VirtualMachine", vm.metadata.name, VM_FINALIZER);
     return undefined;

@@ -182,6 +182,24 @@ describe("provisioning phase of the VirtualMachine controller", () => {
     assert.equal(log.text, "provisioned web7 with 3 disks\n");
   });
 
+  test("the provisioned VM deleted without deleteDisks: undefined, its volumes kept and no longer owned", async () => {
+    const before = await h.store.get("VirtualMachine", "web7");
+    await h.store.delete("VirtualMachine", "web7");
+    await h.waitFor("VirtualMachine", "web7", (r) => r === null, 60_000);
+    assert.equal(await h.zk.exists(h.pvc.domain(before.status?.uuid ?? "")), null);
+    // Past the garbage collector's turn: the VM's deletion must not have taken its volumes along.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const d of ["sda", "sdb", "sdc"]) {
+      const v = await h.store.tryGet("CephVolume", `${pool}.web7_${d}`);
+      assert.ok(v, `${pool}.web7_${d} is kept`);
+      assert.deepEqual(v.metadata.ownerReferences ?? [], []);
+    }
+    assert.deepEqual(
+      (await ceph.rbdLs(pool)).map((i) => i.image).filter((n) => n.startsWith("web7_")),
+      ["web7_sda", "web7_sdb", "web7_sdc"],
+    );
+  });
+
   test("a script that raises: FAILURE in phase install with the Python error, the disks detached", async () => {
     await declareProfile(
       h,
