@@ -197,6 +197,30 @@ describe("/api/v1/provisioner/create and /status", () => {
     );
   });
 
+  test("a name a PVC domain already has: FAILURE in resolve naming the domain, before any volume", async () => {
+    const uuid = "0b1f3c1e-0000-4000-8000-0000000000aa";
+    await t.app.zk.mkdirp(`${root}/pvc/domains`);
+    await t.app.zk.create(`${root}/pvc/domains/${uuid}`, "taken1");
+    const r = await call("POST", "/provisioner/create", { name: "taken1", profile: "prof1" });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const id = (r.body as { task_id: string }).task_id;
+    let last: unknown;
+    await until(
+      "the task to fail",
+      async () => {
+        last = (await call("GET", `/provisioner/status/${id}`)).body;
+        return (last as { state: string }).state === "FAILURE";
+      },
+      20_000,
+    );
+    assert.deepEqual(last, {
+      state: "FAILURE",
+      current: 1,
+      total: 1,
+      status: `resolve: a VM with the name taken1 already exists in the cluster (domain ${uuid})`,
+    });
+  });
+
   test("status of an unknown task id is 404", async () => {
     expectV1(
       await call("GET", "/provisioner/status/0b1f3c1e-0000-4000-8000-000000000000"),

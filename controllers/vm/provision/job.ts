@@ -136,7 +136,7 @@ export class ProvisionJobs {
     try {
       await write({ state: "RUNNING", error: undefined, ...progress("resolve") });
       const views = await readyViews(this.#parts);
-      const resolved = resolveProfile(this.#parts.ctx, vm, views.networks);
+      const resolved = resolveProfile(this.#parts.ctx, vm, views);
       const planned = plannedVolumes(vm.metadata.name, resolved);
       await write(progress("volumes"));
       await createVolumes(this.#parts.ctx, vm, planned);

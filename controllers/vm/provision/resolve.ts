@@ -32,7 +32,13 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-export function resolveProfile(ctx: ControllerContext, vm: VirtualMachine, networks: KeyView): Resolved {
+/** The PVC subtrees the checks read. */
+export interface ClusterViews {
+  networks: KeyView;
+  domains: KeyView;
+}
+
+export function resolveProfile(ctx: ControllerContext, vm: VirtualMachine, views: ClusterViews): Resolved {
   const name = vm.spec.profile ?? "";
   const profile = need(ctx.informer("ProvisionerProfile").get(name), `ProvisionerProfile ${name}`).spec;
   const of = `(of ProvisionerProfile ${name})`;
@@ -47,8 +53,19 @@ export function resolveProfile(ctx: ControllerContext, vm: VirtualMachine, netwo
     script: get("ProvisionerScript", profile.script).data,
     arguments: { ...profile.arguments, ...(vm.spec.provision?.arguments ?? {}) },
   };
-  checkCluster(ctx, resolved, networks);
+  checkName(ctx.pvc, vm, views.domains);
+  checkCluster(ctx, resolved, views.networks);
   return resolved;
+}
+
+/** No PVC domain but this VM's own (its uuid is the VM's uid) may have its name (v0.6 checked too). */
+function checkName(keys: PvcKeys, vm: VirtualMachine, domains: KeyView): void {
+  for (const uuid of domains.children(keys.domains())) {
+    if (uuid !== vm.metadata.uid && domains.get(keys.domain(uuid))?.data === vm.metadata.name)
+      throw new ProvisionFailure(
+        `a VM with the name ${vm.metadata.name} already exists in the cluster (domain ${uuid})`,
+      );
+  }
 }
 
 /** What must exist before anything is created: the networks, the pools, a mkfs per filesystem. */

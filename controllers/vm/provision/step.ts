@@ -62,9 +62,10 @@ export class VmProvisioner {
    */
   async #resolvesNow(vm: VirtualMachine, p: VmProvisioning): Promise<boolean> {
     if (p.phase !== "resolve") return false;
-    const networks = await this.#parts.mirrors.networks.ready();
+    const { mirrors } = this.#parts;
+    const [networks, domains] = await Promise.all([mirrors.networks.ready(), mirrors.domains.ready()]);
     try {
-      resolveProfile(this.#parts.ctx, vm, networks);
+      resolveProfile(this.#parts.ctx, vm, { networks, domains });
       return true;
     } catch (err) {
       // Another piece missing now: run again, so the status names what is missing now.
