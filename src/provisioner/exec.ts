@@ -22,7 +22,7 @@ export function run(
 ): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? EXEC_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       program,
       [...args],
       {
@@ -50,6 +50,9 @@ export function run(
         }
       },
     );
+    // No input, ever: a program that asks (mke2fs's "Proceed anyway? (y,N)" for an odd option)
+    // reads end-of-file and says no, instead of waiting out the time bound.
+    child.stdin?.end();
   });
 }
 

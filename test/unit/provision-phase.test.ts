@@ -12,6 +12,7 @@ import type { Resolved } from "../../controllers/vm/provision/resolve.ts";
 import { plannedVolumes } from "../../controllers/vm/provision/volumes.ts";
 import { busOf, macOf, provisionedXml, vmIdOf } from "../../controllers/vm/provision/xml.ts";
 import { parseMonHosts } from "../../src/ceph/parse.ts";
+import { run } from "../../src/provisioner/exec.ts";
 import { readDomainSpec } from "../../src/resources/libvirt-xml.ts";
 
 const resolved: Resolved = {
@@ -151,6 +152,12 @@ describe("provisioning phase", () => {
       { host: "fd00::2", port: 3300 },
     ]);
     assert.throws(() => parseMonHosts("ceph mon dump", { mons: [{}] }), /mons\[0\] has no usable address/);
+  });
+
+  test("host programs get no input: one that asks (cat here, mke2fs's Proceed anyway?) reads end-of-file", async () => {
+    // Before, stdin was an open pipe: cat waited until the time bound and the call was rejected.
+    const r = await run("cat", [], { timeoutMs: 20_000 });
+    assert.deepEqual(r, { code: 0, stdout: "", stderr: "" });
   });
 
   test("a FAILURE's condition names the phase and the error", () => {
