@@ -51,7 +51,6 @@ interface HostRun {
 class Cancelled extends Error {}
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The conditions a task's state gives. */
 export function taskConditions(p: VmProvisioning, generation?: number): ConditionPatch {
@@ -229,8 +228,26 @@ export class ProvisionJobs {
       if (Date.now() > deadline)
         throw new ProvisionFailure(`${waiting}: not ready after ${VOLUMES_READY_MS / 1000} s`);
       if (this.#parts.informer.get(vm.metadata.name)?.metadata.deletionTimestamp) throw new Cancelled();
-      await sleep(100);
+      await this.#volumeChange(signal);
     }
+  }
+
+  /** The next change of a CephVolume object (their status says Ready and Mirrored), or 1 s, or the abort. */
+  #volumeChange(signal: AbortSignal): Promise<void> {
+    const volumes = this.#parts.ctx.informer("CephVolume");
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        volumes.off("update", done);
+        volumes.off("add", done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      volumes.on("update", done);
+      volumes.on("add", done);
+      signal.addEventListener("abort", done);
+    });
   }
 
   async #xml(vm: VirtualMachine, resolved: Resolved, planned: readonly PlannedVolume[]): Promise<string> {
