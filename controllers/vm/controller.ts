@@ -71,6 +71,10 @@ class VmReconciler {
 
   constructor(ctx: ControllerContext) {
     const informer = ctx.informer("VirtualMachine");
+    // Each is shared by the indexes, the GC, the facades, these wakes and the provisioning jobs'
+    // waits: more than Node's default 10 listeners is their normal state, not a leak.
+    for (const i of [informer, ctx.informer("CephVolume")])
+      i.setMaxListeners(Math.max(i.getMaxListeners(), 64));
     const onError = (what: string) => (err: unknown) =>
       ctx.logger.warn({ err }, `${what} mirror: a read failed; reloading`);
     this.parts = {

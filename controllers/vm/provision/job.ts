@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { attachMethod, releaseStale } from "../../../src/provisioner/host-disks.ts";
 import { UUID_PATTERN } from "../../../src/resources/domain-xml.ts";
+import type { CephMonitor } from "../../../src/resources/libvirt-xml.ts";
 import type { VirtualMachine } from "../../../src/resources/specs.ts";
 import type {
   ProvisionPhase,
@@ -37,6 +38,16 @@ import {
   volumesWaiting,
 } from "./volumes.ts";
 import { provisionedXml, vmIdOf } from "./xml.ts";
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects (one asked early may not be awaited if a phase fails first). */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
 
 /** What the host phases of one run start from. */
 interface HostRun {
@@ -139,12 +150,16 @@ export class ProvisionJobs {
       const planned = plannedVolumes(vm.metadata.name, resolved);
       await write(progress("volumes"));
       await createVolumes(this.#parts.ctx, vm, planned);
-      await this.#volumesReady(vm, planned, signal);
+      // Asked now, used by the xml phase: the ceph CLI's start-up is not waited for twice.
+      const monitors = settled(this.#parts.ctx.ceph.monHosts());
+      // Attaching needs the images only; PVC's keys (Mirrored) are awaited before the definition.
+      await this.#volumesReady(vm, planned, signal, false);
       let task = last;
       if (!last?.xml && (resumedFrom === undefined || before(resumedFrom, "xml")))
         task = await this.#onHost(vm, { last, resolved, planned, resumedFrom, signal }, write);
       await write(progress("xml"));
-      const xml = task?.xml ?? (await this.#xml(vm, resolved, planned));
+      const xml = task?.xml ?? (await this.#xml(vm, resolved, planned, await monitors));
+      await this.#volumesReady(vm, planned, signal, true);
       if (vm.spec.provision?.define === false) {
         const done = {
           xml,
@@ -219,10 +234,11 @@ export class ProvisionJobs {
     vm: VirtualMachine,
     planned: readonly PlannedVolume[],
     signal: AbortSignal,
+    mirrored: boolean,
   ): Promise<void> {
     const deadline = Date.now() + VOLUMES_READY_MS;
     for (;;) {
-      const waiting = volumesWaiting(this.#parts.ctx, planned);
+      const waiting = volumesWaiting(this.#parts.ctx, planned, mirrored);
       if (waiting === "") return;
       if (!this.#active || signal.aborted) throw new Cancelled();
       if (Date.now() > deadline)
@@ -250,9 +266,15 @@ export class ProvisionJobs {
     });
   }
 
-  async #xml(vm: VirtualMachine, resolved: Resolved, planned: readonly PlannedVolume[]): Promise<string> {
+  async #xml(
+    vm: VirtualMachine,
+    resolved: Resolved,
+    planned: readonly PlannedVolume[],
+    asked: Settled<CephMonitor[]>,
+  ): Promise<string> {
     const uid = vm.metadata.uid ?? "";
-    const monitors = await this.#parts.ctx.ceph.monHosts();
+    if (!asked.ok) throw asked.error;
+    const monitors = asked.value;
     return provisionedXml({
       name: vm.metadata.name,
       // The task id is the domain's uuid too: one id for the VM everywhere.

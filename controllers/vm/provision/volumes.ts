@@ -95,8 +95,15 @@ export async function createVolumes(
   }
 }
 
-/** Why the volumes are not usable yet ("" once all are Ready and Mirrored); throws if one is Stalled. */
-export function volumesWaiting(ctx: ControllerContext, planned: readonly PlannedVolume[]): string {
+/**
+ * Why the volumes are not usable yet ("" once all are Ready, and Mirrored if asked: PVC's keys,
+ * which the definition checks); throws if one is Stalled.
+ */
+export function volumesWaiting(
+  ctx: ControllerContext,
+  planned: readonly PlannedVolume[],
+  mirrored: boolean,
+): string {
   const informer = ctx.informer("CephVolume");
   for (const v of planned) {
     const name = cephVolumeName(v.pool, v.volume);
@@ -105,7 +112,7 @@ export function volumesWaiting(ctx: ControllerContext, planned: readonly Planned
     const stalled = getCondition(obj.status?.conditions, "Stalled");
     if (stalled?.status === "True" && stalled.observedGeneration === obj.metadata.generation)
       throw new ProvisionFailure(`CephVolume ${name} is Stalled: ${stalled.message}`);
-    if (!isTrue(obj.status?.conditions, "Ready") || !isTrue(obj.status?.conditions, MIRRORED))
+    if (!isTrue(obj.status?.conditions, "Ready") || (mirrored && !isTrue(obj.status?.conditions, MIRRORED)))
       return `waiting for CephVolume ${name}`;
   }
   return "";
