@@ -146,6 +146,20 @@ const PROVISIONER: V1Entry[] = [
     { route: "PUT /provisioner/script/:script", summary: "Replace the script's text", required: ["data"] },
   ]),
   ...crud("/provisioner/profile", "provisioner profile"),
+  {
+    route: "POST /provisioner/create",
+    summary:
+      "Provision a VM from a profile (a VirtualMachine with spec.profile): 202 with its task_id and a Location to /provisioner/status/<task_id>",
+    required: ["name", "profile"],
+    optional: ["define_vm", "start_vm", "arg"],
+    choices: { define_vm: ["true", "false"], start_vm: ["true", "false"] },
+    ok: 202,
+  },
+  {
+    route: "GET /provisioner/status/:task",
+    summary:
+      "A provisioning task's state (PENDING, RUNNING, SUCCESS, FAILURE), current, total and status text; 404 for an unknown id",
+  },
 ];
 
 const NET_OPTIONAL = [

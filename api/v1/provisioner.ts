@@ -5,6 +5,7 @@
  * The handlers live in provisioner/; this file only maps paths.
  */
 import type { FacadePlugin } from "./facade.ts";
+import { createVm, taskStatus } from "./provisioner/create.ts";
 import {
   addNet,
   createNetworkTemplate,
@@ -106,4 +107,7 @@ export const provisionerFacade: FacadePlugin = async (app, { deps }) => {
   app.get<P>("/provisioner/profile/:profile", bind(deps, getProfile));
   app.post<P>("/provisioner/profile/:profile", bind(deps, createProfile));
   app.delete<P>("/provisioner/profile/:profile", bind(deps, deleteProfile));
+
+  app.post("/provisioner/create", bind(deps, createVm));
+  app.get<{ Params: { task: string } }>("/provisioner/status/:task", bind(deps, taskStatus));
 };

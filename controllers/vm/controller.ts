@@ -48,6 +48,7 @@ import { VmFinalizer } from "./finalize.ts";
 import { intentOfDomain, planIntent } from "./intent.ts";
 import { nodeExists, type ObservedDomain, observeDomain, overlay } from "./observe.ts";
 import { isLive, readyViews, timingsOf, VM_FINALIZER, type VmParts, type VmViews } from "./parts.ts";
+import { afterDefine, intentSpec, VmProvisioner } from "./provision/step.ts";
 import { observedFields, runningCondition } from "./report.ts";
 import { VmWakes } from "./wake.ts";
 
@@ -66,10 +67,15 @@ class VmReconciler {
   readonly parts: VmParts;
   readonly #finalizer: VmFinalizer;
   readonly wakes: VmWakes;
+  readonly provisioner: VmProvisioner;
   onDriftRepaired: (name: string, what: string) => void = () => undefined;
 
   constructor(ctx: ControllerContext) {
     const informer = ctx.informer("VirtualMachine");
+    // Each is shared by the indexes, the GC, the facades, these wakes and the provisioning jobs'
+    // waits: more than Node's default 10 listeners is their normal state, not a leak.
+    for (const i of [informer, ctx.informer("CephVolume")])
+      i.setMaxListeners(Math.max(i.getMaxListeners(), 64));
     const onError = (what: string) => (err: unknown) =>
       ctx.logger.warn({ err }, `${what} mirror: a read failed; reloading`);
     this.parts = {
@@ -87,6 +93,7 @@ class VmReconciler {
     };
     this.#finalizer = new VmFinalizer(this.parts);
     this.wakes = new VmWakes(this.parts);
+    this.provisioner = new VmProvisioner(this.parts);
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -94,20 +101,29 @@ class VmReconciler {
     this.wakes.index(views);
     let vm = this.parts.informer.get(name);
     if (!vm) return undefined;
-    if (vm.metadata.deletionTimestamp) return this.#finalizer.run(vm, views);
+    if (vm.metadata.deletionTimestamp) {
+      // A provisioning job stops at its next step and always detaches first: wait for it.
+      if (this.provisioner.jobs.running(name)) {
+        this.provisioner.jobs.cancel(name);
+        return { requeueAfter: 500 };
+      }
+      return this.#finalizer.run(vm, views);
+    }
     if (!vm.metadata.finalizers?.includes(VM_FINALIZER)) {
       // Persisted before any PVC key is written, so a delete can never orphan the domain.
       vm = await this.parts.ctx.store.addFinalizer("VirtualMachine", name, VM_FINALIZER);
     }
-    const parsed = tryParsedDomain(vm.spec.xml);
-    if (!parsed) {
-      // Validation admits no bad XML: a VM without XML is one to provision from a profile.
-      return this.#stall(vm, {
-        reason: "ProvisionerUnavailable",
-        message: `provisioning from profile ${vm.spec.profile} is not available yet; define the VM from XML`,
-      });
+    let xml = vm.spec.xml;
+    if (vm.spec.profile !== undefined) {
+      // Provisioned first (provision/): the XML it builds is then defined as a declared one is.
+      const step = await this.provisioner.step(vm);
+      if ("wait" in step) return undefined;
+      ({ vm, xml } = step);
     }
-    const def = this.#definition(vm, parsed);
+    const parsed = tryParsedDomain(xml);
+    // Validation admits no bad XML, and the provisioner's is built by the XML library.
+    if (!parsed) return undefined;
+    const def = this.#definition(vm, xml ?? "", parsed);
     const claim = this.#claimProblem(vm, def, views);
     if (claim) return this.#stall(vm, claim);
     let domain = observeDomain(views.domains, this.parts.ctx.pvc, def.uuid);
@@ -120,8 +136,8 @@ class VmReconciler {
     return this.#converge(vm, def, parsed, domain, views, definedNow);
   }
 
-  #definition(vm: VirtualMachine, parsed: ParsedDomain): DomainDefinition {
-    return vmDomainDefinition(vm.metadata.name, vm.spec, parsed.info);
+  #definition(vm: VirtualMachine, xml: string, parsed: ParsedDomain): DomainDefinition {
+    return vmDomainDefinition(vm.metadata.name, vm.spec, xml, parsed.info);
   }
 
   /** Why this VM may not hold its uuid or name, or undefined when it may. */
@@ -221,7 +237,7 @@ class VmReconciler {
         ? intentOfDomain(domainState(domain))
         : vm.status.applied;
     const intent = planIntent({
-      spec: vm.spec,
+      spec: intentSpec(vm),
       applied,
       domain: domainState(domain),
       xmlChanged: owned.xmlChanged && !definedNow,
@@ -240,6 +256,7 @@ class VmReconciler {
       shutdownSince: intent.ok ? intent.shutdownSince : vm.status?.shutdownSince,
       drift: undefined,
     };
+    Object.assign(fields, afterDefine(vm, fields.state));
     const conditions = intent.ok
       ? notDrifted(
           ready("Converged", `domain ${def.uuid} on ${fields.node}, state ${fields.state}`, generation),
@@ -364,6 +381,9 @@ export const vmController: KindController = {
     // Our status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(r.parts.informer, { updateIf: specOrMetadataChanged });
     r.wakes.attach(controller);
+    r.provisioner.jobs.wake = (name) => void controller.enqueue(name);
+    controller.on("stopped", () => r.provisioner.jobs.stop());
+    controller.on("started", () => r.provisioner.jobs.resume());
     controller.resync(() => r.parts.informer.list().map((vm) => vm.metadata.name));
     return controller;
   },

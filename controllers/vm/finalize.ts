@@ -7,21 +7,32 @@
  *    hang) and the CephVolume objects of its volumes are deleted; the VM is gone once they are
  *    (their controller removes the images; a volume that is no CephVolume object is left in place
  *    and named in a warning event: the controller that would remove it is that object's);
- * 4. the finalizer goes.
+ * 4. the CephVolumes provisioning made for it (owned by it) are deleted with deleteDisks, else
+ *    orphaned (their ownerReference to it removed) so that its deletion does not take them along;
+ * 5. the finalizer goes.
  * A domain another VM holds (a uuid claim this VM lost) is never touched.
  */
 import { flushVolumeLocks } from "../../src/ceph/locks.ts";
 import { splitRbdSource } from "../../src/resources/kinds/vm.ts";
 import { cephVolumeName } from "../../src/resources/names.ts";
-import type { VirtualMachine } from "../../src/resources/specs.ts";
+import type { CephVolume, VirtualMachine } from "../../src/resources/specs.ts";
 import type { VirtualMachineStatus } from "../../src/resources/statuses.ts";
 import { deletionBlocked, getCondition } from "../../src/runtime/conditions.ts";
 import type { ReconcileResult } from "../../src/runtime/controller.ts";
 import { listSome } from "../../src/runtime/drift.ts";
 import { nextStatus, writeStatusIfChanged } from "../../src/runtime/status.ts";
+import { lookUp } from "../../src/store/indexer.ts";
 import type { ZkOp } from "../../src/zk/client.ts";
 import { observeDomain, runningAnywhere } from "./observe.ts";
 import { cephOf, VM_FINALIZER, type VmParts, type VmViews } from "./parts.ts";
+
+/** The uids of a CephVolume's owners (the index that finds a VM's provisioned volumes). */
+const ownerUids = (v: CephVolume) => (v.metadata.ownerReferences ?? []).map((r) => r.uid);
+
+function ownedVolumes(parts: VmParts, vm: VirtualMachine): CephVolume[] {
+  const uid = vm.metadata.uid;
+  return uid ? lookUp(parts.ctx.informer("CephVolume"), ownerUids, uid) : [];
+}
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -41,7 +52,14 @@ export class VmFinalizer {
       const wait = await this.#undefine(vm, uuid, views);
       if (wait) return wait;
     }
-    if (vm.spec.deleteDisks && !(await this.#disksGone(vm))) return undefined;
+    const owned = ownedVolumes(this.#parts, vm);
+    if (vm.spec.deleteDisks && !(await this.#disksGone(vm, owned))) return undefined;
+    if (!vm.spec.deleteDisks && owned.length > 0) {
+      // Not until this replica's informer shows them orphaned: the garbage collector reads the
+      // informer when the VM goes, and would delete a volume it still saw owned by it.
+      await this.#orphan(vm, owned);
+      return { requeueAfter: 200 };
+    }
     this.#flushed.delete(vm.metadata.uid ?? "");
     await this.#parts.ctx.store.removeFinalizer("VirtualMachine", vm.metadata.name, VM_FINALIZER);
     return undefined;
@@ -89,7 +107,7 @@ export class VmFinalizer {
   }
 
   /** Step 3; true once the VM's CephVolume objects are gone. */
-  async #disksGone(vm: VirtualMachine): Promise<boolean> {
+  async #disksGone(vm: VirtualMachine, owned: readonly CephVolume[]): Promise<boolean> {
     const { ctx } = this.#parts;
     const sources = vm.status?.rbdList ?? [];
     const volumes = ctx.informer("CephVolume");
@@ -101,6 +119,7 @@ export class VmFinalizer {
       if (name !== undefined && volumes.get(name)) managed.push(name);
       else unmanaged.push(source);
     }
+    for (const v of owned) if (!managed.includes(v.metadata.name)) managed.push(v.metadata.name);
     if (managed.length === 0) {
       if (unmanaged.length > 0) {
         await ctx
@@ -126,6 +145,16 @@ export class VmFinalizer {
     );
     if (blocked) await writeStatusIfChanged(ctx.store, vm, status);
     return false;
+  }
+
+  /** Removes this VM from its volumes' owners: PVC keeps a VM's disks unless told to delete them. */
+  async #orphan(vm: VirtualMachine, owned: readonly CephVolume[]): Promise<void> {
+    for (const v of owned) {
+      const refs = (v.metadata.ownerReferences ?? []).filter((r) => r.uid !== vm.metadata.uid);
+      await this.#parts.ctx.store.patch("CephVolume", v.metadata.name, {
+        metadata: { ownerReferences: refs },
+      });
+    }
   }
 
   async #flushLocks(vm: VirtualMachine, sources: readonly string[]): Promise<void> {

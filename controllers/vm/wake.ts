@@ -13,9 +13,9 @@
  * Everything else under those trees (keepalives, memory figures, Ceph stats) wakes nobody.
  */
 import type { PvcKeys } from "../../src/pvc/keys.ts";
-import type { CephVolume } from "../../src/resources/specs.ts";
+import type { CephVolume, ProvisionerProfile, VirtualMachine } from "../../src/resources/specs.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
-import { Indexer } from "../../src/store/indexer.ts";
+import { Indexer, lookUp } from "../../src/store/indexer.ts";
 import type { TreeCache } from "../../src/zk/tree-cache.ts";
 import type { VmParts, VmViews } from "./parts.ts";
 
@@ -31,6 +31,9 @@ function below(root: string, path: string): string[] | undefined {
 function uuidsOf(value: string | undefined): Set<string> {
   return new Set((value ?? "").split(" ").filter((s) => s !== ""));
 }
+
+/** The profile a VM is provisioned from (the index that finds a profile's VMs). */
+const vmProfiles = (vm: VirtualMachine) => (vm.spec.profile !== undefined ? [vm.spec.profile] : []);
 
 export class VmWakes {
   readonly #parts: VmParts;
@@ -81,7 +84,7 @@ export class VmWakes {
   }
 
   attach(controller: Controller): void {
-    const { mirrors, ctx, claims } = this.#parts;
+    const { mirrors, ctx, claims, informer } = this.#parts;
     controller.useMirror(mirrors.domains, (path, own) => this.#domainChanged(path, own));
     controller.useMirror(mirrors.nodes, (path) => this.#nodeChanged(path));
     controller.useMirror(mirrors.ceph, (path) => {
@@ -92,8 +95,16 @@ export class VmWakes {
       const at = below(this.#keys.networks(), path);
       return at?.length === 1 && /^[0-9]+$/.test(at[0]) ? claims.byVni(Number(at[0])) : undefined;
     });
+    // A profile appearing or changing: the VMs provisioned from it (one that failed to resolve retries).
+    controller.watchInformer<ProvisionerProfile>(ctx.informer("ProvisionerProfile"), {
+      keysFor: (p) => lookUp(informer, vmProfiles, p.metadata.name).map((vm) => vm.metadata.name),
+    });
     controller.watchInformer<CephVolume>(ctx.informer("CephVolume"), {
-      keysFor: (v) => claims.byVolume(`${v.spec.pool}/${v.spec.name}`),
+      // Its owner too: a provisioned VM's volumes before it is defined (a delete waits on them).
+      keysFor: (v) => [
+        ...claims.byVolume(`${v.spec.pool}/${v.spec.name}`),
+        ...(v.metadata.ownerReferences ?? []).filter((r) => r.kind === "VirtualMachine").map((r) => r.name),
+      ],
     });
   }
 

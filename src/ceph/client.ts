@@ -24,6 +24,7 @@ import {
   parseDf,
   parseHealth,
   parseLockLs,
+  parseMonHosts,
   parseOsdDf,
   parseOsdDump,
   parseOsdLs,
@@ -171,6 +172,11 @@ export class CephClient {
   /** Plain `rados df`, as PVC stores it in ZooKeeper under `/ceph/radosdf`. */
   async radosDfText(opts?: CallOptions): Promise<string> {
     return this.text("rados", ["df"], opts);
+  }
+
+  /** The monitors' v1 addresses (`host`, `port`), as qemu's rbd disks name them in a VM's XML. */
+  async monHosts(opts?: CallOptions): Promise<{ host: string; port: number }[]> {
+    return this.json("ceph", ["mon", "dump"], parseMonHosts, opts);
   }
 
   // --- OSDs --------------------------------------------------------------------------------------

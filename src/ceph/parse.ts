@@ -381,3 +381,24 @@ export function parsePoolDefaults(cmd: string, json: unknown): PoolDefaults {
   const min = count("osd_pool_default_min_size", 0);
   return { size, minSize: min === 0 ? size - Math.floor(size / 2) : Math.min(min, size) };
 }
+
+/**
+ * `ceph mon dump --format json`: each monitor's legacy (v1) address, which qemu's librbd reaches
+ * without msgr2 settings (its v2 address when it has no v1 one). IPv6 hosts come without brackets.
+ */
+export function parseMonHosts(cmd: string, json: unknown): { host: string; port: number }[] {
+  const o = obj(cmd, json, "mon dump");
+  if (!Array.isArray(o.mons)) throw bad(cmd, "mons is not a list");
+  return o.mons.map((m, i) => {
+    const mon = obj(cmd, m, `mons[${i}]`);
+    const vec =
+      isObject(mon.public_addrs) && Array.isArray(mon.public_addrs.addrvec) ? mon.public_addrs.addrvec : [];
+    const addrs = vec.filter(isObject);
+    const chosen = addrs.find((a) => a.type === "v1") ?? addrs[0];
+    const addr = typeof chosen?.addr === "string" ? chosen.addr : "";
+    const at = addr.lastIndexOf(":");
+    const port = Number(addr.slice(at + 1));
+    if (at < 1 || !Number.isInteger(port)) throw bad(cmd, `mons[${i}] has no usable address`);
+    return { host: addr.slice(0, at).replace(/^\[|\]$/g, ""), port };
+  });
+}

@@ -18,14 +18,20 @@ export const EXEC_TIMEOUT_MS = 60_000;
 export function run(
   program: string,
   args: readonly string[],
-  options: { timeoutMs?: number; cwd?: string } = {},
+  options: { timeoutMs?: number; cwd?: string; signal?: AbortSignal } = {},
 ): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? EXEC_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       program,
       [...args],
-      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 8 << 20, cwd: options.cwd },
+      {
+        timeout: timeoutMs,
+        killSignal: "SIGKILL",
+        maxBuffer: 8 << 20,
+        cwd: options.cwd,
+        signal: options.signal,
+      },
       (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: unknown }) | null;
         if (e && e.code === "ENOENT") {
@@ -34,6 +40,8 @@ export function run(
               details: { tool: program },
             }),
           );
+        } else if (e?.name === "AbortError") {
+          reject(new Error(`${program} was stopped: ${String(options.signal?.reason ?? "aborted")}`));
         } else if (e?.killed) {
           reject(new Error(`${program} ${args.join(" ")} did not finish within ${timeoutMs} ms`));
         } else {
@@ -42,6 +50,9 @@ export function run(
         }
       },
     );
+    // No input, ever: a program that asks (mke2fs's "Proceed anyway? (y,N)" for an odd option)
+    // reads end-of-file and says no, instead of waiting out the time bound.
+    child.stdin?.end();
   });
 }
 

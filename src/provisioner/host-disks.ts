@@ -7,16 +7,16 @@
  * what is missing instead of skipping the disk.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { ErrorCodes, PvcError } from "../errors.ts";
-import { runOk } from "./exec.ts";
+import { run, runOk } from "./exec.ts";
 
 export type AttachMethod = "krbd" | "rbd-fuse";
 
 /** Where a host looks for programs (execFile's PATH lookup, done up front to choose a method). */
-function onPath(program: string): boolean {
+export function programOnPath(program: string): boolean {
   const dirs = (process.env.PATH ?? "").split(":").filter((d) => d !== "");
   return dirs.some((d) => existsSync(join(d, program)));
 }
@@ -25,12 +25,12 @@ function onPath(program: string): boolean {
 export function attachMethod(): AttachMethod {
   const krbdMissing = [
     ...(existsSync("/sys/bus/rbd") ? [] : ["the rbd kernel module (/sys/bus/rbd)"]),
-    ...(onPath("rbd") ? [] : ["rbd"]),
+    ...(programOnPath("rbd") ? [] : ["rbd"]),
   ];
   if (krbdMissing.length === 0) return "krbd";
   const fuseMissing = [
-    ...(onPath("rbd-fuse") ? [] : ["rbd-fuse (Debian package rbd-fuse)"]),
-    ...(onPath("losetup") ? [] : ["losetup"]),
+    ...(programOnPath("rbd-fuse") ? [] : ["rbd-fuse (Debian package rbd-fuse)"]),
+    ...(programOnPath("losetup") ? [] : ["losetup"]),
     ...(existsSync("/dev/fuse") ? [] : ["/dev/fuse"]),
   ];
   if (fuseMissing.length === 0) return "rbd-fuse";
@@ -67,12 +67,15 @@ export class HostDisks {
   readonly #mounts: string[] = [];
   #workDir: string | undefined;
 
-  constructor(cephConf: string, method: AttachMethod = attachMethod()) {
+  /** `workDir`: a fixed directory (made if missing) instead of a fresh temporary one. */
+  constructor(cephConf: string, method: AttachMethod = attachMethod(), workDir?: string) {
     this.#cephConf = cephConf;
     this.method = method;
+    this.#workDir = workDir;
   }
 
   async #dir(): Promise<string> {
+    if (this.#workDir) await mkdir(this.#workDir, { recursive: true });
     this.#workDir ??= await mkdtemp(join(tmpdir(), "pvc-provision-"));
     return this.#workDir;
   }
@@ -159,4 +162,72 @@ export class HostDisks {
     }
     return problems;
   }
+}
+
+/** Mount points (deepest first) under `dir`, from the kernel's table; octal escapes decoded. */
+async function mountsUnder(dir: string): Promise<{ target: string; type: string }[]> {
+  const table = await readFile("/proc/self/mounts", "utf8");
+  const decode = (t: string) =>
+    t.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  return table
+    .split("\n")
+    .map((line) => line.split(" "))
+    .filter((f) => f.length >= 3)
+    .map((f) => ({ target: decode(f[1]), type: f[2] }))
+    .filter((m) => m.target.startsWith(`${dir}/`))
+    .sort((a, b) => b.target.length - a.target.length);
+}
+
+/** Loop devices whose backing file is under `dir` (rbd-fuse images of a dead run). */
+async function loopsUnder(dir: string): Promise<string[]> {
+  const r = await run("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"]);
+  if (r.code !== 0 || r.stdout.trim() === "") return [];
+  const parsed = JSON.parse(r.stdout) as { loopdevices?: { name: string; "back-file"?: string | null }[] };
+  return (parsed.loopdevices ?? [])
+    .filter((l) => (l["back-file"] ?? "").startsWith(`${dir}/`))
+    .map((l) => l.name);
+}
+
+/** krbd devices mapped from `images` (`pool/image`). */
+async function krbdMapped(cephConf: string, images: readonly string[]): Promise<string[]> {
+  const r = await run("rbd", ["-c", cephConf, "showmapped", "--format", "json"]);
+  if (r.code !== 0 || r.stdout.trim() === "") return [];
+  const rows = JSON.parse(r.stdout) as { pool?: string; name?: string; device?: string }[];
+  return rows.filter((m) => images.includes(`${m.pool}/${m.name}`)).map((m) => m.device ?? "");
+}
+
+/**
+ * Undoes what a provisioning run that died (server killed mid-phase) left in `workDir`: its
+ * mounts (deepest first), the loop devices on its rbd-fuse files, krbd mappings of `images`, the
+ * fuse mounts, then the directory itself — removed only once nothing is mounted under it, so a
+ * volume's files are never deleted through a mount that stayed. Returns what could not be undone.
+ */
+export async function releaseStale(
+  workDir: string,
+  options: { cephConf: string; method: AttachMethod; images: readonly string[] },
+): Promise<string[]> {
+  const problems: string[] = [];
+  const attempt = async (what: () => Promise<unknown>) => {
+    try {
+      await what();
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  };
+  if (!existsSync(workDir)) return problems;
+  const mounts = await mountsUnder(workDir);
+  for (const m of mounts.filter((x) => !x.type.startsWith("fuse")))
+    await attempt(() => runOk("umount", [m.target]));
+  if (options.method === "krbd") {
+    for (const device of await krbdMapped(options.cephConf, options.images))
+      await attempt(() => runOk("rbd", ["-c", options.cephConf, "unmap", device]));
+  } else {
+    for (const device of await loopsUnder(workDir)) await attempt(() => runOk("losetup", ["-d", device]));
+  }
+  for (const m of mounts.filter((x) => x.type.startsWith("fuse")))
+    await attempt(() => runOk("umount", [m.target]));
+  const left = await mountsUnder(workDir);
+  if (left.length > 0) problems.push(`still mounted: ${left.map((m) => m.target).join(", ")}`);
+  else await attempt(() => rm(workDir, { recursive: true, force: true }));
+  return problems;
 }

@@ -43,6 +43,8 @@ export async function runInstall(
   script: string,
   kwargs: Record<string, unknown>,
   timeoutMs = INSTALL_TIMEOUT_MS,
+  /** Stops the script (SIGKILL): the VM is being deleted, or this server lost its leadership. */
+  signal?: AbortSignal,
 ): Promise<InstallResult> {
   const dir = await mkdtemp(join(tmpdir(), "pvc-install-"));
   try {
@@ -52,7 +54,7 @@ export async function runInstall(
     await writeFile(argsFile, JSON.stringify(kwargs), { mode: 0o600 });
     let r: Awaited<ReturnType<typeof run>>;
     try {
-      r = await run("python3", ["-c", RUNNER, scriptFile, argsFile], { timeoutMs });
+      r = await run("python3", ["-c", RUNNER, scriptFile, argsFile], { timeoutMs, signal });
     } catch (err) {
       return { ok: false, output: "", error: err instanceof Error ? err.message : String(err) };
     }

@@ -58,12 +58,13 @@ export const flag = (on: boolean) => (on ? "True" : "False");
 export function vmDomainDefinition(
   name: string,
   spec: VirtualMachineSpec,
+  xml: string,
   info: { uuid: string; rbdVolumes: readonly string[] },
 ): DomainDefinition {
   return {
     uuid: info.uuid,
     name,
-    xml: spec.xml ?? "",
+    xml,
     rbdList: info.rbdVolumes,
     nodeLimit: spec.nodeLimit,
     nodeSelector: spec.nodeSelector,

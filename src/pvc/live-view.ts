@@ -85,9 +85,13 @@ async function networkView(net: Network, src: LiveViewSources): Promise<LiveView
 
 async function vmView(vm: VirtualMachine, src: LiveViewSources): Promise<LiveView> {
   const { keys, reader } = src;
-  const parsed = tryParsedDomain(vm.spec.xml);
-  if (!parsed) return { comparisons: [], note: "No XML (a VM from a profile): nothing to compare yet." };
-  const def = vmDomainDefinition(vm.metadata.name, vm.spec, parsed.info);
+  // A VM from a profile is defined with the XML its provisioning built (kept in its status).
+  const xml = vm.spec.xml ?? vm.status?.provisioning?.xml;
+  const parsed = tryParsedDomain(xml);
+  if (!xml || !parsed) {
+    return { comparisons: [], note: "No XML yet (a VM from a profile not yet provisioned): nothing to compare." };
+  }
+  const def = vmDomainDefinition(vm.metadata.name, vm.spec, xml, parsed.info);
   const root = keys.domain(def.uuid);
   const live = await reader.domainTree(def.uuid);
   const desired = ownedDomainKeys(keys, def);

@@ -13,6 +13,8 @@ export interface Column {
   value(r: Resource): string;
   /** Only with `-o wide`. */
   wide?: boolean;
+  /** Only when some listed object has something to show in it (else the table stays as it was). */
+  shownFor?(items: readonly Resource[]): boolean;
 }
 
 function at(obj: unknown, path: string): unknown {
@@ -92,6 +94,9 @@ export const KIND_COLUMNS: Record<string, Column[]> = {
     { header: "RUNSTATE", value: field("spec.runState") },
     { header: "STATE", value: field("status.state") },
     { header: "NODE", value: field("status.node") },
+    // Provisioning from a profile (status.provisioning): which phase, how far, while it runs.
+    { header: "PHASE", value: provisioningPhase, shownFor: anyProvisioning },
+    { header: "PROGRESS", value: provisioningProgress, shownFor: anyProvisioning },
     { header: "PROFILE", value: field("spec.profile"), wide: true },
     { header: "NODELIMIT", value: field("spec.nodeLimit"), wide: true },
   ],
@@ -147,6 +152,32 @@ export const KIND_COLUMNS: Record<string, Column[]> = {
     { header: "REVISION", value: field("status.revision"), wide: true },
   ],
 };
+
+interface ProvisioningCells {
+  state?: string;
+  phase?: string;
+  current?: number;
+  total?: number;
+}
+
+const provisioningOf = (r: Resource) => at(r, "status.provisioning") as ProvisioningCells | undefined;
+
+function anyProvisioning(items: readonly Resource[]): boolean {
+  return items.some((r) => provisioningOf(r) !== undefined);
+}
+
+/** The phase, `failed in <phase>` once it failed. */
+function provisioningPhase(r: Resource): string {
+  const p = provisioningOf(r);
+  if (!p?.phase) return "-";
+  return p.state === "FAILURE" ? text(`failed in ${p.phase}`) : text(p.phase);
+}
+
+/** `current/total` steps. */
+function provisioningProgress(r: Resource): string {
+  const p = provisioningOf(r);
+  return typeof p?.current === "number" && typeof p.total === "number" ? `${p.current}/${p.total}` : "-";
+}
 
 /** A Node's keepalive (epoch seconds) as an age, `4s`: older than 30 s, PVC counts the node dead. */
 function keepaliveAge(epochSeconds: unknown): string {
@@ -240,7 +271,9 @@ export function resourceTable(
   items: readonly Resource[],
   options: { wide?: boolean; withKind?: string } = {},
 ): string {
-  const columns = (KIND_COLUMNS[kind] ?? genericColumns(items)).filter((c) => options.wide || !c.wide);
+  const columns = (KIND_COLUMNS[kind] ?? genericColumns(items)).filter(
+    (c) => (options.wide || !c.wide) && (c.shownFor?.(items) ?? true),
+  );
   const header = ["NAME", "READY", "REASON", "AGE", ...columns.map((c) => c.header)];
   const rows = items.map((r) => [
     options.withKind ? `${options.withKind}/${r.metadata.name}` : r.metadata.name,

@@ -94,6 +94,8 @@ export interface VirtualMachineSpec {
   runState: RunState;
   migration?: { node?: string; selector?: NodeSelector };
   deleteDisks: boolean;
+  /** With profile: the manual's define_vm and start_vm (both default true). */
+  provision?: { define?: boolean; start?: boolean; arguments?: Record<string, string> };
 }
 
 export interface NodeSpec {

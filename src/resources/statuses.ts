@@ -143,6 +143,46 @@ export interface VmIntent {
   autostart: boolean;
 }
 
+/** The phases of provisioning a VirtualMachine from a profile, in order (controllers/vm/provision/). */
+export const PROVISION_PHASES = [
+  "resolve",
+  "volumes",
+  "attach",
+  "install",
+  "detach",
+  "xml",
+  "define",
+  "start",
+  "done",
+] as const;
+export type ProvisionPhase = (typeof PROVISION_PHASES)[number];
+
+/**
+ * A provisioning task (PVC v0.6's Celery task, here a phase of the VM controller): its id is the
+ * VM's metadata.uid; /api/v1/provisioner/status/<id> answers from this.
+ */
+export interface VmProvisioning {
+  taskId: string;
+  state: "PENDING" | "RUNNING" | "SUCCESS" | "FAILURE";
+  phase: ProvisionPhase;
+  current: number;
+  total: number;
+  message: string;
+  /** How this host attached the volumes (said before the first attach). */
+  attachMethod?: "krbd" | "rbd-fuse";
+  /**
+   * The host directory the attach and install phases use, recorded before anything is attached
+   * there: a run that died is cleaned up from it (its mounts, loop devices and fuse mounts).
+   */
+  workDir?: string;
+  /** The script's stdout and stderr, the last 16 KiB. */
+  output?: string;
+  /** On FAILURE: why (the Python error's last line for a script that raised). */
+  error?: string;
+  /** The generated libvirt XML, once built (kept: a resumed run defines this same domain). */
+  xml?: string;
+}
+
 export interface VirtualMachineStatus extends ResourceStatus {
   /** The domain's key: `/domains/<uuid>` (set once defined or adopted). */
   uuid?: string;
@@ -164,4 +204,6 @@ export interface VirtualMachineStatus extends ResourceStatus {
   stopSince?: string;
   /** With driftPolicy Report: the owned keys changed out of band and kept. */
   drift?: string[];
+  /** A VM with spec.profile: its provisioning task. */
+  provisioning?: VmProvisioning;
 }

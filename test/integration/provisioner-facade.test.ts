@@ -418,4 +418,102 @@ describe("/api/v1/provisioner", () => {
       /not valid Python 3/,
     );
   });
+
+  test("more of the manual's rules: a vni or disk listed once, mkfs options, missing parts, templates in use", async () => {
+    const ok = (path: string, values: Record<string, string | string[]>) =>
+      v1Ok(t.app.url, "POST", path, values);
+    await ok("/provisioner/template/system", { name: "rs", vcpus: "1", vram: "512" });
+    await ok("/provisioner/template/network", { name: "rn" });
+    await ok("/provisioner/template/network/rn/net", { vni: "200" });
+    await ok("/provisioner/template/storage", { name: "rst" });
+    await ok("/provisioner/template/userdata", { name: "ru", data: "#cloud-config" });
+    await ok("/provisioner/script", { name: "rscript", data: SCRIPT });
+    // A disk with a filesystem and no filesystem_arg (v0.6 crashed joining None).
+    expectV1(
+      await call("POST", "/provisioner/template/storage/rst/disk", {
+        disk_id: "sda",
+        pool: "vms",
+        disk_size: "4",
+        filesystem: "ext4",
+        mountpoint: "/",
+      }),
+      200,
+      "Added new disk 'sda' to storage template 'rst'",
+    );
+    const storage = await call("GET", "/provisioner/template/storage/rst");
+    assert.equal(
+      (storage.body as { disks: { filesystem_args: unknown }[] }[])[0].disks[0].filesystem_args,
+      "",
+    );
+    const cases: [string, string, Record<string, string | string[]>, number, string | RegExp][] = [
+      [
+        "POST",
+        "/provisioner/template/network/rn/net",
+        { vni: "200" },
+        510,
+        "ERROR: The VNI '200' in network template 'rn' already exists.",
+      ],
+      [
+        "POST",
+        "/provisioner/template/storage/rst/disk",
+        { disk_id: "sda", pool: "vms", disk_size: "4" },
+        510,
+        "ERROR: The disk 'sda' in storage template 'rst' already exists.",
+      ],
+      [
+        "POST",
+        "/provisioner/template/storage/rst/disk",
+        { disk_id: "sdb", pool: "vms", disk_size: "4", filesystem: "ext4", filesystem_arg: "-L root" },
+        510,
+        /^ERROR: disks\/1\/filesystemArgs\/0 must be one mkfs option in --opt=val form .*\(got "-L root"\)$/,
+      ],
+      [
+        "POST",
+        "/provisioner/template/storage/rst/disk",
+        { disk_id: "sdb", pool: "vms", disk_size: "0" },
+        510,
+        "ERROR: disks/1/sizeGiB must be >= 1 (got 0)",
+      ],
+    ];
+    const parts = {
+      system_template: "rs",
+      network_template: "rn",
+      storage_template: "rst",
+      userdata_template: "ru",
+      script: "rscript",
+    };
+    for (const [field, label] of [
+      ["network_template", "network template"],
+      ["storage_template", "storage template"],
+      ["userdata_template", "userdata template"],
+      ["script", "script"],
+    ] as const)
+      cases.push([
+        "POST",
+        "/provisioner/profile",
+        { name: "rp-missing", ...parts, [field]: "nope" },
+        510,
+        `ERROR: The ${label} 'nope' for profile 'rp-missing' does not exist.`,
+      ]);
+    for (const [method, path, values, status, message] of cases) {
+      const r = await call(method, path, values);
+      try {
+        expectV1(r, status, message);
+      } catch (err) {
+        throw new Error(`${method} ${path} ${JSON.stringify(values)}: ${(err as Error).message}`);
+      }
+    }
+    // In use by a profile: every kind is kept, the error names the profile.
+    await ok("/provisioner/profile", { name: "rp", ...parts });
+    for (const [path, kind, name] of [
+      ["/provisioner/template/system/rs", "SystemTemplate", "rs"],
+      ["/provisioner/template/network/rn", "NetworkTemplate", "rn"],
+      ["/provisioner/template/userdata/ru", "UserdataTemplate", "ru"],
+    ] as const)
+      expectV1(
+        await call("DELETE", path),
+        510,
+        `ERROR: ${kind} "${name}" is used by ProvisionerProfile rp; change or delete that profile first`,
+      );
+  });
 });

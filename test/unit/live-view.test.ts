@@ -106,7 +106,7 @@ describe("a VirtualMachine against /domains/<uuid>", () => {
     spec: { node: "hv2", runState: "start", xml },
   });
   const running = () => {
-    const def = vmDomainDefinition("vm1", vm.spec, parsedDomain(xml).info);
+    const def = vmDomainDefinition("vm1", vm.spec, xml, parsedDomain(xml).info);
     const tree = defineDomainTree(keys, def, { node: "hv2", autostart: false });
     tree.set(keys.domainKey(uuid, "state"), "start");
     // Written by the nodes, not compared.
