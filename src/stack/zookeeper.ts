@@ -41,13 +41,18 @@ export function renderZooCfg(opts: { dataDir: string; port: number; peers?: read
 /**
  * The JVM flags measured to start fastest with the least memory (about 57 MB RSS). An ensemble
  * member runs QuorumPeerMain (elections, the leader's log); a standalone server the plain one.
+ * `PVC_STACK_ZK_HEAP` (a JVM size, e.g. 1g) raises the 256 MB heap: the scale benchmarks hold
+ * more keys than that takes.
  */
 export function zookeeperCommand(zooCfg: string, member = false): { command: string; args: string[] } {
+  const heap = process.env.PVC_STACK_ZK_HEAP ?? "256m";
+  if (!/^[0-9]+[kmg]$/i.test(heap))
+    throw new Error(`PVC_STACK_ZK_HEAP: must be a JVM size like 1g, got "${heap}"`);
   return {
     command: "java",
     args: [
       "-Xms32m",
-      "-Xmx256m",
+      `-Xmx${heap}`,
       "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1",
       "-Dzookeeper.admin.enableServer=false",
