@@ -215,6 +215,9 @@ async function startServer(dir: string, connect: string): Promise<{ proc: ChildP
   return { proc, url };
 }
 
+/** The running `pvcctl apply`, stopped with the server if the run fails. */
+let applying: ChildProcess | undefined;
+
 async function applyAll(dir: string, url: string): Promise<number> {
   const t = performance.now();
   const apply = spawn(
@@ -225,7 +228,9 @@ async function applyAll(dir: string, url: string): Promise<number> {
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
+  applying = apply;
   const [code] = await once(apply, "close");
+  applying = undefined;
   if (code !== 0) throw new Error(`pvcctl apply exited ${code}`);
   return (performance.now() - t) / 1000;
 }
@@ -356,6 +361,7 @@ async function main() {
     await driftUnderLoad(url, connect);
     row("server RSS at the end", `${rssMiB(pid).toFixed(0)} MiB`);
   } finally {
+    applying?.kill("SIGTERM");
     proc.kill("SIGTERM");
     await once(proc, "close");
     await rm(dir, { recursive: true, force: true });
