@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { ErrorCodes, PvcError } from "../errors.ts";
 import type { ZkServer } from "./ensemble.ts";
 import type { Daemon } from "./process.ts";
 import { spawnDaemon, waitFor } from "./process.ts";
@@ -47,7 +48,10 @@ export function renderZooCfg(opts: { dataDir: string; port: number; peers?: read
 export function zookeeperCommand(zooCfg: string, member = false): { command: string; args: string[] } {
   const heap = process.env.PVC_STACK_ZK_HEAP ?? "256m";
   if (!/^[0-9]+[kmg]$/i.test(heap))
-    throw new Error(`PVC_STACK_ZK_HEAP: must be a JVM size like 1g, got "${heap}"`);
+    throw new PvcError(
+      ErrorCodes.CONFIG_INVALID,
+      `PVC_STACK_ZK_HEAP: must be a JVM size like 1g, got "${heap}"`,
+    );
   return {
     command: "java",
     args: [
