@@ -32,7 +32,7 @@ import type { Informer } from "../../src/store/informer.ts";
 import type { TreeCache } from "../../src/zk/tree-cache.ts";
 import { kindController } from "../build.ts";
 import type { ControllerContext, KindController } from "../types.ts";
-import { liveness, type NodeFigures, observeNode } from "./observe.ts";
+import { heartbeatOnly, liveness, type NodeFigures, observeNode } from "./observe.ts";
 import { planRequest, progressOf, requestOf } from "./request.ts";
 
 /** The value of the registered-by annotation on the Node objects this controller makes. */
@@ -195,7 +195,8 @@ class NodeReconciler {
       conditions = ready("NodeReady", message, generation);
     }
     const next = nextStatus<NodeStatus>(node, { ...fig, lastRequest }, conditions);
-    await writeStatusIfChanged(this.#ctx.store, node, next);
+    if (!heartbeatOnly(node.status, next, Date.now()))
+      await writeStatusIfChanged(this.#ctx.store, node, next);
     this.#tell(node, next, progress);
     if (!progress.done && progress.reason === "HandingOver" && req?.coordinatorState) {
       await this.#keepHandover(node, req.coordinatorState);

@@ -5,6 +5,7 @@
  */
 import type { NodeChildKey, PvcKeys } from "../../src/pvc/keys.ts";
 import type { NodeFigures } from "../../src/resources/statuses.ts";
+import { statusEqual } from "../../src/runtime/conditions.ts";
 import type { TreeCache } from "../../src/zk/tree-cache.ts";
 
 /**
@@ -96,4 +97,34 @@ export function liveness(fig: NodeFigures, nowMs: number, deadAfterMs = DEAD_AFT
     };
   }
   return { alive: true, staleInMs: Math.max(0, deadAfterMs - ageMs) };
+}
+
+/**
+ * How old the keepalive a Node's status shows may get before a keepalive alone is written again.
+ * Why: the daemon rewrites its keepalive, load and free memory every 5 s, so writing each one
+ * made every node cost a status write per keepalive — the only ZooKeeper writes of a cluster
+ * otherwise at rest (issue 16: goal 0). Below the 30 s dead-node rule, so a live node's shown
+ * keepalive never looks dead; Ready itself follows the mirror, not this figure.
+ */
+export const HEARTBEAT_REFRESH_MS = 20_000;
+
+/** The figures every keepalive moves, whatever else happens on the node. */
+function withoutHeartbeat(status: NodeFigures): NodeFigures {
+  const { keepalive: _k, cpuLoad: _l, memory, ...rest } = status;
+  return memory ? { ...rest, memory: { ...memory, freeMiB: 0, usedMiB: 0 } } : rest;
+}
+
+/**
+ * Whether `next` differs from the stored `prev` only by a keepalive's figures (keepalive, load,
+ * free and used memory) while the stored keepalive is younger than `refreshMs`: then the status
+ * need not be written.
+ */
+export function heartbeatOnly(
+  prev: NodeFigures | undefined,
+  next: NodeFigures,
+  nowMs: number,
+  refreshMs = HEARTBEAT_REFRESH_MS,
+): boolean {
+  if (prev?.keepalive === undefined || nowMs - prev.keepalive * 1000 >= refreshMs) return false;
+  return statusEqual(withoutHeartbeat(prev), withoutHeartbeat(next));
 }

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { ErrorCodes, PvcError } from "../errors.ts";
 import type { ZkServer } from "./ensemble.ts";
 import type { Daemon } from "./process.ts";
 import { spawnDaemon, waitFor } from "./process.ts";
@@ -41,13 +42,21 @@ export function renderZooCfg(opts: { dataDir: string; port: number; peers?: read
 /**
  * The JVM flags measured to start fastest with the least memory (about 57 MB RSS). An ensemble
  * member runs QuorumPeerMain (elections, the leader's log); a standalone server the plain one.
+ * `PVC_STACK_ZK_HEAP` (a JVM size, e.g. 1g) raises the 256 MB heap: the scale benchmarks hold
+ * more keys than that takes.
  */
 export function zookeeperCommand(zooCfg: string, member = false): { command: string; args: string[] } {
+  const heap = process.env.PVC_STACK_ZK_HEAP ?? "256m";
+  if (!/^[0-9]+[kmg]$/i.test(heap))
+    throw new PvcError(
+      ErrorCodes.CONFIG_INVALID,
+      `PVC_STACK_ZK_HEAP: must be a JVM size like 1g, got "${heap}"`,
+    );
   return {
     command: "java",
     args: [
       "-Xms32m",
-      "-Xmx256m",
+      `-Xmx${heap}`,
       "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1",
       "-Dzookeeper.admin.enableServer=false",

@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from "node:events";
 import { ErrorCodes, isPvcError } from "../errors.ts";
+import { mapLimit } from "../map-limit.ts";
 import type { WatchEvent, ZkClient, ZkOp, ZkOpResult } from "./client.ts";
 import { InFlightPaths } from "./in-flight-paths.ts";
 
@@ -26,6 +27,9 @@ export type TreeCacheZk = Pick<
   ZkClient,
   "mkdirp" | "observeMultis" | "watchRecursive" | "listTree" | "get" | "multi"
 >;
+
+/** Gets in flight while a TreeCache (re)loads its tree: the server's pipeline is full long before. */
+export const RELOAD_CONCURRENCY = 256;
 
 export interface CachedNode {
   data: string;
@@ -326,17 +330,17 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
         const touched = new Set<string>();
         this.#touched = touched;
         const paths = await this.#zk.listTree(this.root);
-        const read = await Promise.all(
-          paths.map(async (p) => {
-            try {
-              const r = await this.#zk.get(p);
-              return [p, { data: r.data, mzxid: r.stat.mzxid }] as const;
-            } catch (err) {
-              if (isPvcError(err, ErrorCodes.ZK_NO_NODE)) return null;
-              throw err;
-            }
-          }),
-        );
+        const read: Array<readonly [string, CachedNode] | null> = paths.map(() => null);
+        // Bounded: one get in flight per znode (200,000 for 10,000 networks) held a promise,
+        // closures and a request each, and the heap grown for them stayed (issue 16: 1 GB).
+        await mapLimit([...paths.keys()], RELOAD_CONCURRENCY, async (i) => {
+          try {
+            const r = await this.#zk.get(paths[i]);
+            read[i] = [paths[i], { data: r.data, mzxid: r.stat.mzxid }];
+          } catch (err) {
+            if (!isPvcError(err, ErrorCodes.ZK_NO_NODE)) throw err;
+          }
+        });
         this.#touched = undefined; // what follows is this pass's own doing
         const seen = new Set<string>();
         for (const entry of read) {

@@ -3,7 +3,11 @@
  * read or delete).
  */
 import { ErrorCodes, PvcError } from "../errors.ts";
+import { mapLimit } from "../map-limit.ts";
 import { MAX_MULTI_OPS, type ZkOp, type ZkOpResult } from "./types.ts";
+
+/** Children listings in flight while a subtree is listed. */
+const LIST_CONCURRENCY = 256;
 
 interface TreeClient {
   children(path: string): Promise<string[]>;
@@ -16,16 +20,16 @@ export async function listTree(zk: TreeClient, path: string): Promise<string[]> 
   let level = [path];
   while (level.length > 0) {
     const next: string[] = [];
-    const results = await Promise.all(
-      level.map(async (p) => {
-        try {
-          return { p, children: await zk.children(p) };
-        } catch (err) {
-          if (err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE) return null;
-          throw err;
-        }
-      }),
-    );
+    const current = level;
+    const results: Array<{ p: string; children: string[] } | null> = current.map(() => null);
+    // Bounded, as a tree's level can be every network (a promise and a request each otherwise).
+    await mapLimit([...current.keys()], LIST_CONCURRENCY, async (i) => {
+      try {
+        results[i] = { p: current[i], children: await zk.children(current[i]) };
+      } catch (err) {
+        if (!(err instanceof PvcError && err.code === ErrorCodes.ZK_NO_NODE)) throw err;
+      }
+    });
     for (const r of results) {
       if (!r) continue;
       out.push(r.p);

@@ -115,6 +115,38 @@ describe("Node controller", () => {
     assert.equal(after.stat.mzxid, keepalive.stat.mzxid, "no write woke the controller");
   });
 
+  test("keepalives alone do not rewrite a Node's status while the shown one is under 20 s old", async () => {
+    // hv7 has no hollow node behind it: only this test writes its keys.
+    await c.deadNode("hv7", 0);
+    await until("hv7 registered and Ready", () => ready("hv7")?.status === "True");
+    const shown = node("hv7")?.status?.keepalive ?? 0;
+    const informer = c.t.app.informers.get("Node");
+    let writes = 0;
+    const count = (obj: { metadata: { name: string } }) => {
+      if (obj.metadata.name === "hv7") writes++;
+    };
+    informer?.on("update", count);
+    /** Node reconciles so far (every result): one has run after each write below. */
+    const reconciles = async () =>
+      (await c.t.app.metrics.reconciles.get()).values
+        .filter((v) => v.labels.kind === "Node")
+        .reduce((sum, v) => sum + v.value, 0);
+    for (let i = 1; i <= 3; i++) {
+      const before = await reconciles();
+      await c.zk.set(c.keys.nodeKey("hv7", "keepalive"), String(shown + i));
+      await c.zk.set(c.keys.nodeKey("hv7", "cpuload"), `${i}.5`);
+      await until("a Node reconcile", async () => (await reconciles()) > before);
+    }
+    // A figure that is no keepalive's is written at once, with the newest keepalive.
+    await c.zk.set(c.keys.nodeKey("hv7", "networkscount"), "7");
+    await until("hv7 networksCount 7", () => node("hv7")?.status?.networksCount === 7);
+    informer?.off("update", count);
+    assert.equal(node("hv7")?.status?.keepalive, shown + 3);
+    assert.equal(node("hv7")?.status?.cpuLoad, 3.5);
+    assert.equal(writes, 1, "one status write: the networks count's, none per keepalive");
+    await c.zk.deleteRecursive(c.keys.node("hv7"));
+  });
+
   test("a node that leaves /nodes takes its Node object with it; a deleted object comes back", async () => {
     await c.deadNode("hv9", 0);
     await until("hv9 registered", () => node("hv9") !== undefined);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ZkClient } from "../../src/zk/client.ts";
-import { TreeCache } from "../../src/zk/tree-cache.ts";
+import { RELOAD_CONCURRENCY, TreeCache } from "../../src/zk/tree-cache.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
 
@@ -102,4 +102,41 @@ test("commit: ops outside the mirrored tree ride along in the same multi and sta
   assert.equal(cache.get(`${root}/outside`), undefined);
   assert.equal((await zk.get(`${root}/outside`)).data, "status");
   cache.stop();
+});
+
+test("a load of a large tree keeps at most RELOAD_CONCURRENCY gets in flight", async () => {
+  // Every get's [start, end] from the client's own call report; the most that overlap is the
+  // fan-out (unbounded, a tree of 10,000 networks had 200,000 gets and their promises at once).
+  const calls: Array<[number, number]> = [];
+  const counting = await ZkClient.connect({
+    connectString: zkConnect(),
+    onCall: ({ op, ms }) => {
+      const end = performance.now();
+      if (op === "get") calls.push([end - ms, end]);
+    },
+  });
+  const big = `${root}/big`;
+  const ops = Array.from({ length: 1200 }, (_, i) => ({
+    op: "create" as const,
+    path: `${big}/n${i}`,
+    data: "x",
+  }));
+  await zk.mkdirp(big);
+  for (let i = 0; i < ops.length; i += 400) await zk.multi(ops.slice(i, i + 400));
+  const cache = new TreeCache(counting, big);
+  await cache.start();
+  cache.stop();
+  counting.close();
+  assert.equal(cache.children(big).length, 1200);
+  const edges = calls
+    .flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let inFlight = 0;
+  let most = 0;
+  for (const [, d] of edges) {
+    inFlight += d;
+    most = Math.max(most, inFlight);
+  }
+  assert.ok(calls.length >= 1200, `${calls.length} gets`);
+  assert.ok(most <= RELOAD_CONCURRENCY, `${most} gets in flight at once`);
 });

@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEAD_AFTER_MS, liveness, type NodeFigures } from "../../controllers/node/observe.ts";
+import {
+  DEAD_AFTER_MS,
+  HEARTBEAT_REFRESH_MS,
+  heartbeatOnly,
+  liveness,
+  type NodeFigures,
+} from "../../controllers/node/observe.ts";
 import { planRequest, progressOf } from "../../controllers/node/request.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 
@@ -89,4 +95,27 @@ test("progress: a flush is done when flushed; changed by someone else meanwhile,
   const handover = { generation: 3, coordinatorState: "primary" as const, done: false };
   assert.equal(progressOf("hv2", handover, fig({ coordinatorState: "takeover" })).done, false);
   assert.equal(progressOf("hv2", handover, fig({ coordinatorState: "primary" })).done, true);
+});
+
+test("heartbeatOnly: keepalive, load and free/used memory alone are not written until the shown keepalive is 20 s old", () => {
+  const memory = { totalMiB: 8192, freeMiB: 7000, usedMiB: 1192, allocatedMiB: 0 };
+  const prev = fig({ cpuLoad: 0.5, memory });
+  const beat = fig({
+    keepalive: NOW / 1000,
+    cpuLoad: 1.5,
+    memory: { ...memory, freeMiB: 6900, usedMiB: 1292 },
+  });
+  assert.equal(heartbeatOnly(prev, beat, NOW), true);
+  // The shown keepalive (5 s old in `prev`) reaches the refresh age: written.
+  assert.equal(heartbeatOnly(prev, beat, NOW - 5000 + HEARTBEAT_REFRESH_MS), false);
+  // Anything else that moves is written at once.
+  assert.equal(heartbeatOnly(prev, { ...beat, domainState: "flush" }, NOW), false);
+  assert.equal(
+    heartbeatOnly(prev, { ...beat, memory: { ...memory, freeMiB: 6900, allocatedMiB: 512 } }, NOW),
+    false,
+  );
+  assert.equal(heartbeatOnly(prev, { ...beat, runningDomains: ["x"] }, NOW), false);
+  // Nothing stored yet: written.
+  assert.equal(heartbeatOnly(undefined, beat, NOW), false);
+  assert.equal(heartbeatOnly(fig({ keepalive: undefined }), beat, NOW), false);
 });

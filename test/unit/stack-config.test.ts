@@ -23,7 +23,7 @@ import {
   shellQuote,
   stackPaths,
 } from "../../src/stack/state.ts";
-import { isServing, renderZooCfg, zkRole } from "../../src/stack/zookeeper.ts";
+import { isServing, renderZooCfg, zkRole, zookeeperCommand } from "../../src/stack/zookeeper.ts";
 
 const paths = stackPaths("/tmp/stack-x");
 
@@ -236,4 +236,22 @@ describe("a ZooKeeper ensemble", () => {
     // A block reaching into the messenger range.
     invalid(() => validateSettings(settings({ zkEnsemble: 3, zkPort: 26795 })));
   });
+});
+
+test("PVC_STACK_ZK_HEAP raises ZooKeeper's heap; a value that is no JVM size is refused naming it", () => {
+  const saved = process.env.PVC_STACK_ZK_HEAP;
+  try {
+    delete process.env.PVC_STACK_ZK_HEAP;
+    assert.ok(zookeeperCommand("/z.cfg").args.includes("-Xmx256m"));
+    process.env.PVC_STACK_ZK_HEAP = "1g";
+    assert.ok(zookeeperCommand("/z.cfg").args.includes("-Xmx1g"));
+    process.env.PVC_STACK_ZK_HEAP = "lots";
+    assert.throws(
+      () => zookeeperCommand("/z.cfg"),
+      (err) => isPvcError(err, "CONFIG_INVALID") && /PVC_STACK_ZK_HEAP: .* got "lots"/.test(String(err)),
+    );
+  } finally {
+    if (saved === undefined) delete process.env.PVC_STACK_ZK_HEAP;
+    else process.env.PVC_STACK_ZK_HEAP = saved;
+  }
 });
