@@ -17,6 +17,9 @@ export const STORE_ROOT = "/faults-store";
 
 export class FaultEnv {
   #serves = 0;
+  #shared: ServeProcess | undefined;
+  /** This suite run's mark in every name (a kept stack may hold earlier runs' objects). */
+  readonly tag = Date.now().toString(36).slice(-4);
 
   private constructor(
     readonly stack: FaultStack,
@@ -30,8 +33,28 @@ export class FaultEnv {
     return new FaultEnv(stack, dir, zk);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.#shared?.kill();
     this.zk.close();
+  }
+
+  /** Names of run `run` of the scenario lettered `letter` start with this. */
+  prefix(letter: string, run: number): string {
+    return `${letter}${run}-${this.tag}-`;
+  }
+
+  /**
+   * One server on the whole ensemble, started once and shared by the scenarios that need no
+   * special settings (a start costs seconds of CPU); a scenario may kill and restart it.
+   */
+  async sharedServe(): Promise<ServeProcess> {
+    if (!this.#shared) {
+      this.#shared = await this.serve();
+      await this.#shared.start().ready();
+      await this.ensurePool(this.#shared.url);
+    }
+    if (this.#shared.exited) await this.#shared.start().ready();
+    return this.#shared;
   }
 
   /** A `pvcctl serve` on the suite's roots (not started); `coordinators` default: the whole ensemble. */

@@ -75,7 +75,7 @@ async function main(): Promise<number> {
       process.stderr.write(`faults: ${s.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
   } finally {
-    env?.close();
+    await env?.close();
     if (!values.keep) {
       await stack.down();
       if (!values.dir) rmSync(dir, { recursive: true, force: true });

@@ -162,7 +162,7 @@ export async function applyAll(
 interface Listed {
   items: Array<{
     metadata: { name: string; generation: number };
-    spec: Record<string, unknown>;
+    spec: unknown;
     status?: { conditions?: Array<{ type: string; status: string; observedGeneration?: number }> };
   }>;
 }
@@ -173,7 +173,7 @@ export interface StoreView {
   /** Present but not Ready for their generation. */
   notReady: string[];
   /** Each object's spec as stored (after defaults), by `plural/name`. */
-  specs: Map<string, Record<string, unknown>>;
+  specs: Map<string, unknown>;
 }
 
 /** What the store holds of `objects` (one list per kind); null when the server did not answer. */

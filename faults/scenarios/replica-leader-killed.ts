@@ -20,7 +20,7 @@ const WATCH_MS = 4000;
 export const replicaLeaderKilled: Scenario = {
   name: NAME,
   runs: { full: 3, short: 1 },
-  async run({ runs, env }) {
+  async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
       const replicas = [await env.serve({ resyncPeriodS: 1 }), await env.serve({ resyncPeriodS: 1 })];
@@ -46,7 +46,7 @@ export const replicaLeaderKilled: Scenario = {
               `run ${run + 1}: failover after kill -9 took ${failoverMs} ms (goal ≤ ${GOAL_MS} ms)`,
             );
           }
-          const w = mixedWorkload(`r${run}-`, 12);
+          const w = mixedWorkload(env.prefix("r", run), short ? 8 : 24);
           const started = Date.now();
           await env.apply(urls, w);
           killed.start();

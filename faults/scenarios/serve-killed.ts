@@ -18,29 +18,23 @@ export const serveKilled: Scenario = {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
       const random = seededRandom(suiteSeed() + 3);
-      const serve = await env.serve();
-      await serve.start().ready();
-      await env.ensurePool(serve.url);
+      const serve = await env.sharedServe();
       const urls = () => [serve.url];
-      try {
-        for (let run = 0; run < runs; run++) {
-          const w = mixedWorkload(`k${run}-`, short ? 16 : 24);
-          const started = Date.now();
-          const applying = env.apply(urls, w);
-          // Anywhere from the first writes to well after the last apply (the controllers' work).
-          const killAfter = Math.floor(random() * 3000);
-          await new Promise((r) => setTimeout(r, killAfter));
-          await serve.kill();
-          serve.start();
-          await serve.ready();
-          await applying;
-          const ok = await env.settle(row, urls, w, started);
-          if (!ok) row.notes.push(`run ${run + 1}: killed ${killAfter} ms into the apply`);
-        }
-        row.notes.push(`kill points: seeded ${suiteSeed() + 3}, 0-3000 ms into each apply`);
-      } finally {
+      for (let run = 0; run < runs; run++) {
+        const w = mixedWorkload(env.prefix("k", run), short ? 8 : 12);
+        const started = Date.now();
+        const applying = env.apply(urls, w);
+        // Anywhere from the first writes to well after the last apply (the controllers' work).
+        const killAfter = Math.floor(random() * 3000);
+        await new Promise((r) => setTimeout(r, killAfter));
         await serve.kill();
+        serve.start();
+        await serve.ready();
+        await applying;
+        const ok = await env.settle(row, urls, w, started);
+        if (!ok) row.notes.push(`run ${run + 1}: killed ${killAfter} ms into the apply`);
       }
+      row.notes.push(`kill points: seeded ${suiteSeed() + 3}, 0-3000 ms into each apply`);
     });
   },
 };

@@ -16,32 +16,26 @@ export const zkLeaderKilled: Scenario = {
   async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
-      const serve = await env.serve();
-      await serve.start().ready();
-      await env.ensurePool(serve.url);
+      const serve = await env.sharedServe();
       const urls = () => [serve.url];
-      try {
-        for (let run = 0; run < runs; run++) {
-          const w = mixedWorkload(`l${run}-`, short ? 100 : 1000);
-          const progress = { acked: 0 };
-          const started = Date.now();
-          const applying = env.apply(urls, w, progress);
-          // The kill lands mid-apply: once a third of the objects are acknowledged.
-          while (progress.acked < w.objects.length / 3) await new Promise((r) => setTimeout(r, 20));
-          const leader = await env.stack.serverIn("leader");
-          process.kill(env.stack.zkPid(leader), "SIGKILL");
-          row.notes.push(
-            `run ${run + 1}: killed zookeeper${leader + 1} (leader) after ${progress.acked} of ${w.objects.length} acknowledged`,
-          );
-          await applying;
-          // Brought back (as a follower) while the run settles; the next scenarios need all three.
-          const restarting = env.stack.up();
-          await env.settle(row, urls, w, started);
-          serve.assertAlive();
-          await restarting;
-        }
-      } finally {
-        await serve.kill();
+      for (let run = 0; run < runs; run++) {
+        const w = mixedWorkload(env.prefix("l", run), short ? 100 : 1000);
+        const progress = { acked: 0 };
+        const started = Date.now();
+        const applying = env.apply(urls, w, progress);
+        // The kill lands mid-apply: once a third of the objects are acknowledged.
+        while (progress.acked < w.objects.length / 3) await new Promise((r) => setTimeout(r, 20));
+        const leader = await env.stack.serverIn("leader");
+        process.kill(env.stack.zkPid(leader), "SIGKILL");
+        row.notes.push(
+          `run ${run + 1}: killed zookeeper${leader + 1} (leader) after ${progress.acked} of ${w.objects.length} acknowledged`,
+        );
+        await applying;
+        // Brought back (as a follower) while the run settles; the next scenarios need all three.
+        const restarting = env.stack.up();
+        await env.settle(row, urls, w, started);
+        serve.assertAlive();
+        await restarting;
       }
     });
   },

@@ -30,7 +30,7 @@ export const zkSingleRestarted: Scenario = {
       try {
         for (let run = 0; run < runs; run++) {
           const pause = run % 2 === 1;
-          const w = mixedWorkload(`z${run}-`, short ? 24 : 100);
+          const w = mixedWorkload(env.prefix("z", run), short ? 8 : 100);
           const before = await currentLeader(env.zk);
           const progress = { acked: 0 };
           const started = Date.now();
