@@ -18,6 +18,7 @@ export const STORE_ROOT = "/faults-store";
 export class FaultEnv {
   #serves = 0;
   #shared: ServeProcess | undefined;
+  readonly #all: ServeProcess[] = [];
   /** This suite run's mark in every name (a kept stack may hold earlier runs' objects). */
   readonly tag = Date.now().toString(36).slice(-4);
 
@@ -34,7 +35,7 @@ export class FaultEnv {
   }
 
   async close(): Promise<void> {
-    await this.#shared?.kill();
+    await this.killAll();
     this.zk.close();
   }
 
@@ -59,7 +60,7 @@ export class FaultEnv {
 
   /** A `pvcctl serve` on the suite's roots (not started); `coordinators` default: the whole ensemble. */
   async serve(options: { coordinators?: string[]; resyncPeriodS?: number } = {}): Promise<ServeProcess> {
-    return ServeProcess.create({
+    const serve = await ServeProcess.create({
       dir: this.dir,
       name: `serve-${++this.#serves}`,
       coordinators: options.coordinators ?? this.stack.coordinators,
@@ -70,6 +71,13 @@ export class FaultEnv {
       facadeWaitTimeoutS: 10,
       ...(options.resyncPeriodS === undefined ? {} : { resyncPeriodS: options.resyncPeriodS }),
     });
+    this.#all.push(serve);
+    return serve;
+  }
+
+  /** Kills every server any scenario started (on the way out, also when interrupted). */
+  async killAll(): Promise<void> {
+    await Promise.all(this.#all.map((s) => s.kill()));
   }
 
   /** The workloads' pool, applied and Ready (idempotent). */

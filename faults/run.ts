@@ -58,6 +58,16 @@ async function main(): Promise<number> {
   const started = Date.now();
   const rows: ScenarioResult[] = [];
   let env: FaultEnv | undefined;
+  // Interrupted (a CI timeout, Ctrl-C): no server or daemon of ours may outlive us.
+  const interrupted = async (signal: NodeJS.Signals) => {
+    process.stderr.write(`faults: ${signal}: stopping the servers and the stack\n`);
+    await env?.killAll();
+    if (!values.keep) await stack.down();
+    if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGTERM", (s) => void interrupted(s));
+  process.once("SIGINT", (s) => void interrupted(s));
   try {
     await stack.up();
     env = await FaultEnv.open(stack, join(dir, "serve"));

@@ -21,7 +21,7 @@ test("the fault suite's short form: every scenario converges, nothing lost, dupl
   const r = await execa(process.execPath, ["--import", "tsx", RUN, "--short"], {
     reject: false,
     stdin: "ignore",
-    timeout: 590_000,
+    timeout: 900_000,
   });
   const json = /^faults JSON (.*)$/m.exec(r.stdout)?.[1];
   assert.ok(json, `no result line; stdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}`);
