@@ -15,7 +15,7 @@ import type { ScenarioResult } from "../../faults/types.ts";
 const RUN = fileURLToPath(new URL("../../faults/run.ts", import.meta.url));
 
 test("the fault suite's short form: every scenario converges, nothing lost, duplicated or orphaned", {
-  timeout: 600_000,
+  timeout: 960_000,
 }, async () => {
   const started = Date.now();
   const r = await execa(process.execPath, ["--import", "tsx", RUN, "--short"], {
