@@ -17,7 +17,6 @@ export const STORE_ROOT = "/faults-store";
 
 export class FaultEnv {
   #serves = 0;
-  #shared: ServeProcess | undefined;
   readonly #all: ServeProcess[] = [];
   /** This suite run's mark in every name (a kept stack may hold earlier runs' objects). */
   readonly tag = Date.now().toString(36).slice(-4);
@@ -45,27 +44,27 @@ export class FaultEnv {
   }
 
   /**
-   * One server on the whole ensemble, started once and shared by the scenarios that need no
-   * special settings (a start costs seconds of CPU); a scenario may kill and restart it.
+   * A started server on the whole ensemble with a store root of its own (`<STORE_ROOT>-<name>`):
+   * a restart relists and reconciles only that scenario's objects, not the suite's thousand, so
+   * restarts cost the same in every run; the pool is applied in it (the image pool is shared).
    */
-  async sharedServe(): Promise<ServeProcess> {
-    if (!this.#shared) {
-      this.#shared = await this.serve();
-      await this.#shared.start().ready();
-      await this.ensurePool(this.#shared.url);
-    }
-    if (this.#shared.exited) await this.#shared.start().ready();
-    return this.#shared;
+  async ownServe(name: string): Promise<ServeProcess> {
+    const serve = await this.serve({ storeRoot: `${STORE_ROOT}-${name}` });
+    await serve.start().ready();
+    await this.ensurePool(serve.url);
+    return serve;
   }
 
   /** A `pvcctl serve` on the suite's roots (not started); `coordinators` default: the whole ensemble. */
-  async serve(options: { coordinators?: string[]; resyncPeriodS?: number } = {}): Promise<ServeProcess> {
+  async serve(
+    options: { coordinators?: string[]; resyncPeriodS?: number; storeRoot?: string } = {},
+  ): Promise<ServeProcess> {
     const serve = await ServeProcess.create({
       dir: this.dir,
       name: `serve-${++this.#serves}`,
       coordinators: options.coordinators ?? this.stack.coordinators,
       cephConf: this.stack.cephConf,
-      storeRoot: STORE_ROOT,
+      storeRoot: options.storeRoot ?? STORE_ROOT,
       pvcRoot: "/",
       sessionTimeoutS: SESSION_S,
       facadeWaitTimeoutS: 10,

@@ -61,6 +61,9 @@ async function main(): Promise<number> {
   // Interrupted (a CI timeout, Ctrl-C): no server or daemon of ours may outlive us.
   const interrupted = async (signal: NodeJS.Signals) => {
     process.stderr.write(`faults: ${signal}: stopping the servers and the stack\n`);
+    // What finished is still worth its table (the interrupted scenario is missing from it).
+    console.log(formatTable(rows));
+    console.log(`faults: interrupted after ${rows.length} scenarios, seed ${seed}`);
     await env?.killAll();
     if (!values.keep) await stack.down();
     if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
@@ -77,12 +80,16 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       try {
         rows.push(await s.run({ runs, short: values.short, env }));
+        // Its servers go with it: one left running would load the next scenario's machine.
+        await env.killAll();
       } catch (err) {
         const row = emptyResult(s.name, runs);
         row.notes.push(`failed: ${err instanceof Error ? err.message : String(err)}`);
         rows.push(row);
       }
-      process.stderr.write(`faults: ${s.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(
+        `faults: ${s.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(rows.at(-1))}\n`,
+      );
     }
   } finally {
     await env?.close();

@@ -226,3 +226,34 @@ export async function awaitConverged(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Deletes `objects` (dependents first) and waits until the store has none of them: a scenario of
+ * many runs keeps its store small, so each restart reconciles one run's objects, not all of them.
+ * Returns the names still there when `timeoutMs` ran out.
+ */
+export async function deleteAll(
+  url: string,
+  objects: readonly Declared[],
+  timeoutMs = 120_000,
+): Promise<string[]> {
+  const path = (o: Declared) => `${url}${GROUP_PATH}/${o.plural}/${encodeURIComponent(o.name)}`;
+  for (const o of [...objects].reverse()) {
+    await fetch(path(o), { method: "DELETE", signal: AbortSignal.timeout(15_000) }).catch(() => undefined);
+  }
+  const deadline = Date.now() + timeoutMs;
+  let left = [...objects];
+  while (left.length > 0 && Date.now() < deadline) {
+    const status = await Promise.all(
+      left.map((o) =>
+        fetch(path(o), { signal: AbortSignal.timeout(15_000) }).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ),
+    );
+    left = left.filter((_, i) => status[i] !== 404);
+    if (left.length > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  return left.map((o) => `${o.plural}/${o.name}`);
+}

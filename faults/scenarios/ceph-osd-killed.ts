@@ -53,7 +53,7 @@ export const cephOsdKilled: Scenario = {
   async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
-      const serve = await env.sharedServe();
+      const serve = await env.ownServe("osd");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
         const w = volumeWorkload(env.prefix("o", run), short ? 4 : 20);

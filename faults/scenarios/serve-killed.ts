@@ -7,7 +7,7 @@
  */
 import { seededRandom, suiteSeed } from "../rng.ts";
 import { emptyResult, guarded, type Scenario } from "../types.ts";
-import { mixedWorkload } from "../workload.ts";
+import { deleteAll, mixedWorkload } from "../workload.ts";
 
 const NAME = "server kill -9";
 
@@ -18,7 +18,7 @@ export const serveKilled: Scenario = {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
       const random = seededRandom(suiteSeed() + 3);
-      const serve = await env.sharedServe();
+      const serve = await env.ownServe("kill");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
         const w = mixedWorkload(env.prefix("k", run), short ? 8 : 12);
@@ -33,6 +33,10 @@ export const serveKilled: Scenario = {
         await applying;
         const ok = await env.settle(row, urls, w, started);
         if (!ok) row.notes.push(`run ${run + 1}: killed ${killAfter} ms into the apply`);
+        // The next restart should reconcile the next run's objects, not every earlier run's.
+        const left = await deleteAll(serve.url, w.objects);
+        if (left.length > 0)
+          row.notes.push(`run ${run + 1}: not deleted in time: ${left.slice(0, 3).join(", ")}`);
       }
       row.notes.push(`kill points: seeded ${suiteSeed() + 3}, 0-3000 ms into each apply`);
     });

@@ -16,7 +16,7 @@ export const zkLeaderKilled: Scenario = {
   async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
-      const serve = await env.sharedServe();
+      const serve = await env.ownServe("leader");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
         const w = mixedWorkload(env.prefix("l", run), short ? 100 : 1000);
