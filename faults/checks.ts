@@ -14,7 +14,7 @@ import { DOMAIN_CHILD_KEYS, PvcKeys } from "../src/pvc/keys.ts";
 import { desiredNetworkTree } from "../src/pvc/network-tree.ts";
 import type { NetworkSpec } from "../src/resources/specs.ts";
 import type { ZkClient } from "../src/zk/client.ts";
-import { FAULT_POOL, type StoreView, type Workload } from "./workload.ts";
+import { type StoreView, type Workload } from "./workload.ts";
 
 export interface Findings {
   lost: string[];
@@ -80,7 +80,7 @@ async function checkDomains(zk: ZkClient, w: Workload, f: Findings): Promise<voi
       }),
     );
     const rbd = await dataAt(zk, keys.domainKey(vm.uuid, "rbdlist"));
-    if (rbd !== `${FAULT_POOL}/${vm.volume}`) missing.push(`rbdlist "${rbd}"`);
+    if (rbd !== `${w.pool}/${vm.volume}`) missing.push(`rbdlist "${rbd}"`);
     const xml = await dataAt(zk, keys.domainKey(vm.uuid, "xml"));
     if (!xml?.includes(vm.uuid)) missing.push("xml");
     if (missing.length > 0) f.partial.push(`domain ${vm.uuid} (${vm.name}): ${missing.join(", ")}`);
@@ -88,27 +88,27 @@ async function checkDomains(zk: ZkClient, w: Workload, f: Findings): Promise<voi
 }
 
 async function checkCeph(zk: ZkClient, ceph: CephClient, w: Workload, f: Findings): Promise<void> {
-  const entries = (await ceph.rbdLs(FAULT_POOL)).filter((e) => e.image.startsWith(w.prefix));
+  const entries = (await ceph.rbdLs(w.pool)).filter((e) => e.image.startsWith(w.prefix));
   const images = entries.filter((e) => !e.snapshot).map((e) => e.image);
   const snaps = entries.filter((e) => e.snapshot).map((e) => `${e.image}@${e.snapshot}`);
   const compare = (what: string, found: string[], wanted: string[]) => {
     const want = new Set(wanted);
-    for (const x of found) if (!want.has(x)) f.orphaned.push(`${what} ${FAULT_POOL}/${x}`);
-    for (const x of want) if (!found.includes(x)) f.lost.push(`${what} ${FAULT_POOL}/${x}`);
+    for (const x of found) if (!want.has(x)) f.orphaned.push(`${what} ${w.pool}/${x}`);
+    for (const x of want) if (!found.includes(x)) f.lost.push(`${what} ${w.pool}/${x}`);
     const seen = new Set<string>();
     for (const x of found) {
-      if (seen.has(x)) f.duplicated.push(`${what} ${FAULT_POOL}/${x}`);
+      if (seen.has(x)) f.duplicated.push(`${what} ${w.pool}/${x}`);
       seen.add(x);
     }
   };
   compare("rbd image", images, w.volumes);
   compare("rbd snapshot", snaps, w.snapshots);
   for (const v of w.volumes) {
-    if ((await zk.exists(keys.cephVolume(FAULT_POOL, v))) === null) f.partial.push(`PVC key of volume ${v}`);
+    if ((await zk.exists(keys.cephVolume(w.pool, v))) === null) f.partial.push(`PVC key of volume ${v}`);
   }
   for (const s of w.snapshots) {
     const [v, snap] = s.split("@");
-    if ((await zk.exists(keys.cephSnapshot(FAULT_POOL, v, snap))) === null) {
+    if ((await zk.exists(keys.cephSnapshot(w.pool, v, snap))) === null) {
       f.partial.push(`PVC key of snapshot ${s}`);
     }
   }

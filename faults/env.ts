@@ -46,13 +46,14 @@ export class FaultEnv {
   /**
    * A started server on the whole ensemble with a store root of its own (`<STORE_ROOT>-<name>`):
    * a restart relists and reconciles only that scenario's objects, not the suite's thousand, so
-   * restarts cost the same in every run; the pool is applied in it (the image pool is shared).
+   * restarts cost the same in every run; with a Ceph pool of its own (a pool belongs to the reconciler of one store root).
    */
-  async ownServe(name: string): Promise<ServeProcess> {
+  async ownServe(name: string): Promise<{ serve: ServeProcess; pool: string }> {
     const serve = await this.serve({ storeRoot: `${STORE_ROOT}-${name}` });
     await serve.start().ready();
-    await this.ensurePool(serve.url);
-    return serve;
+    const pool = `${FAULT_POOL}${name}`;
+    await this.ensurePool(serve.url, pool);
+    return { serve, pool };
   }
 
   /** A `pvcctl serve` on the suite's roots (not started); `coordinators` default: the whole ensemble. */
@@ -80,16 +81,16 @@ export class FaultEnv {
   }
 
   /** The workloads' pool, applied and Ready (idempotent). */
-  async ensurePool(url: string): Promise<void> {
+  async ensurePool(url: string, name = FAULT_POOL): Promise<void> {
     const pool: Declared = {
       kind: "CephPool",
       plural: "cephpools",
-      name: FAULT_POOL,
+      name,
       spec: { pgs: 8, replication: { copies: 1, minCopies: 1 } },
     };
     await applyAll(() => [url], [pool]);
     const r = await awaitConverged(() => [url], [pool], 60_000);
-    if (!r.converged) throw new Error(`the pool ${FAULT_POOL} did not become Ready`);
+    if (!r.converged) throw new Error(`the pool ${name} did not become Ready`);
   }
 
   /**
@@ -102,7 +103,8 @@ export class FaultEnv {
     urls: () => string[],
     w: Workload,
     since: number,
-    timeoutMs = 120_000,
+    // A busy machine converges 1,000 objects in minutes: allow 0.4 s per object, 2 min at least.
+    timeoutMs = Math.max(120_000, w.objects.length * 400),
   ): Promise<boolean> {
     const waited = await awaitConverged(urls, w.objects, timeoutMs);
     const convergeMs = Date.now() - since;
@@ -123,7 +125,9 @@ export class FaultEnv {
       orphaned: [],
       partial: [],
     };
-    row.lost += f.lost.length;
+    // Objects still converging have no keys yet: that is "not converged", not "lost". Objects the
+    // store lost count always, what Ceph or PVC's keys lack only once everything said Ready.
+    row.lost += waited.converged ? f.lost.length : (waited.view?.missing.length ?? 0);
     row.duplicated += f.duplicated.length;
     row.orphaned += f.orphaned.length;
     const ok =

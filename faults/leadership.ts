@@ -13,7 +13,6 @@ import { StoreLayout } from "../src/store/layout.ts";
 import type { ZkClient } from "../src/zk/client.ts";
 import { STORE_ROOT } from "./env.ts";
 import type { StoreView, Workload } from "./workload.ts";
-import { FAULT_POOL } from "./workload.ts";
 
 const keys = new PvcKeys("");
 const electionPath = new StoreLayout(STORE_ROOT).coordination("leader");
@@ -67,7 +66,7 @@ export function leaderOwnedPaths(w: Workload, view: StoreView): string[] {
   for (const vm of w.vms) {
     paths.push(keys.domain(vm.uuid), ...OWNED_DOMAIN_KEYS.map((k) => keys.domainKey(vm.uuid, k)));
   }
-  for (const v of w.volumes) paths.push(keys.cephVolume(FAULT_POOL, v));
+  for (const v of w.volumes) paths.push(keys.cephVolume(w.pool, v));
   return paths;
 }
 

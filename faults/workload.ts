@@ -21,6 +21,8 @@ export interface Declared {
 
 export interface Workload {
   prefix: string;
+  /** The Ceph pool of its volumes (one per store root: a pool belongs to one reconciler). */
+  pool: string;
   objects: Declared[];
   /** Network VNIs, volume names, VM uuids by name: what the checks look for in PVC's keys and Ceph. */
   vnis: number[];
@@ -42,13 +44,13 @@ export function addWorkloadKind(extra: ExtraObjects): void {
 
 let nextVni = 20_000;
 
-function vmXml(name: string, uuid: string, volume: string): string {
-  return `<domain type='kvm'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><devices><disk type='network' device='disk'><driver name='qemu' discard='unmap'/><source protocol='rbd' name='${FAULT_POOL}/${volume}'><host name='127.0.0.1' port='6789'/></source><target dev='sda' bus='scsi'/></disk></devices></domain>`;
+function vmXml(name: string, uuid: string, pool: string, volume: string): string {
+  return `<domain type='kvm'><name>${name}</name><uuid>${uuid}</uuid><memory unit='MiB'>64</memory><vcpu>1</vcpu><devices><disk type='network' device='disk'><driver name='qemu' discard='unmap'/><source protocol='rbd' name='${pool}/${volume}'><host name='127.0.0.1' port='6789'/></source><target dev='sda' bus='scsi'/></disk></devices></domain>`;
 }
 
 /** About `count` objects (rounded up to whole units), names starting with `prefix`. */
-export function mixedWorkload(prefix: string, count: number): Workload {
-  const w: Workload = { prefix, objects: [], vnis: [], volumes: [], snapshots: [], vms: [] };
+export function mixedWorkload(prefix: string, count: number, pool = FAULT_POOL): Workload {
+  const w: Workload = { prefix, pool, objects: [], vnis: [], volumes: [], snapshots: [], vms: [] };
   const units = Math.max(1, Math.ceil(count / 4));
   const later: Declared[] = [];
   for (let u = 0; u < units; u++) {
@@ -72,15 +74,15 @@ export function mixedWorkload(prefix: string, count: number): Workload {
     w.objects.push({
       kind: "CephVolume",
       plural: "cephvolumes",
-      name: `${FAULT_POOL}.${volume}`,
-      spec: { pool: FAULT_POOL, name: volume, size: "16M" },
+      name: `${pool}.${volume}`,
+      spec: { pool, name: volume, size: "16M" },
     });
     w.snapshots.push(`${volume}@s`);
     later.push({
       kind: "CephSnapshot",
       plural: "cephsnapshots",
-      name: `${FAULT_POOL}.${volume}@s`,
-      spec: { pool: FAULT_POOL, volume, name: "s" },
+      name: `${pool}.${volume}@s`,
+      spec: { pool, volume, name: "s" },
     });
     const vm = { name: `${prefix}vm${u}`, uuid: randomUUID(), volume };
     w.vms.push(vm);
@@ -88,7 +90,7 @@ export function mixedWorkload(prefix: string, count: number): Workload {
       kind: "VirtualMachine",
       plural: "virtualmachines",
       name: vm.name,
-      spec: { xml: vmXml(vm.name, vm.uuid, volume), runState: "start" },
+      spec: { xml: vmXml(vm.name, vm.uuid, pool, volume), runState: "start" },
     });
     for (const extra of extraObjects) later.push(...extra(prefix, u));
   }
@@ -98,16 +100,16 @@ export function mixedWorkload(prefix: string, count: number): Workload {
 }
 
 /** `count` CephVolumes only (what an OSD outage stops). */
-export function volumeWorkload(prefix: string, count: number): Workload {
-  const w: Workload = { prefix, objects: [], vnis: [], volumes: [], snapshots: [], vms: [] };
+export function volumeWorkload(prefix: string, count: number, pool = FAULT_POOL): Workload {
+  const w: Workload = { prefix, pool, objects: [], vnis: [], volumes: [], snapshots: [], vms: [] };
   for (let i = 0; i < count; i++) {
     const volume = `${prefix}v${i}`;
     w.volumes.push(volume);
     w.objects.push({
       kind: "CephVolume",
       plural: "cephvolumes",
-      name: `${FAULT_POOL}.${volume}`,
-      spec: { pool: FAULT_POOL, name: volume, size: "16M" },
+      name: `${pool}.${volume}`,
+      spec: { pool, name: volume, size: "16M" },
     });
   }
   return w;

@@ -53,10 +53,10 @@ export const cephOsdKilled: Scenario = {
   async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
-      const serve = await env.ownServe("osd");
+      const { serve, pool } = await env.ownServe("osd");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
-        const w = volumeWorkload(env.prefix("o", run), short ? 4 : 20);
+        const w = volumeWorkload(env.prefix("o", run), short ? 4 : 20, pool);
         const progress = { acked: 0 };
         const started = Date.now();
         const applying = env.apply(urls, w, progress);

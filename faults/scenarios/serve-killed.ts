@@ -18,10 +18,10 @@ export const serveKilled: Scenario = {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
       const random = seededRandom(suiteSeed() + 3);
-      const serve = await env.ownServe("kill");
+      const { serve, pool } = await env.ownServe("kill");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
-        const w = mixedWorkload(env.prefix("k", run), short ? 8 : 12);
+        const w = mixedWorkload(env.prefix("k", run), short ? 8 : 12, pool);
         const started = Date.now();
         const applying = env.apply(urls, w);
         // Anywhere from the first writes to well after the last apply (the controllers' work).

@@ -16,10 +16,10 @@ export const zkLeaderKilled: Scenario = {
   async run({ runs, short, env }) {
     const row = emptyResult(NAME, runs);
     return guarded(row, async () => {
-      const serve = await env.ownServe("leader");
+      const { serve, pool } = await env.ownServe("leader");
       const urls = () => [serve.url];
       for (let run = 0; run < runs; run++) {
-        const w = mixedWorkload(env.prefix("l", run), short ? 100 : 1000);
+        const w = mixedWorkload(env.prefix("l", run), short ? 100 : 1000, pool);
         const progress = { acked: 0 };
         const started = Date.now();
         const applying = env.apply(urls, w, progress);
