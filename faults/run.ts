@@ -6,7 +6,7 @@
  *
  *   npm run faults                 # the full form
  *   npm run faults -- --short      # the CI form (test/integration/fault-suite.test.ts)
- *   npm run faults -- --only osd   # scenarios whose name contains "osd"
+ *   npm run faults -- --only osd   # scenarios whose name contains "osd" (--skip: all but those)
  *
  * Ports: PVC_FAULTS_PORT (default 24000, below Linux's ephemeral range where a port can be briefly
  * taken by any outgoing connection) and the next 400; the stack lives in a temporary dir
@@ -39,6 +39,7 @@ async function main(): Promise<number> {
     options: {
       short: { type: "boolean", default: false },
       only: { type: "string" },
+      skip: { type: "string" },
       dir: { type: "string" },
       keep: { type: "boolean", default: false },
       seed: { type: "string" },
@@ -74,7 +75,10 @@ async function main(): Promise<number> {
   try {
     await stack.up();
     env = await FaultEnv.open(stack, join(dir, "serve"));
-    const chosen = SCENARIOS.filter((s) => !values.only || s.name.includes(values.only));
+    const chosen = SCENARIOS.filter(
+      (s) =>
+        (!values.only || s.name.includes(values.only)) && (!values.skip || !s.name.includes(values.skip)),
+    );
     for (const s of chosen) {
       const runs = values.short ? s.runs.short : s.runs.full;
       const t0 = Date.now();
