@@ -14,7 +14,7 @@ import { DOMAIN_CHILD_KEYS, PvcKeys } from "../src/pvc/keys.ts";
 import { desiredNetworkTree } from "../src/pvc/network-tree.ts";
 import type { NetworkSpec } from "../src/resources/specs.ts";
 import type { ZkClient } from "../src/zk/client.ts";
-import { type StoreView, type Workload } from "./workload.ts";
+import type { StoreView, Workload } from "./workload.ts";
 
 export interface Findings {
   lost: string[];
