@@ -11,8 +11,7 @@
  * another server of its connect string.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +22,7 @@ import { fourLetterWord, zkRole } from "../../src/stack/zookeeper.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import { GROUP_PATH, until } from "../helpers/api-app.ts";
 import { zkConnect } from "../helpers/env.ts";
+import { ServeProcess } from "../helpers/serve-process.ts";
 
 const PVCCTL = fileURLToPath(new URL("../../bin/pvcctl.js", import.meta.url));
 // Away from the defaults, scripts/test.sh's stack and stack.test.ts's: 9 ports from ZK_PORT.
@@ -57,21 +57,11 @@ function network(name: string, vni: number) {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe("pvcctl stack up --zk-ensemble 3: the leader killed", { timeout: 300_000 }, () => {
   const base = mkdtempSync(join(tmpdir(), "pvc-ensemble-test-"));
   const dir = join(base, "stack");
   const env: Record<string, string> = {};
-  let serve: ChildProcess | undefined;
-  let output = "";
-  let exited: string | undefined;
+  let serve: ServeProcess;
   let url = "";
 
   before(async () => {
@@ -84,52 +74,18 @@ describe("pvcctl stack up --zk-ensemble 3: the leader killed", { timeout: 300_00
     assert.equal(up.exitCode, 0, up.stderr);
     for (const m of up.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];
 
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const config = join(base, "pvc-api.yaml");
-    writeFileSync(
-      config,
-      [
-        "pvc:",
-        "  debug: false",
-        // PVC's list of coordinators, without ports here: each one's own port.
-        `  coordinators: [${CLIENT_PORTS.map((p) => `"127.0.0.1:${p}"`).join(", ")}]`,
-        "  api:",
-        "    listen_address: 127.0.0.1",
-        `    listen_port: ${port}`,
-        "    authentication: {enabled: false}",
-        "    ssl: {enabled: false}",
-        "reconciler:",
-        `  ceph_conf: ${env.CEPH_CONF}`,
-        "  facade_wait_timeout: 5",
-        "  log_level: warn",
-        "",
-      ].join("\n"),
-    );
-    serve = spawn(process.execPath, [PVCCTL, "serve", "--config", config], {
-      stdio: ["ignore", "pipe", "pipe"],
+    serve = await ServeProcess.create({
+      dir: base,
+      // PVC's list of coordinators, without ports here: each one's own port.
+      coordinators: CLIENT_PORTS.map((p) => `127.0.0.1:${p}`),
+      cephConf: env.CEPH_CONF,
     });
-    serve.stdout?.on("data", (d) => {
-      output += String(d);
-    });
-    serve.stderr?.on("data", (d) => {
-      output += String(d);
-    });
-    serve.on("exit", (code, signal) => {
-      exited = `exit code ${code}, signal ${signal}`;
-    });
-    await until(
-      "the server to be ready",
-      async () => {
-        if (exited) throw new Error(`serve exited (${exited}):\n${output.slice(-4000)}`);
-        return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-      },
-      60_000,
-    );
+    url = serve.url;
+    await serve.start().ready();
   });
 
   after(async () => {
-    serve?.kill("SIGKILL");
+    await serve?.kill();
     await pvcctl("stack", "down", "--purge", "--dir", dir);
     rmSync(base, { recursive: true, force: true });
   });
@@ -195,7 +151,7 @@ describe("pvcctl stack up --zk-ensemble 3: the leader killed", { timeout: 300_00
       );
       await until("ens-after Ready", () => isReady("ens-after"), 30_000);
       assert.equal(await isReady("ens-before"), true);
-      assert.equal(exited, undefined, `serve exited (${exited}):\n${output.slice(-4000)}`);
+      serve.assertAlive();
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
 
       // Our client carried on in its session: the ephemeral node is still there.

@@ -10,14 +10,13 @@
  * and a write fails within a bounded time with a clear error instead of hanging.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GROUP_PATH, removeRoot, until } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
+import { ServeProcess } from "../helpers/serve-process.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 const ROUNDS = 10;
@@ -26,14 +25,6 @@ const PER_ROUND = 10;
 const SESSION_S = 4;
 /** How long each fault lasts: past the session timeout, so the session is lost. */
 const FAULT_MS = 6_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function network(i: number) {
   return {
@@ -63,73 +54,31 @@ describe("the server survives ZooKeeper faults", { timeout: 300_000 }, () => {
   const root = uniqueRoot("zk-faults");
   const dir = mkdtempSync(join(tmpdir(), "pvc-zk-faults-"));
   let proxy: TcpProxy;
-  let child: ChildProcess;
+  let server: ServeProcess;
   let url = "";
-  let output = "";
-  let exited: string | undefined;
 
   before(async () => {
     proxy = await startTcpProxy(zkConnect());
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const configFile = join(dir, "pvc-api.yaml");
-    writeFileSync(
-      configFile,
-      [
-        "pvc:",
-        "  debug: false",
-        `  coordinators: ["${proxy.address}"]`,
-        "  api:",
-        "    listen_address: 127.0.0.1",
-        `    listen_port: ${port}`,
-        "    authentication: {enabled: false}",
-        "    ssl: {enabled: false}",
-        "reconciler:",
-        `  store_root: ${root}/store`,
-        `  pvc_root: ${root}/pvc`,
-        `  ceph_conf: ${cephConf()}`,
-        `  zookeeper_session_timeout: ${SESSION_S}`,
-        "  facade_wait_timeout: 5",
-        "  log_level: warn",
-        "",
-      ].join("\n"),
-    );
-    child = spawn(process.execPath, ["bin/pvcctl.js", "serve", "--config", configFile], {
-      stdio: ["ignore", "pipe", "pipe"],
+    server = await ServeProcess.create({
+      dir,
+      coordinators: [proxy.address],
+      cephConf: cephConf(),
+      storeRoot: `${root}/store`,
+      pvcRoot: `${root}/pvc`,
+      sessionTimeoutS: SESSION_S,
     });
-    child.stdout?.on("data", (d) => {
-      output += String(d);
-    });
-    child.stderr?.on("data", (d) => {
-      output += String(d);
-    });
-    child.on("exit", (code, signal) => {
-      exited = `exit code ${code}, signal ${signal}`;
-    });
-    await until(
-      "the server to be ready",
-      async () => {
-        if (exited) throw new Error(`the server exited (${exited}):\n${output.slice(-4000)}`);
-        return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-      },
-      30_000,
-    );
+    url = server.url;
+    await server.start().ready(30_000);
   });
 
   after(async () => {
-    child?.kill("SIGKILL");
+    await server?.kill();
     await proxy?.close();
     await removeRoot(root);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const alive = () => {
-    assert.equal(
-      exited,
-      undefined,
-      `the server process exited (${exited}); its last output:\n${output.slice(-4000)}`,
-    );
-  };
+  const alive = () => server.assertAlive();
 
   const apply = (i: number) =>
     fetch(`${url}${GROUP_PATH}/networks/fault-${i}?apply=true`, {
@@ -210,7 +159,7 @@ describe("the server survives ZooKeeper faults", { timeout: 300_000 }, () => {
       await until(
         "every network Ready again",
         async () => {
-          if (exited) return true;
+          if (server.exited) return true;
           const missing = await notReady(first + PER_ROUND);
           for (const name of missing) {
             const i = Number(name.slice("fault-".length));
