@@ -100,6 +100,11 @@ export function figure(what: string, ours: number, unit: string, goal?: Goal): v
   console.log(`${what.padEnd(34)} ${fmt(ours)} ${unit}${goalText(goal)}`);
 }
 
+/** A figure kept for the RESULT line only, for a bench that prints its own table. */
+export function keepFigure(f: Figure): void {
+  figures.push(f);
+}
+
 function goalText(goal: Goal | undefined): string {
   return goal ? `   goal ${goal.text}: ${goal.met ? "met" : "NOT met"}` : "";
 }

@@ -28,7 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fourLetterWord } from "../src/stack/zookeeper.ts";
 import { ZkClient } from "../src/zk/client.ts";
-import { benchZkConnect, percentile } from "./lib.ts";
+import { benchZkConnect, keepFigure, percentile, printResult } from "./lib.ts";
 
 const TOTAL = Number(process.argv[2] ?? 10_000);
 const RESYNC_S = Number(process.argv[3] ?? 10);
@@ -167,8 +167,18 @@ async function timeRepair(editor: ZkClient, path: string, good: string): Promise
 }
 
 const rows: string[][] = [];
-function row(what: string, measured: string, goal = "", met?: boolean): void {
+function row(
+  what: string,
+  measured: string,
+  goal = "",
+  met?: boolean,
+  value?: { n: number; unit: string },
+): void {
   rows.push([what, measured, goal, met === undefined ? "" : met ? "met" : "NOT met"]);
+  if (value) {
+    const held = met === undefined ? {} : { goal: { text: goal, met } };
+    keepFigure({ what, ours: value.n, unit: value.unit, ...held });
+  }
 }
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
 /** Progress on stderr: the table comes at the end, and a run at 10,000 takes minutes. */
@@ -256,15 +266,28 @@ async function steadyState(pid: number, url: string, connect: string): Promise<v
   const total = perOp.reduce((s, [, n]) => s + n, 0);
   rss.sort((a, b) => a - b);
   const detail = perOp.length ? ` (${perOp.map(([op, n]) => `${op} ${n}`).join(", ")})` : "";
-  row(`ZooKeeper writes, ${CYCLES} resyncs (${seconds.toFixed(0)} s)`, `${total}${detail}`, "0", total === 0);
+  row(
+    `ZooKeeper writes, ${CYCLES} resyncs (${seconds.toFixed(0)} s)`,
+    `${total}${detail}`,
+    "0",
+    total === 0,
+    {
+      n: total,
+      unit: "multis",
+    },
+  );
   row("  stack zxid delta (all clients)", String(zxid1 - zxid0));
-  row("server CPU, steady state", `${cpu.toFixed(2)} % of a core`, "≤ 2 %", cpu <= 2);
+  row("server CPU, steady state", `${cpu.toFixed(2)} % of a core`, "≤ 2 %", cpu <= 2, {
+    n: cpu,
+    unit: "% of a core",
+  });
   const rssMax = rss[rss.length - 1];
   row(
     "server RSS, steady state",
     `${rss[0].toFixed(0)}–${rssMax.toFixed(0)} MiB`,
     "≤ 200 MiB",
     rssMax <= 200,
+    { n: rssMax, unit: "MiB" },
   );
 }
 
@@ -303,7 +326,10 @@ async function apiLatency(url: string): Promise<void> {
       Array.from({ length: n }, (_, i) => path(i)),
     );
     const p50 = percentile(t, 50);
-    row(`${what} p50 / p99`, `${ms(p50)} / ${ms(percentile(t, 99))}`, "p50 ≤ 2 ms", p50 <= 2);
+    row(`${what} p50 / p99`, `${ms(p50)} / ${ms(percentile(t, 99))}`, "p50 ≤ 2 ms", p50 <= 2, {
+      n: p50,
+      unit: "ms",
+    });
   }
 }
 
@@ -333,6 +359,7 @@ async function driftUnderLoad(url: string, connect: string): Promise<void> {
     `${ms(percentile(repairs, 50))} / ${ms(p99)}`,
     "p99 ≤ 250 ms",
     p99 <= 250,
+    { n: p99, unit: "ms" },
   );
 }
 
@@ -350,7 +377,10 @@ async function main() {
     const rssStart = rssMiB(pid);
     step("apply -f --wait");
     const applied = await applyAll(dir, url);
-    row("pvcctl apply -f --wait → all Ready", `${applied.toFixed(1)} s`, "≤ 15 s", applied <= 15);
+    row("pvcctl apply -f --wait → all Ready", `${applied.toFixed(1)} s`, "≤ 15 s", applied <= 15, {
+      n: applied,
+      unit: "s",
+    });
     row("server RSS: started / after the apply", `${rssStart.toFixed(0)} / ${rssMiB(pid).toFixed(0)} MiB`);
     await sleep(2 * RESYNC_S * 1000); // settle: two resyncs and the garbage collector
     step(`steady state: ${CYCLES} resyncs`);
@@ -375,6 +405,7 @@ async function main() {
         .trimEnd(),
     );
   console.log(`load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  printResult("scale-10k", "N resources applied, then steady state: ZooKeeper writes, CPU, RSS, GETs, drift");
 }
 
 await main();

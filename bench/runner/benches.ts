@@ -32,6 +32,9 @@ export const PLANS: Record<string, BenchPlan> = {
   "gitops-latency": { full: ["100", "10000"], quick: ["30", "1000"], limitMin: 40 },
   "ui-load": { full: ["10000", "3"], quick: ["2000", "1"], limitMin: 30 },
   "zk-ensemble": { full: ["3000", "3"], quick: ["1000", "1"], ensemble: true },
+  provision: { full: ["3"], quick: ["1"] },
+  // The full form wants the stack's ZooKeeper with more heap: PVC_STACK_ZK_HEAP=1g npm run bench.
+  "scale-10k": { full: ["10000", "10"], quick: ["1000", "10"], limitMin: 60 },
 };
 
 /**
