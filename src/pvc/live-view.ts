@@ -89,7 +89,10 @@ async function vmView(vm: VirtualMachine, src: LiveViewSources): Promise<LiveVie
   const xml = vm.spec.xml ?? vm.status?.provisioning?.xml;
   const parsed = tryParsedDomain(xml);
   if (!xml || !parsed) {
-    return { comparisons: [], note: "No XML yet (a VM from a profile not yet provisioned): nothing to compare." };
+    return {
+      comparisons: [],
+      note: "No XML yet (a VM from a profile not yet provisioned): nothing to compare.",
+    };
   }
   const def = vmDomainDefinition(vm.metadata.name, vm.spec, xml, parsed.info);
   const root = keys.domain(def.uuid);

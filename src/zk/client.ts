@@ -50,7 +50,10 @@ export class ZkClient extends ZkSession {
 
   /** Connects and resolves once the first session is established. */
   static async connect(options: ZkClientOptions): Promise<ZkClient> {
-    _libraryChecked ??= (checkLibraryShape(), true);
+    if (!_libraryChecked) {
+      checkLibraryShape();
+      _libraryChecked = true;
+    }
     const client = new ZkClient(options);
     client.openSession();
     await client.waitConnected(options.connectTimeoutMs ?? 15_000);
