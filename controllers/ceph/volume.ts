@@ -43,6 +43,7 @@ import type { CephSnapshot, CephVolume } from "../../src/resources/specs.ts";
 import type { CephVolumeStatus } from "../../src/resources/statuses.ts";
 import { applyConditions, ready } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
+import { convergedBefore } from "../../src/runtime/drift.ts";
 import { type Indexer, indexInformer } from "../../src/store/indexer.ts";
 import type { Informer } from "../../src/store/informer.ts";
 import { kindController } from "../build.ts";
@@ -51,6 +52,7 @@ import {
   ADOPT_ANNOTATION,
   errorMessage,
   fieldsStatus,
+  isMirroredStatus,
   isReadyStatus,
   RENAME_FROM_ANNOTATION,
   type ReconcileResult,
@@ -62,7 +64,7 @@ import { MirrorLane } from "./mirror-lane.ts";
 import { claimImage } from "./volume/claim.ts";
 import { madeImage, makeMissingImage, recordMade } from "./volume/create.ts";
 import { finalizeVolume } from "./volume/finalize.ts";
-import { mirrorAndReport } from "./volume/mirror.ts";
+import { keysAsWritten, mirrorAndReport } from "./volume/mirror.ts";
 import { mirrored, VolumeOps, withCondition } from "./volume/ops.ts";
 import { RenameSaga } from "./volume/rename.ts";
 import { convergeSize } from "./volume/resize.ts";
@@ -123,7 +125,10 @@ class CephVolumeReconciler {
       const look = await this.#laneLook(vol, createdAt);
       if (look === "later") return undefined;
       current = look;
-    } else this.lane.forget(name);
+    } else {
+      this.lane.forget(name);
+      if (await this.#settled(vol)) return undefined;
+    }
     if (current === undefined && !isFresh(vol, createdAt))
       current = await this.#ops.info(vol.spec.pool, vol.spec.name);
     if (!current) {
@@ -140,6 +145,23 @@ class CephVolumeReconciler {
     }
     await this.#converge(vol, current);
     return undefined;
+  }
+
+  /**
+   * Converged for this generation, mirrored, no drift kept, the image as the pool's last listing
+   * showed it and PVC's keys as written: a resync has nothing to look at. Without this check every
+   * resync ran one `rbd info` per volume (3,917 for 400 volumes in one 2,000-resource run), which
+   * kept the queue full; changes of the image still wake the volume through the listing, changes
+   * of its keys through the mirror, and those reconciles read `rbd info` as before.
+   */
+  async #settled(vol: CephVolume): Promise<boolean> {
+    const st = vol.status;
+    const annotations = vol.metadata.annotations ?? {};
+    if (!st?.imageId || (st.drift?.length ?? 0) > 0 || st.pendingCreate) return false;
+    if (annotations[RENAME_FROM_ANNOTATION] || annotations[ADOPT_ANNOTATION] === "true") return false;
+    if (!convergedBefore(vol) || !isMirroredStatus(vol)) return false;
+    if (!this.wakes.listedAsStatus(vol)) return false;
+    return keysAsWritten(this.#ops, vol);
   }
 
   readonly #missingDeps = {

@@ -63,6 +63,13 @@ async function changedBehindOurBack(ops: VolumeOps, vol: CephVolume, keep: (p: s
   return changed;
 }
 
+/** Whether PVC's keys of the volume still hold what the status says we wrote (a resync's check). */
+export async function keysAsWritten(ops: VolumeOps, vol: CephVolume): Promise<boolean> {
+  if (vol.status?.stats === undefined) return false;
+  const snapsPrefix = `${ops.ctx.pvc.cephVolumeSnapshots(vol.spec.pool, vol.spec.name)}/`;
+  return (await changedBehindOurBack(ops, vol, (path) => path.startsWith(snapsPrefix))).length === 0;
+}
+
 function verdictOf(vol: CephVolume, p: MirrorPlan): ConditionPatch {
   const { pool, name: image } = vol.spec;
   const generation = vol.metadata.generation;

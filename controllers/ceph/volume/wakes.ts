@@ -137,6 +137,16 @@ export class VolumeWakes {
     return woken;
   }
 
+  /**
+   * Whether the pool's last listing showed the volume's image as its status says (id, size,
+   * snapshot count). Undefined before any listing of that pool: nothing is known yet.
+   */
+  listedAsStatus(vol: CephVolume): boolean {
+    const st = vol.status ?? {};
+    const snaps = Number((st.stats as { snapshot_count?: number } | undefined)?.snapshot_count ?? 0);
+    return this.#lastPrint.get(vol.metadata.name) === `${st.imageId}:${st.sizeBytes}:${snaps}`;
+  }
+
   /** Attaches every source to the controller (each attached on start, detached on stop). */
   attach(controller: Controller, keys: CephKeys, lane: Pick<MirrorLane<unknown>, "stop">): void {
     // Our own status writes come back as status-only updates: nothing to do for them.
