@@ -23,6 +23,7 @@ import { EventRecorder } from "../store/events.ts";
 import type { Informer } from "../store/informer.ts";
 import type { ResourceStore } from "../store/store.ts";
 import type { ZkClient } from "../zk/client.ts";
+import { GITOPS_DIR_ENV } from "./env.ts";
 import { guardStore } from "./guard.ts";
 import { checkSettings, DEFAULT_SETTINGS, type SettingsInput } from "./settings.ts";
 import { GITOPS_KIND, ownedFieldsMatch, runSync, type SyncResult, syncMemory } from "./sync.ts";
@@ -226,8 +227,7 @@ export async function startGitOps(options: GitOpsOptions): Promise<GitOps> {
   return gitops;
 }
 
-/** Names the folder `pvcctl up` watches (unless the config already has one). */
-export const GITOPS_DIR_ENV = "PVC_GITOPS_DIR";
+export { GITOPS_DIR_ENV };
 
 /** What startGitOpsFor needs of a running app (src/app.ts). */
 export interface AppParts {

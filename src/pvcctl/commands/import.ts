@@ -6,12 +6,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { CephClient } from "../../ceph/client.ts";
 import { plural } from "../../plural.ts";
 import { PvcKeys } from "../../pvc/keys.ts";
-import { ZkClient } from "../../zk/client.ts";
 import { toYaml } from "../format.ts";
-import { importCluster } from "../import.ts";
+import type { ImportResult } from "../import.ts";
 
 export function registerImportCommand(program: Command): void {
   program
@@ -33,10 +31,16 @@ export function registerImportCommand(program: Command): void {
       process.env.CEPH_CONF,
     )
     .action(async (opts: { zk: string; pvcRoot: string; out?: string; ceph: boolean; cephConf?: string }) => {
+      // Loaded when used: the clients and the importer are most of what `pvcctl` would load at start.
+      const [{ ZkClient }, { CephClient }, { importCluster }] = await Promise.all([
+        import("../../zk/client.ts"),
+        import("../../ceph/client.ts"),
+        import("../import.ts"),
+      ]);
       const pvc = new PvcKeys(opts.pvcRoot);
       const zk = await ZkClient.connect({ connectString: opts.zk, connectTimeoutMs: 10_000 });
       const cephClient = opts.ceph && opts.cephConf ? new CephClient({ conf: opts.cephConf }) : undefined;
-      let result: Awaited<ReturnType<typeof importCluster>>;
+      let result: ImportResult;
       try {
         result = await importCluster(zk, pvc, { ceph: opts.ceph, cephClient });
       } finally {

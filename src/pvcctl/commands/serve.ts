@@ -13,12 +13,11 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { createLogger, defaultLogFormat, LOG_FORMATS, type LogFormat } from "../../../api/logging.ts";
-import { type App, startApp } from "../../app.ts";
+import type { App } from "../../app.ts";
 import { type Config, DEFAULT_LISTEN_PORT, devConfig, type LogLevel, loadConfig } from "../../config.ts";
-import { GITOPS_DIR_ENV, startGitOpsFor } from "../../gitops/index.ts";
+import { GITOPS_DIR_ENV } from "../../gitops/env.ts";
 import { API_GROUP } from "../../resources/types.ts";
 import { DEFAULT_SETTINGS, DEFAULT_STACK_DIR, parsePort } from "../../stack/settings.ts";
-import { stackUp } from "../../stack/stack.ts";
 
 const say = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -77,6 +76,8 @@ async function runInForeground(
     level: config.reconciler.logLevel,
     format: log.logFormat ?? defaultLogFormat(process.stdout),
   });
+  // Loaded here, not at the top: every other pvcctl command would pay for the whole server.
+  const { startApp } = await import("../../app.ts");
   const app = await startApp(config, { logger });
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -92,7 +93,11 @@ async function runInForeground(
 
 /** The GitOps watcher of `up`: the folder given (default manifests/), unless --no-gitops. */
 function gitOpsOf(dir: string | false): (app: App) => Promise<() => Promise<void>> {
-  return async (app) => (dir === false ? async () => undefined : startGitOpsFor(app, resolve(dir)));
+  return async (app) => {
+    if (dir === false) return async () => undefined;
+    const { startGitOpsFor } = await import("../../gitops/index.ts");
+    return startGitOpsFor(app, resolve(dir));
+  };
 }
 
 interface UpOptions extends LogOptions {
@@ -136,6 +141,7 @@ export function registerServeCommands(program: Command): void {
     )
     .option("--no-gitops", "do not watch a GitOps folder");
   withLogOptions(up).action(async (o: UpOptions) => {
+    const { stackUp } = await import("../../stack/stack.ts");
     const stack = await stackUp({
       dir: o.dir,
       settings: DEFAULT_SETTINGS,
