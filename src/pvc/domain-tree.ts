@@ -51,6 +51,14 @@ export const DOMAIN_STATES = [
 
 export const flag = (on: boolean) => (on ? "True" : "False");
 
+/** The XML a VM is defined with: its spec's, or for a VM from a profile the one its provisioning built. */
+export function definedXml(vm: {
+  spec: Pick<VirtualMachineSpec, "xml">;
+  status?: { provisioning?: { xml?: string } };
+}): string | undefined {
+  return vm.spec.xml ?? vm.status?.provisioning?.xml;
+}
+
 /**
  * A VirtualMachine's definition: its name, its spec's XML and placement limits, and what the XML
  * says (`info`: its uuid and RBD disks). The controller writes it; the status page compares it.

@@ -17,7 +17,7 @@ import { ErrorCodes, PvcError } from "../errors.ts";
 import { tryParsedDomain } from "../resources/domain-cache.ts";
 import type { CephVolume, Network, VirtualMachine } from "../resources/specs.ts";
 import type { Resource, ResourceStatus } from "../resources/types.ts";
-import { ownedDomainKeys, settledPvcState, vmDomainDefinition } from "./domain-tree.ts";
+import { definedXml, ownedDomainKeys, settledPvcState, vmDomainDefinition } from "./domain-tree.ts";
 import type { PvcKeys } from "./keys.ts";
 import { desiredNetworkTree } from "./network-tree.ts";
 import type { PvcReader } from "./reader.ts";
@@ -86,7 +86,7 @@ async function networkView(net: Network, src: LiveViewSources): Promise<LiveView
 async function vmView(vm: VirtualMachine, src: LiveViewSources): Promise<LiveView> {
   const { keys, reader } = src;
   // A VM from a profile is defined with the XML its provisioning built (kept in its status).
-  const xml = vm.spec.xml ?? vm.status?.provisioning?.xml;
+  const xml = definedXml(vm);
   const parsed = tryParsedDomain(xml);
   if (!xml || !parsed) {
     return {

@@ -226,6 +226,11 @@ describe("the manual's provisioner walkthrough, end to end", () => {
     assert.deepEqual(bridges, ["vmbr200", "vmbr300"], "interfaces in the template's order");
     const vmInfo = await v1Call(s.url, "GET", "/vm/test1");
     assert.equal(vmInfo.status, 200, JSON.stringify(vmInfo.body));
+    // The facade shows the provisioned definition, as v0.6 read it from the domain's XML.
+    const [info] = vmInfo.body as Array<{ xml: string; memory: string; vcpu: string; profile: string }>;
+    assert.equal(info.xml, xml);
+    assert.equal(info.profile, "test-profile");
+    assert.equal(String(info.vcpu), "2");
 
     assert.deepEqual(await s.images(), ["test1_sda", "test1_sdb", "test1_sdc"]);
     await nothingLeft(s, "test1");

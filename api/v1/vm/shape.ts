@@ -15,6 +15,7 @@
  * JSON): joining the kept texts costs ~10 ms a request, sending the kept bytes well under 1 ms;
  * clients that accept gzip get the kept bytes' gzip (../kept-body.ts).
  */
+import { definedXml } from "../../../src/pvc/domain-tree.ts";
 import { tryParsedDomain } from "../../../src/resources/domain-cache.ts";
 import { childElements, type XmlElement } from "../../../src/resources/domain-xml.ts";
 import { memoryElementMiB } from "../../../src/resources/libvirt-xml.ts";
@@ -101,18 +102,19 @@ function xmlDetails(root: XmlElement): Json {
 
 /** The VM's uuid: the one it defined, else its XML's. */
 export function uuidOf(vm: VirtualMachine): string {
-  return vm.status?.uuid ?? tryParsedDomain(vm.spec.xml)?.info.uuid ?? "";
+  return vm.status?.uuid ?? tryParsedDomain(definedXml(vm))?.info.uuid ?? "";
 }
 
 /** The RBD volumes (`pool/volume`) of the VM's disks. */
 export function volumesOf(vm: VirtualMachine): string[] {
-  return [...(tryParsedDomain(vm.spec.xml)?.info.rbdVolumes ?? [])];
+  return [...(tryParsedDomain(definedXml(vm))?.info.rbdVolumes ?? [])];
 }
 
 /** A VM as v0.6's getInformationFromXML returns it. */
 export function toPvc(vm: VirtualMachine): Json {
   const s = vm.status ?? {};
-  const parsed = tryParsedDomain(vm.spec.xml);
+  const xml = definedXml(vm);
+  const parsed = tryParsedDomain(xml);
   const lastNode = s.lastNode ?? "";
   const head: Json = {
     name: vm.metadata.name,
@@ -127,7 +129,7 @@ export function toPvc(vm: VirtualMachine): Json {
     node_autostart: s.autostart ?? vm.spec.autostart,
     profile: vm.spec.profile ?? "",
   };
-  return { ...head, ...(parsed ? xmlDetails(parsed.root) : {}), xml: vm.spec.xml ?? "" };
+  return { ...head, ...(parsed ? xmlDetails(parsed.root) : {}), xml: xml ?? "" };
 }
 
 const texts = new WeakMap<VirtualMachine, string>();
