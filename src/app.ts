@@ -29,6 +29,7 @@ import { ErrorCodes, PvcError } from "./errors.ts";
 import { guardStore, startGitOps } from "./gitops/index.ts";
 import { PvcKeys } from "./pvc/keys.ts";
 import { liveView, sizeOrAbsent } from "./pvc/live-view.ts";
+import { NodeHeartbeats } from "./pvc/node-heartbeats.ts";
 import { PvcReader } from "./pvc/reader.ts";
 import { KINDS, lookupKind } from "./resources/kinds.ts";
 import { storeChecks } from "./resources/store-checks.ts";
@@ -183,6 +184,9 @@ async function assemble(
   teardown.add(() => eventFeed.stop());
   const pvc = new PvcKeys(config.reconciler.pvcRoot);
   const reader = new PvcReader(zk, pvc);
+  const heartbeats = new NodeHeartbeats(zk, pvc, logger);
+  await heartbeats.start();
+  teardown.add(() => heartbeats.stop());
 
   const elector = new LeaderElector({
     zk,
@@ -263,6 +267,7 @@ async function assemble(
       informer,
       events,
       pvc: reader,
+      heartbeats,
       cephOps: cephClusterOps({ zk, pvc, ceph, reader }),
       waitTimeoutMs: config.reconciler.facadeWaitTimeoutMs,
       logger,

@@ -64,7 +64,7 @@ export function drawNodes(el, nodes, now, vmNames = new Map()) {
       { class: "scroll-x" },
       table(
         "Nodes",
-        ["Node", "State", "Daemon", "Coordinator", "Domains", "Load", "Memory", "VMs", "Keepalive"],
+        ["Node", "State", "Daemon", "Coordinator", "Domains", "Load", "Memory", "VMs", "Reported"],
         rows,
         ["Load", "Memory"],
       ),

@@ -28,6 +28,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { CephClusterOps } from "../../src/ceph/cluster-ops.ts";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
+import type { NodeHeartbeats } from "../../src/pvc/node-heartbeats.ts";
 import type { PvcReader } from "../../src/pvc/reader.ts";
 import type { ObjectOf } from "../../src/resources/specs.ts";
 import type { FieldError } from "../../src/resources/types.ts";
@@ -42,6 +43,8 @@ export interface FacadeDeps {
   events: EventRecorder;
   /** Reads of PVC's own keys, for the answers that show what the node daemons and mirrors write. */
   pvc: PvcReader;
+  /** The figures each keepalive moves, live from `/nodes` (the Node status reports them seldom). */
+  heartbeats: NodeHeartbeats;
   /** The manual's Ceph operations that are no resource (flags, OSD in/out, add/remove). */
   cephOps: CephClusterOps;
   /** How long a write waits for the controller's verdict (config `reconciler.facade_wait_timeout`). */

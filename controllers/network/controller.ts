@@ -132,6 +132,21 @@ class NetworkReconciler {
     return this.#claims.rivalsOf(net);
   }
 
+  /**
+   * What a reconcile of `name` plans against: the object (spec and status), the keys under its vni
+   * and, while it moves, under the old one. Claims are not in it: a rival's change wakes it.
+   */
+  fingerprint(name: string): string | undefined {
+    const net = this.#informer.get(name);
+    if (!net) return undefined;
+    const { pvc } = this.#ctx;
+    const here = this.mirror.version(pvc.network(net.spec.vni));
+    if (here === undefined) return undefined;
+    const from = net.status?.vni;
+    const there = from !== undefined && from !== net.spec.vni ? this.mirror.version(pvc.network(from)) : "";
+    return `${net.metadata.resourceVersion}|${here}|${there}`;
+  }
+
   async reconcile(name: string): Promise<undefined> {
     const cache = await this.mirror.ready();
     let net = this.#informer.get(name);
@@ -331,7 +346,9 @@ export const networkController: KindController = {
   finalizers: [NETWORK_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const r = new NetworkReconciler(ctx);
-    const controller = kindController(ctx, "Network", (key) => r.reconcile(key));
+    const controller = kindController(ctx, "Network", (key) => r.reconcile(key), {
+      fingerprint: (key) => r.fingerprint(key),
+    });
     r.onDriftRepaired = (name, what) => controller.driftRepaired(name, what);
     // Our status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(r.informer, { updateIf: specOrMetadataChanged });

@@ -104,7 +104,8 @@ export const KIND_COLUMNS: Record<string, Column[]> = {
     { header: "DAEMON", value: field("status.daemonState") },
     { header: "COORDINATOR", value: field("status.coordinatorState") },
     { header: "DOMAINS", value: field("status.domainState") },
-    { header: "KEEPALIVE", value: (r) => keepaliveAge(at(r, "status.keepalive")) },
+    // The keepalive as of the status's last report (at most 5 min old for a live node; Ready is live).
+    { header: "REPORTED", value: (r) => keepaliveAge(at(r, "status.keepalive")) },
     { header: "VMS", value: field("status.domainsCount"), wide: true },
     { header: "LOAD", value: field("status.cpuLoad"), wide: true },
     {

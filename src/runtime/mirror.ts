@@ -36,6 +36,8 @@ export class Mirror {
   #users = 0;
   #cache: TreeCache | undefined;
   #ready: Promise<TreeCache> | undefined;
+  /** The cache once it holds the whole subtree (what `version` may answer from). */
+  #loaded: TreeCache | undefined;
 
   constructor(zk: ZkClient, root: string, options: MirrorOptions = {}) {
     this.#zk = zk;
@@ -62,6 +64,7 @@ export class Mirror {
     this.#cache?.stop();
     this.#cache = undefined;
     this.#ready = undefined;
+    this.#loaded = undefined;
   }
 
   /** Whether a running controller holds it. */
@@ -87,6 +90,7 @@ export class Mirror {
     const built = (async () => {
       for (const prepare of this.#prepare) await prepare(this.#zk);
       await cache.start();
+      if (this.#cache === cache) this.#loaded = cache;
       return cache;
     })();
     return built.catch((err: unknown) => {
@@ -102,6 +106,14 @@ export class Mirror {
   /** A path's cached value now (undefined: not cached, or no cache yet); for change listeners. */
   peek(path: string): string | undefined {
     return this.#cache?.get(path)?.data;
+  }
+
+  /**
+   * The version of the subtree holding `path` (TreeCache.version), or undefined while no loaded
+   * cache can say: for a controller's fingerprint of what a reconcile planned against.
+   */
+  version(path: string): string | undefined {
+    return this.#loaded?.version(path);
   }
 
   /** Hears every change under the root; returns the function that unsubscribes. */

@@ -49,6 +49,9 @@ function newer(a: string, b: string): boolean {
   return BigInt(a) >= BigInt(b);
 }
 
+/** Tells caches apart in `version()`: a rebuilt cache's clock starts again. */
+let nextCacheEpoch = 1;
+
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
   readonly root: string;
   readonly #zk: TreeCacheZk;
@@ -74,6 +77,13 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
    */
   #touched: Set<string> | undefined;
   #stopped = false;
+  /**
+   * Top-level child (`<root>/<name>`, "" for the root itself) → the clock at its subtree's last
+   * change: `version()` tells a reader whether what it planned against has moved since.
+   */
+  readonly #versions = new Map<string, number>();
+  #clock = 0;
+  readonly #epoch = nextCacheEpoch++;
   readonly #retryMs: number;
   #retryTimer: NodeJS.Timeout | undefined;
 
@@ -157,12 +167,31 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   #drop(path: string): boolean {
     this.#touched?.add(path);
     if (!this.#nodes.delete(path)) return false;
+    this.#moved(path);
     this.#unlink(path);
     return true;
   }
 
   get size(): number {
     return this.#nodes.size;
+  }
+
+  /**
+   * A value that changes whenever anything in the subtree of the top-level child holding `path`
+   * changes (`/networks/<vni>/…` → the version of `/networks/<vni>`), in this cache.
+   */
+  version(path: string): string {
+    return `${this.#epoch}.${this.#versions.get(this.#topOf(path)) ?? 0}`;
+  }
+
+  #topOf(path: string): string {
+    if (path.length <= this.root.length + 1) return "";
+    const cut = path.indexOf("/", this.root.length + 1);
+    return cut < 0 ? path.slice(this.root.length + 1) : path.slice(this.root.length + 1, cut);
+  }
+
+  #moved(path: string): void {
+    this.#versions.set(this.#topOf(path), ++this.#clock);
   }
 
   /**
@@ -247,7 +276,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     const cur = this.#nodes.get(path);
     this.#nodes.set(path, node);
     if (!cur) this.#link(path);
-    if (!quiet && (!cur || cur.data !== node.data)) this.emit("change", path, own);
+    if (cur && cur.data === node.data) return;
+    this.#moved(path);
+    if (!quiet) this.emit("change", path, own);
   }
 
   #removeTree(path: string, quiet = false, own = false): void {

@@ -126,7 +126,7 @@ describe("pvcctl import of VMs and nodes", () => {
     const list = await pvcctl(["get", "nodes"], env);
     assert.equal(list.code, 0, show(list));
     const rows = list.stdout.trim().split("\n");
-    assert.match(rows[0], /^NAME\s+READY\s+REASON\s+AGE\s+DAEMON\s+COORDINATOR\s+DOMAINS\s+KEEPALIVE$/);
+    assert.match(rows[0], /^NAME\s+READY\s+REASON\s+AGE\s+DAEMON\s+COORDINATOR\s+DOMAINS\s+REPORTED$/);
     assert.match(rows[1], /^hv1\s+True\s+NodeReady\s+\S+\s+run\s+secondary\s+ready\s+\d+s$/);
     assert.match(rows[2], /^hv2\s+True\s+NodeReady\s+\S+\s+run\s+primary\s+ready\s+\d+s$/);
     assert.match(rows[3], /^hv3\s+True\s+NodeReady\s+\S+\s+run\s+client\s+ready\s+\d+s$/);

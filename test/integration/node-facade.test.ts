@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { nodeController } from "../../controllers/node/controller.ts";
+import type { NodeFigures } from "../../src/resources/statuses.ts";
 import { expectV1, until, v1Call } from "../helpers/api-app.ts";
 import { NodeCluster } from "../helpers/node-cluster.ts";
 
@@ -69,6 +70,28 @@ describe("/api/v1/node", () => {
       },
     );
     assert.equal(typeof hv3.load, "number");
+  });
+
+  test("load and free/used memory are the node's latest, though the Node's status reports them seldom", async () => {
+    // hv6 has no hollow node behind it: only this test writes its keys.
+    await c.deadNode("hv6", 0);
+    await until("hv6 registered", () => c.t.app.informers.get("Node")?.get("hv6") !== undefined);
+    const status = () => c.t.app.informers.get("Node")?.get("hv6")?.status as NodeFigures | undefined;
+    const shown = status()?.keepalive ?? 0;
+    await c.zk.set(c.keys.nodeKey("hv6", "cpuload"), "7.25");
+    await c.zk.set(c.keys.nodeKey("hv6", "memfree"), "6000");
+    await c.zk.set(c.keys.nodeKey("hv6", "memused"), "2192");
+    await c.zk.set(c.keys.nodeKey("hv6", "keepalive"), String(shown + 5));
+    await until("GET /node/hv6 shows the new load", async () => {
+      const [hv6] = (await get("/node/hv6")).body as { load: number }[];
+      return hv6.load === 7.25;
+    });
+    const [hv6] = (await get("/node/hv6")).body as { memory: Record<string, number> }[];
+    assert.deepEqual(hv6.memory, { total: 8192, allocated: 0, used: 2192, free: 6000 });
+    assert.notEqual(status()?.cpuLoad, 7.25, "a keepalive alone wrote no status");
+    assert.equal(status()?.memory?.freeMiB, 7680);
+    await c.zk.deleteRecursive(c.keys.node("hv6"));
+    await until("hv6's Node gone", () => c.t.app.informers.get("Node")?.get("hv6") === undefined);
   });
 
   test("limit is PVC's fuzzy regex; /node/<node> is exact; unknown: 404 Node not found.", async () => {

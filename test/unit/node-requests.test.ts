@@ -97,7 +97,7 @@ test("progress: a flush is done when flushed; changed by someone else meanwhile,
   assert.equal(progressOf("hv2", handover, fig({ coordinatorState: "primary" })).done, true);
 });
 
-test("heartbeatOnly: keepalive, load and free/used memory alone are not written until the shown keepalive is 20 s old", () => {
+test("heartbeatOnly: keepalive, load and free/used memory alone are not written until the shown keepalive is 5 min old", () => {
   const memory = { totalMiB: 8192, freeMiB: 7000, usedMiB: 1192, allocatedMiB: 0 };
   const prev = fig({ cpuLoad: 0.5, memory });
   const beat = fig({

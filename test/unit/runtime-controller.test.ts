@@ -86,6 +86,45 @@ describe("Controller", () => {
     assert.equal(counts.get("a"), after, "no resync after stop");
   });
 
+  test("the periodic resync skips a key whose last successful reconcile read what it would read now", async () => {
+    const counts = new Map<string, number>();
+    // What each key's reconcile reads, as a version: "b" moves once, "c" has none to give.
+    const versions = new Map<string, string | undefined>([
+      ["a", "1"],
+      ["b", "1"],
+      ["c", undefined],
+    ]);
+    let failA = false;
+    const c = new Controller({
+      kind: "Network",
+      resyncPeriodMs: 40,
+      resyncJitter: 0,
+      fingerprint: (key) => versions.get(key),
+      reconcile: async (key) => {
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        if (key === "a" && failA) throw new Error("a failed");
+      },
+    });
+    c.resync(() => ["a", "b", "c"]);
+    await c.start();
+    await until(() => (counts.get("c") ?? 0) >= 4, "three periodic resyncs of c");
+    assert.equal(counts.get("a"), 1, "a settled: only the initial pass");
+    assert.equal(counts.get("b"), 1, "b settled: only the initial pass");
+    versions.set("b", "2");
+    await until(() => counts.get("b") === 2, "b reconciled again once its inputs moved");
+    const c0 = counts.get("c") ?? 0;
+    await until(() => (counts.get("c") ?? 0) >= c0 + 3, "more resyncs");
+    assert.equal(counts.get("b"), 2, "b settled again at its new version");
+    // A failed run is not trusted: the key runs at every resync until one succeeds.
+    failA = true;
+    void c.enqueue("a");
+    await until(() => (counts.get("a") ?? 0) >= 2, "a run again by an event");
+    await c.stop();
+    await c.start();
+    await until(() => (counts.get("b") ?? 0) >= 3, "a new start runs every key");
+    await c.stop();
+  });
+
   test("a stopped controller drops keys; enqueue resolves with the outcome while running", async () => {
     const c = new Controller({ kind: "X", reconcile: async () => ({ requeueAfter: 60_000 }) });
     assert.deepEqual(await c.enqueue("k"), { result: "cancelled" });

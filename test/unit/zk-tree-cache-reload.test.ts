@@ -132,3 +132,37 @@ test("a child deleted while a load reads it is not put back by the load", async 
   assert.deepEqual(cache.children("/nodes"), ["hv0"]);
   cache.stop();
 });
+
+test("version() moves with any change in a top-level child's subtree, and only there", async () => {
+  const zk = new FakeZk();
+  zk.put("/networks");
+  zk.put("/networks/100", "a");
+  zk.put("/networks/100/ip4_gateway", "10.0.0.1");
+  zk.put("/networks/200", "b");
+  const cache = new TreeCache(zk, "/networks");
+  await cache.start();
+  await settle();
+  const v100 = cache.version("/networks/100");
+  const v200 = cache.version("/networks/200/anything");
+  assert.equal(cache.version("/networks/100/ip4_gateway"), v100, "a path and its top-level child agree");
+  zk.put("/networks/100/ip4_gateway", "10.0.0.1"); // same data: nothing moved
+  await settle();
+  assert.equal(cache.version("/networks/100"), v100);
+  zk.put("/networks/100/ip4_gateway", "10.0.0.254");
+  await settle();
+  const moved = cache.version("/networks/100");
+  assert.notEqual(moved, v100, "a changed value deep in the subtree");
+  assert.equal(cache.version("/networks/200"), v200, "another subtree did not move");
+  zk.remove("/networks/100/ip4_gateway");
+  await settle();
+  assert.notEqual(cache.version("/networks/100"), moved, "a delete");
+  const other = new TreeCache(zk, "/networks");
+  await other.start();
+  assert.notEqual(
+    other.version("/networks/300"),
+    cache.version("/networks/300"),
+    "caches never agree by chance",
+  );
+  cache.stop();
+  other.stop();
+});

@@ -22,7 +22,7 @@ export const listNodes: FacadeHandler = async (deps, request, reply) => {
     .list()
     .filter((n) => match(n.metadata.name))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
-    .map(toPvc);
+    .map((n) => toPvc(n, deps.heartbeats.of(n.metadata.name)));
   if (list.length === 0) return notFound(reply, NODE_NOT_FOUND);
   return list;
 };
@@ -30,7 +30,7 @@ export const listNodes: FacadeHandler = async (deps, request, reply) => {
 export const getNode: FacadeHandler<ByNode> = async (deps, request, reply) => {
   const n = findNode(deps, request.params.node);
   if (!n) return notFound(reply, NODE_NOT_FOUND);
-  return [toPvc(n)];
+  return [toPvc(n, deps.heartbeats.of(n.metadata.name))];
 };
 
 function stateHandler(which: Parameters<typeof stateOf>[1]): FacadeHandler<ByNode> {
