@@ -261,7 +261,12 @@ async function assemble(
     },
     tls: ssl.enabled ? { key: readFileSync(ssl.keyFile), cert: readFileSync(ssl.certFile) } : undefined,
     // Other writers go through the GitOps write guard: objects a watched folder owns refuse them.
-    apis: { store: guardStore(store), watchCache: byKind(caches, "watch cache"), events },
+    apis: {
+      store: guardStore(store),
+      informer: byKind(informers, "informer"),
+      watchCache: byKind(caches, "watch cache"),
+      events,
+    },
     facade: {
       store: guardStore(store),
       informer,

@@ -13,14 +13,17 @@
  *   GET    /apis/<group>/v1/<plural>/<name>/events        its events (what `pvcctl describe` shows)
  *
  * Every write takes `?dryRun=true` (or `All`): validated and answered as it would be stored, with
- * nothing stored. Reads of single objects and lists go to ZooKeeper (read-your-writes); watches are
- * served by the watch cache. Errors are Status documents (status.ts).
+ * nothing stored. Reads of single objects go to ZooKeeper; lists are served by the kind's informer once
+ * it holds every change made before the request (`Informer.current`: read-your-writes, without
+ * reading 2 znodes per object — 1.9 s for 10,000 Networks, issue 16); watches are served by the
+ * watch cache. Errors are Status documents (status.ts).
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCodes, PvcError } from "../../src/errors.ts";
 import { KINDS, type KindInfo, lookupKind } from "../../src/resources/kinds.ts";
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, type Resource } from "../../src/resources/types.ts";
 import type { EventRecorder } from "../../src/store/events.ts";
+import type { Informer } from "../../src/store/informer.ts";
 import { parseLabelSelector } from "../../src/store/labels.ts";
 import type { ResourceStore } from "../../src/store/store.ts";
 import { statusCodeOf, statusDoc, toPvcError } from "../status.ts";
@@ -36,6 +39,8 @@ export const GROUP_PATH = `/${API_GROUP}/${API_VERSION}`;
 
 export interface ApisOptions {
   store: ResourceStore;
+  /** The kind's started informer (lists are served from it). */
+  informer(kind: string): Informer;
   watchCache(kind: string): WatchCache;
   events: EventRecorder;
 }
@@ -150,7 +155,7 @@ function discoveryRoutes(app: FastifyInstance): void {
 }
 
 /** /<plural>: list or watch, and create. */
-function collectionRoutes(app: FastifyInstance, { store, watchCache }: ApisOptions): void {
+function collectionRoutes(app: FastifyInstance, { store, informer, watchCache }: ApisOptions): void {
   app.get(`${GROUP_PATH}/:plural`, async (request: Req<PluralParams>, reply: FastifyReply) => {
     const info = kindOf(request.params.plural);
     const q = request.query;
@@ -163,7 +168,11 @@ function collectionRoutes(app: FastifyInstance, { store, watchCache }: ApisOptio
         timeoutSeconds: seconds(q, "timeoutSeconds"),
       });
     }
-    const { items, resourceVersion } = await store.list(info.kind, { labelSelector: selector });
+    const parsed = parseLabelSelector(selector);
+    const objects = informer(info.kind);
+    await objects.current();
+    const items = objects.list(parsed);
+    const resourceVersion = objects.resourceVersion;
     return { apiVersion: API_GROUP_VERSION, kind: `${info.kind}List`, metadata: { resourceVersion }, items };
   });
 

@@ -100,6 +100,8 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
   readonly #inFlight = new InFlightPaths();
   #unsubscribe: Array<() => void> = [];
   #listing: Promise<void> | undefined;
+  /** The entries whose read is running (for `current()`, without a scan of every entry). */
+  readonly #reading = new Set<Entry>();
   #listAgain = false;
   #stopped = false;
   #synced = false;
@@ -153,6 +155,21 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
 
   get(name: string): T | undefined {
     return this.#entries.get(name)?.object as T | undefined;
+  }
+
+  /**
+   * Resolves once the cache holds every change ZooKeeper had made when it was called (what a read
+   * of ZooKeeper itself would have seen): a list served from here is read-your-writes.
+   * How: a read of the folder is the barrier — ZooKeeper sends a session's watch events and replies
+   * in order, so every event of an earlier change has arrived when it returns (our own multis
+   * are written through on their replies, earlier still); then the object reads those events
+   * started (and a relist, after a reconnect) are awaited, once: later events are not waited for.
+   */
+  async current(): Promise<void> {
+    await this.#store.zk.exists(this.#dir);
+    const pending: Promise<void>[] = this.#listing ? [this.#listing] : [];
+    for (const entry of this.#reading) if (entry.running) pending.push(entry.running);
+    await Promise.all(pending);
   }
 
   list(selector: LabelSelector = []): T[] {
@@ -293,8 +310,10 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
       entry.again = true;
       return entry.running;
     }
+    this.#reading.add(entry);
     entry.running = this.#readLoop(name, entry).finally(() => {
       entry.running = undefined;
+      this.#reading.delete(entry);
       // Gone, and nothing more to learn: forget it.
       if (!entry.body && !entry.status && entry.dirty.size === 0 && this.#entries.get(name) === entry) {
         this.#entries.delete(name);

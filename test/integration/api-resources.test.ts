@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { KINDS } from "../../src/resources/kinds.ts";
+import { ResourceStore } from "../../src/store/store.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import {
   GROUP_PATH,
@@ -294,6 +296,27 @@ describe("declarative API over HTTP", () => {
       `${GROUP_PATH}/userdatatemplates?labelSelector=${encodeURIComponent("a b c")}`,
     );
     assert.equal(bad.status, 422);
+  });
+
+  test("a list shows every change made before it, also those of another ZooKeeper session", async () => {
+    // Another writer (its own session): its writes reach the server only as watch events.
+    const other = new ResourceStore(zk, { root, kinds: KINDS });
+    for (let i = 0; i < 20; i++) {
+      await other.create(userdata(`ryw-${i}`, `#${i}\n`));
+      const listed = await call("GET", `${GROUP_PATH}/userdatatemplates?labelSelector=`);
+      const names = listed.body.items.map((o: { metadata: { name: string } }) => o.metadata.name);
+      assert.ok(names.includes(`ryw-${i}`), `ryw-${i} created just before the list`);
+      const patched = await other.patch("UserdataTemplate", `ryw-${i}`, { spec: { data: "#patched\n" } });
+      const again = await call("GET", `${GROUP_PATH}/userdatatemplates`);
+      const item = again.body.items.find(
+        (o: { metadata: { name: string } }) => o.metadata.name === `ryw-${i}`,
+      );
+      assert.equal(item?.spec.data, "#patched\n", "the patch made just before the list");
+      assert.equal(item?.metadata.resourceVersion, patched.metadata.resourceVersion);
+      await other.delete("UserdataTemplate", `ryw-${i}`);
+      const gone = await call("GET", `${GROUP_PATH}/userdatatemplates`);
+      assert.ok(!gone.body.items.some((o: { metadata: { name: string } }) => o.metadata.name === `ryw-${i}`));
+    }
   });
 
   test("unknown things are 404 Status documents", async () => {
