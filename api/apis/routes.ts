@@ -206,7 +206,9 @@ function objectRoutes(app: FastifyInstance, { store }: ApisOptions): void {
       return store.patch(info.kind, name, bodyObject(request.body, "merge patch"), options);
     }
     const doc = documentFor(info, request.body, name);
-    if (!(await store.tryGet(info.kind, name))) assertUserCreatable(info);
+    // Only a kind users may not create needs the look (an apply may update one, not create it):
+    // for the others the store's create-first apply is one round trip, not three.
+    if (!info.userCreatable && !(await store.tryGet(info.kind, name))) assertUserCreatable(info);
     const { resource, action } = await store.apply(doc, options);
     // What happened, for `pvcctl apply` to report (created / updated / unchanged).
     return reply

@@ -21,6 +21,7 @@
 import { ErrorCodes, PvcError } from "../errors.ts";
 import type { Resource } from "../resources/types.ts";
 import type { ResourceStore } from "../store/store.ts";
+import type { WriteOptions } from "../store/store-support.ts";
 import { ownerOf } from "./annotations.ts";
 import { entryKey, inventoryOf } from "./inventory.ts";
 import { InventoryStore } from "./inventory-store.ts";
@@ -91,6 +92,14 @@ export async function assertWritable(
   if (p) throw protectedError(info.kind, name, p);
 }
 
+function isGitOpsKind(store: ResourceStore, kind: string): boolean {
+  try {
+    return store.kindInfo(kind).kind === GITOPS_KIND;
+  } catch {
+    return false;
+  }
+}
+
 function docKindName(doc: unknown): { kind: string; name: string } | undefined {
   const d = doc as Partial<Resource> | null;
   if (typeof d?.kind !== "string" || typeof d.metadata?.name !== "string") return undefined;
@@ -122,10 +131,13 @@ export function guardStore(store: ResourceStore): ResourceStore {
       await check(k?.kind, k?.name);
       return store.update(doc, options as never);
     },
-    apply: async (doc: unknown, options?: unknown) => {
+    // A create cannot touch a protected object: the check runs only if the object exists (the
+    // store's apply tries the create first: a new object costs no read of it).
+    // GitOpsSync objects are the watcher's alone, new or not.
+    apply: async (doc: unknown, options?: WriteOptions) => {
       const k = docKindName(doc);
-      await check(k?.kind, k?.name);
-      return store.apply(doc, options as never);
+      if (k && isGitOpsKind(store, k.kind)) await check(k.kind, k.name);
+      return store.apply(doc, { ...options, beforeUpdate: () => check(k?.kind, k?.name) });
     },
     patch: async (kind: string, name: string, patch: unknown, options?: unknown) => {
       await check(kind, name);

@@ -40,6 +40,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** apply: the caller has just seen the object, so it is read and updated at once (no create first). */
   existing?: boolean;
+  /**
+   * apply: called before an object that exists is changed (not before a create), and may refuse
+   * by throwing — the GitOps write guard, which a new object cannot concern.
+   */
+  beforeUpdate?: () => Promise<void>;
 }
 
 export interface DeleteOptions extends WriteOptions {

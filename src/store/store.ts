@@ -353,6 +353,7 @@ export class ResourceStore {
           throw err;
         }
       }
+      await options.beforeUpdate?.();
       const cur = current.resource.metadata;
       const desired = appliedObject(resource, cur);
       try {
