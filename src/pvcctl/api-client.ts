@@ -1,5 +1,5 @@
 /**
- * Client of the declarative HTTP API (api/, issue 4) on Node's fetch:
+ * Client of the declarative HTTP API (api/, issue 4) on node:http (http-send.ts; watches on fetch):
  *
  *     /apis/pvc.parallelvirtualcluster.org/v1/<plural>[/<name>[/status|/events]]
  *
@@ -14,6 +14,7 @@ import { type ErrorCode, ErrorCodes, PvcError } from "../errors.ts";
 import { getKind } from "../resources/kinds.ts";
 import { API_GROUP_VERSION, type Resource } from "../resources/types.ts";
 import type { EventRecord } from "../store/events.ts";
+import { type HttpAnswer, httpSend } from "./http-send.ts";
 
 export interface ApiClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:7370`. */
@@ -117,41 +118,44 @@ export class ApiClient {
     method: string,
     path: string,
     options: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string } = {},
-  ): Promise<{ body: unknown; headers: Headers; status: number }> {
+  ): Promise<{ body: unknown; header: (name: string) => string | undefined; status: number }> {
     const url = this.#url(path, options.query);
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await this.#fetch(url, {
+      res = await httpSend(url, {
         method,
         headers: this.#headers(
           options.body === undefined ? undefined : (options.contentType ?? "application/json"),
         ),
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
-        .cause;
-      const code = cause?.code ?? cause?.errors?.[0]?.code;
+      // A name with several addresses fails with an AggregateError of each attempt's.
+      const code =
+        (err as NodeJS.ErrnoException).code ?? (err as { errors?: { code?: string }[] }).errors?.[0]?.code;
       const why =
         (err as Error).name === "TimeoutError"
           ? `no answer within ${this.#timeoutMs} ms`
           : code === "ECONNREFUSED"
             ? "connection refused (is `pvcctl serve` running there?)"
-            : (code ?? cause?.message ?? (err as Error).message);
+            : (code ?? (err as Error).message);
       throw new PvcError(ErrorCodes.API_UNREACHABLE, `cannot reach the API at ${this.server}: ${why}`, {
         cause: err,
       });
     }
-    const text = await res.text();
     let body: unknown;
     try {
-      body = text === "" ? undefined : JSON.parse(text);
+      body = res.text === "" ? undefined : JSON.parse(res.text);
     } catch {
-      body = text;
+      body = res.text;
     }
-    if (!res.ok) throw this.#error(res.status, method, path, body);
-    return { body, headers: res.headers, status: res.status };
+    if (res.status < 200 || res.status > 299) throw this.#error(res.status, method, path, body);
+    const header = (name: string) => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(", ") : v;
+    };
+    return { body, header, status: res.status };
   }
 
   #error(status: number, method: string, path: string, body: unknown): ApiError {
@@ -222,12 +226,12 @@ export class ApiClient {
     doc: Resource,
     options: WriteOptions = {},
   ): Promise<{ resource: Resource; action: ApplyAction }> {
-    const { body, headers, status } = await this.#send("PATCH", this.path(doc.kind, doc.metadata.name), {
+    const { body, header, status } = await this.#send("PATCH", this.path(doc.kind, doc.metadata.name), {
       body: doc,
       contentType: "application/json",
       query: { apply: "true", dryRun: options.dryRun ? "true" : undefined },
     });
-    const said = headers.get(APPLY_RESULT_HEADER);
+    const said = header(APPLY_RESULT_HEADER);
     const action: ApplyAction =
       said === "created" || said === "updated" || said === "unchanged"
         ? said

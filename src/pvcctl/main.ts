@@ -23,6 +23,13 @@ const program = new Command("pvcctl")
   // Before the register calls: subcommands inherit it, and we choose the exit codes below.
   .exitOverride();
 
+// A reader that stops early (`pvcctl get … | head`) closes the pipe: that ends the command, quietly,
+// as it does for other Unix tools, instead of an unhandled EPIPE and a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 registerStackCommands(program);
 registerServeCommands(program);
 registerSimCommands(program);
