@@ -33,8 +33,12 @@ export const RELOAD_CONCURRENCY = 256;
 
 export interface CachedNode {
   data: string;
-  /** zxid of the last change known to the cache ("0" when unknown). */
-  mzxid: string;
+  /**
+   * zxid of the last change known to the cache (0 when unknown), as a number: exact while the
+   * epoch (its high 32 bits) is under 2^21 elections, and a quarter of a string's memory — it is
+   * held for every cached path (220,000 at 10,000 Networks).
+   */
+  mzxid: number;
 }
 
 export interface TreeCacheEvents {
@@ -45,8 +49,13 @@ export interface TreeCacheEvents {
   error: [err: unknown];
 }
 
-function newer(a: string, b: string): boolean {
-  return BigInt(a) >= BigInt(b);
+/** A zxid as the cache keeps it (ZooKeeper's stats and replies give decimal strings). */
+function zxidNumber(zxid: string): number {
+  return Number(zxid);
+}
+
+function newer(a: number, b: number): boolean {
+  return a >= b;
 }
 
 /** Tells caches apart in `version()`: a rebuilt cache's clock starts again. */
@@ -266,8 +275,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
         continue;
       }
       const cur = this.#nodes.get(w.path);
-      if (cur && !newer(zxid, cur.mzxid)) continue;
-      this.#set(w.path, { data: w.data ?? "", mzxid: zxid }, quiet, true);
+      const mzxid = zxidNumber(zxid);
+      if (cur && !newer(mzxid, cur.mzxid)) continue;
+      this.#set(w.path, { data: w.data ?? "", mzxid }, quiet, true);
     }
   }
 
@@ -324,8 +334,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     try {
       const { data, stat } = await this.#zk.get(path);
       const cur = this.#nodes.get(path);
-      if (cur && !newer(stat.mzxid, cur.mzxid)) return;
-      this.#set(path, { data, mzxid: stat.mzxid });
+      const mzxid = zxidNumber(stat.mzxid);
+      if (cur && !newer(mzxid, cur.mzxid)) return;
+      this.#set(path, { data, mzxid });
     } catch (err) {
       if (!isPvcError(err, ErrorCodes.ZK_NO_NODE)) throw err;
       // Gone again before we read it; its delete event follows (or came) and is handled in order.
@@ -367,7 +378,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
         await mapLimit([...paths.keys()], RELOAD_CONCURRENCY, async (i) => {
           try {
             const r = await this.#zk.get(paths[i]);
-            read[i] = [paths[i], { data: r.data, mzxid: r.stat.mzxid }];
+            read[i] = [paths[i], { data: r.data, mzxid: zxidNumber(r.stat.mzxid) }];
           } catch (err) {
             if (!isPvcError(err, ErrorCodes.ZK_NO_NODE)) throw err;
           }
