@@ -322,7 +322,7 @@ export const cephPoolController: KindController = {
     controller.useMirror(keys.mirror, (path) => loops.ownerOfPath(path));
     controller.watch(loops.detailPoll());
     controller.watch(loops.statsRefresh());
-    controller.resync(() => r.informer.list().map((p) => p.metadata.name));
+    controller.resync(() => r.informer.names());
     return controller;
   },
 };

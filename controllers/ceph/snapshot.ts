@@ -307,7 +307,7 @@ export const cephSnapshotController: KindController = {
         },
       ),
     );
-    controller.resync(() => r.informer.list().map((s) => s.metadata.name));
+    controller.resync(() => r.informer.names());
     return controller;
   },
 };

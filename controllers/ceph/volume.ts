@@ -311,7 +311,7 @@ export const cephVolumeController: KindController = {
     });
     r.onDriftRepaired = (name, what) => controller.driftRepaired(name, what);
     r.wakes.attach(controller, r.keys, r.lane);
-    controller.resync(() => r.informer.list().map((v) => v.metadata.name));
+    controller.resync(() => r.informer.names());
     return controller;
   },
 };

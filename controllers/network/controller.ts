@@ -357,7 +357,7 @@ export const networkController: KindController = {
     // and the new object of an update are mapped, so the old claims are covered.)
     controller.watchInformer(r.informer, { updateIf: claimsChanged, keysFor: (n) => r.rivalsOf(n) });
     controller.useMirror(r.mirror, (path, own) => r.wokenBy(path, own));
-    controller.resync(() => r.informer.list().map((n) => n.metadata.name));
+    controller.resync(() => r.informer.names());
     return controller;
   },
 };

@@ -384,7 +384,7 @@ export const vmController: KindController = {
     r.provisioner.jobs.wake = (name) => void controller.enqueue(name);
     controller.on("stopped", () => r.provisioner.jobs.stop());
     controller.on("started", () => r.provisioner.jobs.resume());
-    controller.resync(() => r.parts.informer.list().map((vm) => vm.metadata.name));
+    controller.resync(() => r.parts.informer.names());
     return controller;
   },
 };

@@ -172,6 +172,11 @@ export class Informer<T extends AnyResource = Resource> extends EventEmitter<Inf
     await Promise.all(pending);
   }
 
+  /** The names of the cached objects, unsorted (a resync's keys: no list to build and sort). */
+  *names(): IterableIterator<string> {
+    for (const [name, entry] of this.#entries) if (entry.object) yield name;
+  }
+
   list(selector: LabelSelector = []): T[] {
     const out: T[] = [];
     for (const e of this.#entries.values()) {
