@@ -16,7 +16,13 @@ import { desiredNetworkTree, ignoredOnBridged } from "../../src/pvc/network-tree
 import { planTreeSync } from "../../src/pvc/tree-sync.ts";
 import type { Network } from "../../src/resources/specs.ts";
 import type { NetworkLease, NetworkStatus } from "../../src/resources/statuses.ts";
-import { type ConditionPatch, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import {
+  type ConditionPatch,
+  convergedFingerprint,
+  ready,
+  stalled,
+  statusEqual,
+} from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
 import {
   drifted,
@@ -133,18 +139,20 @@ class NetworkReconciler {
   }
 
   /**
-   * What a reconcile of `name` plans against: the object (spec and status), the keys under its vni
-   * and, while it moves, under the old one. Claims are not in it: a rival's change wakes it.
+   * What a reconcile of a converged network plans against: the object (spec and status), the keys
+   * under its vni and, while it moves, under the old one. Claims are not in it: a rival's change
+   * wakes it.
    */
   fingerprint(name: string): string | undefined {
     const net = this.#informer.get(name);
     if (!net) return undefined;
     const { pvc } = this.#ctx;
-    const here = this.mirror.version(pvc.network(net.spec.vni));
-    if (here === undefined) return undefined;
     const from = net.status?.vni;
-    const there = from !== undefined && from !== net.spec.vni ? this.mirror.version(pvc.network(from)) : "";
-    return `${net.metadata.resourceVersion}|${here}|${there}`;
+    return convergedFingerprint(
+      net,
+      this.mirror.version(pvc.network(net.spec.vni)),
+      from !== undefined && from !== net.spec.vni ? this.mirror.version(pvc.network(from)) : "",
+    );
   }
 
   async reconcile(name: string): Promise<undefined> {

@@ -27,7 +27,13 @@ import type { DomainChildKey } from "../../src/pvc/keys.ts";
 import { type ParsedDomain, tryParsedDomain } from "../../src/resources/domain-cache.ts";
 import type { VirtualMachine } from "../../src/resources/specs.ts";
 import type { VirtualMachineStatus, VmIntent } from "../../src/resources/statuses.ts";
-import { type ConditionPatch, ready, stalled, statusEqual } from "../../src/runtime/conditions.ts";
+import {
+  type ConditionPatch,
+  convergedFingerprint,
+  ready,
+  stalled,
+  statusEqual,
+} from "../../src/runtime/conditions.ts";
 import type { Controller, ReconcileResult } from "../../src/runtime/controller.ts";
 import {
   convergedBefore,
@@ -94,6 +100,18 @@ class VmReconciler {
     this.#finalizer = new VmFinalizer(this.parts);
     this.wakes = new VmWakes(this.parts);
     this.provisioner = new VmProvisioner(this.parts);
+  }
+
+  /**
+   * What a reconcile of a converged VM plans against: the object and its domain's keys. The rest
+   * (nodes, volumes, networks, other VMs' claims) wakes it when it changes (wake.ts).
+   */
+  fingerprint(name: string): string | undefined {
+    const vm = this.parts.informer.get(name);
+    const uuid = vm?.status?.uuid;
+    const domain =
+      uuid === undefined ? undefined : this.parts.mirrors.domains.version(this.parts.ctx.pvc.domain(uuid));
+    return convergedFingerprint(vm, domain);
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -376,7 +394,9 @@ export const vmController: KindController = {
   finalizers: [VM_FINALIZER],
   create(ctx: ControllerContext): Controller {
     const r = new VmReconciler(ctx);
-    const controller = kindController(ctx, "VirtualMachine", (key) => r.reconcile(key));
+    const controller = kindController(ctx, "VirtualMachine", (key) => r.reconcile(key), {
+      fingerprint: (key) => r.fingerprint(key),
+    });
     r.onDriftRepaired = (name, what) => controller.driftRepaired(name, what);
     // Our status writes come back as status-only updates: nothing to do for them.
     controller.watchInformer(r.parts.informer, { updateIf: specOrMetadataChanged });

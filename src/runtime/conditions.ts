@@ -232,3 +232,25 @@ export function statusEqual(a: unknown, b: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * A controller's fingerprint (runtime/controller.ts `Fingerprint`) of a converged object: its
+ * resourceVersion and the versions of the cached keys it plans against, or undefined unless it is
+ * Ready for its generation and not being deleted — an object that waits, failed or goes is run
+ * by every resync, whatever woke it or not.
+ */
+export function convergedFingerprint(
+  obj:
+    | {
+        metadata: { resourceVersion?: string; generation?: number; deletionTimestamp?: string };
+        status?: unknown;
+      }
+    | undefined,
+  ...versions: Array<string | undefined>
+): string | undefined {
+  if (!obj || obj.metadata.deletionTimestamp) return undefined;
+  const conditions = (obj.status as { conditions?: Condition[] } | undefined)?.conditions;
+  if (!isReady(conditions, obj.metadata.generation)) return undefined;
+  if (versions.some((v) => v === undefined)) return undefined;
+  return `${obj.metadata.resourceVersion}|${versions.join("|")}`;
+}
