@@ -41,7 +41,7 @@
 import type { RbdImageInfo } from "../../src/ceph/types.ts";
 import type { CephSnapshot, CephVolume } from "../../src/resources/specs.ts";
 import type { CephVolumeStatus } from "../../src/resources/statuses.ts";
-import { applyConditions, ready } from "../../src/runtime/conditions.ts";
+import { applyConditions, convergedFingerprint, ready } from "../../src/runtime/conditions.ts";
 import type { Controller } from "../../src/runtime/controller.ts";
 import { convergedBefore } from "../../src/runtime/drift.ts";
 import { type Indexer, indexInformer } from "../../src/store/indexer.ts";
@@ -106,6 +106,19 @@ class CephVolumeReconciler {
     ]);
     this.wakes = new VolumeWakes(ctx, this.informer);
     this.saga = new RenameSaga(this.#ops, this.informer, snapshots, snapshotsOf);
+  }
+
+  /**
+   * What a resync of a converged volume would look at: the object and PVC's keys of it (the
+   * image itself, as the pool's listing shows it, wakes the volume when it changes: wakes.ts).
+   */
+  fingerprint(name: string): string | undefined {
+    const vol = this.informer.get(name);
+    if (!vol) return undefined;
+    return convergedFingerprint(
+      vol,
+      this.keys.mirror.version(this.#ctx.pvc.cephVolume(vol.spec.pool, vol.spec.name)),
+    );
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -288,16 +301,21 @@ export const cephVolumeController: KindController = {
     // Reconciles running now: the mirror lane reads only while none runs or waits.
     let active = 0;
     const reconcile = reportingCephFailures(ctx, "CephVolume", (key) => r.reconcile(key));
-    const controller = kindController(ctx, "CephVolume", async (key, run) => {
-      active++;
-      try {
-        return await reconcile(key, run);
-      } finally {
-        active--;
-        // After the queue has taken its next key (if any), so that idle() sees it.
-        if (active === 0) setImmediate(() => r.lane.kick());
-      }
-    });
+    const controller = kindController(
+      ctx,
+      "CephVolume",
+      async (key, run) => {
+        active++;
+        try {
+          return await reconcile(key, run);
+        } finally {
+          active--;
+          // After the queue has taken its next key (if any), so that idle() sees it.
+          if (active === 0) setImmediate(() => r.lane.kick());
+        }
+      },
+      { fingerprint: (key) => r.fingerprint(key) },
+    );
     r.lane = new MirrorLane({
       concurrency: LANE_CONCURRENCY,
       maxYieldMs: LANE_MAX_YIELD_MS,
