@@ -47,6 +47,12 @@ export interface KindInfo {
   userCreatable: boolean;
   /** Apply order: lower ranks first, deletes in reverse. */
   rank: number;
+  /**
+   * Whether objects of the kind get a Ready condition (from their controller, or the GitOps
+   * watcher): `pvcctl apply --wait` waits only for those. Templates, scripts and profiles have
+   * none: they are read when a VM is provisioned.
+   */
+  reportsReady: boolean;
   /** JSON pointers into the document that may not change after creation. */
   immutable: readonly string[];
   /** Fills defaults and normalizes (pure: returns a new spec). Expects a valid spec. */
@@ -63,6 +69,8 @@ interface KindDef {
   shortNames: string[];
   userCreatable?: boolean;
   rank: number;
+  /** False for kinds no controller reports on (default true). */
+  reportsReady?: boolean;
   immutable?: string[];
   rules: KindRules;
 }
@@ -87,6 +95,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "SystemTemplate",
+    reportsReady: false,
     plural: "systemtemplates",
     shortNames: ["systpl"],
     rank: 1,
@@ -94,6 +103,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "UserdataTemplate",
+    reportsReady: false,
     plural: "userdatatemplates",
     shortNames: ["usertpl"],
     rank: 1,
@@ -101,6 +111,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "ProvisionerScript",
+    reportsReady: false,
     plural: "provisionerscripts",
     shortNames: ["script"],
     rank: 1,
@@ -116,6 +127,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "NetworkTemplate",
+    reportsReady: false,
     plural: "networktemplates",
     shortNames: ["nettpl"],
     rank: 2,
@@ -131,6 +143,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "StorageTemplate",
+    reportsReady: false,
     plural: "storagetemplates",
     shortNames: ["stortpl"],
     rank: 3,
@@ -138,6 +151,7 @@ const DEFS: KindDef[] = [
   },
   {
     kind: "ProvisionerProfile",
+    reportsReady: false,
     plural: "provisionerprofiles",
     shortNames: ["profile"],
     rank: 4,
@@ -177,6 +191,7 @@ function build(def: KindDef): KindInfo {
     validateSchema: validate,
     userCreatable: def.userCreatable ?? true,
     rank: def.rank,
+    reportsReady: def.reportsReady ?? true,
     immutable: Object.freeze([...(def.immutable ?? [])]),
     defaults: (spec: Record<string, unknown>, metadata: ObjectMeta) => rules.defaults(spec, metadata),
     references: (doc: Record<string, unknown>) => dedupeRefs(rules.references(doc)),

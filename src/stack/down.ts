@@ -34,7 +34,7 @@ export async function stackDown(opts: {
   }
   const stop = async (component: Component) => {
     const entry = readPidfile(paths, component);
-    if (entry && isAlive(entry.pid, entry.writtenAt)) {
+    if (entry && isAlive(entry.pid, entry.writtenAt, entry.startTicks)) {
       await stopProcess(entry.pid);
       result.stopped.push(component);
     }

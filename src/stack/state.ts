@@ -68,17 +68,22 @@ export function pidFile(paths: StackPaths, component: Component): string {
   return join(paths.pids, `${component}.pid`);
 }
 
-/** A pid file holds one decimal PID (plus optional whitespace); anything else is treated as absent. */
-export function parsePidfile(text: string): number | null {
-  const m = /^\s*(\d+)\s*$/.exec(text);
+/**
+ * A pid file holds a decimal PID and, since 2026-12-05, the process's start time in clock ticks
+ * since boot (/proc/PID/stat field 22), space-separated; anything else is treated as absent.
+ */
+export function parsePidfile(text: string): { pid: number; startTicks?: number } | null {
+  const m = /^\s*(\d+)(?: (\d+))?\s*$/.exec(text);
   if (!m) return null;
   const pid = Number(m[1]);
-  return pid > 1 && pid <= 4194304 ? pid : null;
+  if (!(pid > 1 && pid <= 4194304)) return null;
+  return m[2] === undefined ? { pid } : { pid, startTicks: Number(m[2]) };
 }
 
 export function writePidfile(paths: StackPaths, component: Component, pid: number): void {
   mkdirSync(paths.pids, { recursive: true });
-  writeAtomic(pidFile(paths, component), `${pid}\n`);
+  const startTicks = readProcStat(pid)?.startTicks;
+  writeAtomic(pidFile(paths, component), startTicks === undefined ? `${pid}\n` : `${pid} ${startTicks}\n`);
 }
 
 export function removePidfile(paths: StackPaths, component: Component): void {
@@ -87,6 +92,8 @@ export function removePidfile(paths: StackPaths, component: Component): void {
 
 export interface PidfileEntry {
   pid: number;
+  /** The process's start in clock ticks since boot, when the file says (it identifies the process). */
+  startTicks?: number;
   /** When the pid file was written, epoch ms; used to tell our process from a later one with the same PID. */
   writtenAt: number;
 }
@@ -94,8 +101,8 @@ export interface PidfileEntry {
 export function readPidfile(paths: StackPaths, component: Component): PidfileEntry | null {
   const file = pidFile(paths, component);
   try {
-    const pid = parsePidfile(readFileSync(file, "utf8"));
-    return pid === null ? null : { pid, writtenAt: statSync(file).mtimeMs };
+    const parsed = parsePidfile(readFileSync(file, "utf8"));
+    return parsed === null ? null : { ...parsed, writtenAt: statSync(file).mtimeMs };
   } catch {
     return null;
   }
@@ -137,17 +144,22 @@ function bootTime(): number {
 
 // USER_HZ is 100 on every Linux ABI Node supports; /proc reports start times in these ticks.
 const TICKS_PER_SECOND = 100;
-// btime has one-second resolution and the clock may be stepped; a PID reused minutes later is what we guard against.
-const START_SLACK_MS = 5000;
+// For pid files without start ticks (written before 2026-12-05): btime has one-second resolution,
+// and the wall clock drifts from the boot-based one (13 s in 7 hours on one VM); a PID reused
+// minutes later is what we guard against.
+const START_SLACK_MS = 60_000;
 
 /**
  * Whether a process is alive. A killed daemon stays a zombie (state Z) until its parent or PID 1
- * reaps it, and `kill -0` succeeds on zombies, so we read the state from /proc instead. With
- * `startedBefore`, a process that started after that time is a different one that reused the PID.
+ * reaps it, and `kill -0` succeeds on zombies, so we read the state from /proc instead. A process
+ * that reused the PID is told apart by its start time: exactly, by `startTicks` (the pid file's
+ * record of it: no clock involved), or else by `startedBefore` (the pid file's mtime; wall clock
+ * and boot-based clock may drift apart — 13 s after 7 hours on one VM — hence the slack).
  */
-export function isAlive(pid: number, startedBefore?: number): boolean {
+export function isAlive(pid: number, startedBefore?: number, startTicks?: number): boolean {
   const stat = readProcStat(pid);
   if (!stat || stat.state === "Z" || stat.state === "X" || stat.state === "x") return false;
+  if (startTicks !== undefined) return stat.startTicks === startTicks;
   if (startedBefore !== undefined) {
     const startedAt = bootTime() + (stat.startTicks * 1000) / TICKS_PER_SECOND;
     if (startedAt > startedBefore + START_SLACK_MS) return false;
@@ -158,7 +170,7 @@ export function isAlive(pid: number, startedBefore?: number): boolean {
 /** The PID recorded for a component if that process is still running, else null. */
 export function runningPid(paths: StackPaths, component: Component): number | null {
   const entry = readPidfile(paths, component);
-  return entry && isAlive(entry.pid, entry.writtenAt) ? entry.pid : null;
+  return entry && isAlive(entry.pid, entry.writtenAt, entry.startTicks) ? entry.pid : null;
 }
 
 export interface StackRecord {

@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { parseAdminSocketReply } from "../../src/stack/admin-socket.ts";
 import {
@@ -17,12 +18,13 @@ import { installedFromDpkgQuery } from "../../src/stack/install.ts";
 import { isAlive, parsePidfile, parseProcStat } from "../../src/stack/state.ts";
 
 describe("pid files", () => {
-  test("one decimal PID, surrounding whitespace allowed", () => {
-    assert.equal(parsePidfile("1234\n"), 1234);
-    assert.equal(parsePidfile("  42  "), 42);
+  test("one decimal PID, surrounding whitespace allowed; then its start in ticks", () => {
+    assert.deepEqual(parsePidfile("1234\n"), { pid: 1234 });
+    assert.deepEqual(parsePidfile("  42  "), { pid: 42 });
+    assert.deepEqual(parsePidfile("1234 987654\n"), { pid: 1234, startTicks: 987654 });
   });
   test("anything else counts as no PID", () => {
-    for (const text of ["", "\n", "abc", "12 34", "-5", "1", "0", "1.5", "99999999"]) {
+    for (const text of ["", "\n", "abc", "12  34", "12 x", "-5", "1", "0", "1.5", "99999999"]) {
       assert.equal(parsePidfile(text), null, JSON.stringify(text));
     }
   });
@@ -43,6 +45,14 @@ describe("/proc/PID/stat", () => {
     assert.equal(isAlive(process.pid, 0), false, "a start time far after the pid file means a reused PID");
     const child = spawnSync("true");
     assert.equal(isAlive(child.pid as number), false);
+  });
+
+  test("isAlive with the start ticks a pid file records: exact, whatever the clocks say", () => {
+    const own = parseProcStat(readFileSync(`/proc/${process.pid}/stat`, "utf8"));
+    assert.ok(own);
+    // A wall clock far off (a start "after" the pid file) does not matter once the ticks match.
+    assert.equal(isAlive(process.pid, 0, own.startTicks), true);
+    assert.equal(isAlive(process.pid, Date.now(), own.startTicks + 1), false, "another process on that PID");
   });
 });
 

@@ -184,12 +184,14 @@ export function registerResourceCommands(program: Command): void {
       progress,
     });
     if (opts.wait && !opts.dryRun) {
+      // Kinds no controller reports on (templates, scripts, profiles) never turn Ready: not waited for.
       const items = outcome.results
         .filter((r) => !r.error)
         .map((r) => {
           const [kind, ...rest] = r.key.split("/");
           return { kind, name: rest.join("/"), generation: r.generation };
-        });
+        })
+        .filter((i) => lookupKind(i.kind)?.reportsReady !== false);
       const left = await waitReady(client, items, Date.now() + timeoutMs, (i) =>
         out(`${label({ kind: i.kind, metadata: { name: i.name } })} ready`),
       );
