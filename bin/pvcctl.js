@@ -35,12 +35,12 @@ async function bundle() {
   const dir = join(build, `pvcctl-${fingerprint()}`);
   const entry = join(dir, "main.js");
   if (statSync(entry, { throwIfNoEntry: false })) return entry;
-  const { buildSync } = await import("esbuild");
+  const esbuild = await import("esbuild");
   // Made aside, then renamed: processes starting together never see half a bundle.
   const tmp = join(build, `tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    buildSync({
+    await esbuild.build({
       entryPoints: [join(root, "src/pvcctl/main.ts")],
       outdir: tmp,
       bundle: true,
@@ -53,6 +53,8 @@ async function bundle() {
       keepNames: true,
       logLevel: "error",
     });
+    // esbuild's service process would otherwise live as long as this one (a whole `serve`).
+    await esbuild.stop();
     try {
       renameSync(tmp, dir);
     } catch {
