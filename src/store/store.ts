@@ -100,6 +100,11 @@ export class ResourceStore {
     if (problem !== undefined) throw invalid("/metadata/name", shownName(name), problem, code);
   }
 
+  /** Throws BAD_REQUEST naming `/metadata/name` unless `name` can be an object's name (a path's name). */
+  assertName(name: string): void {
+    this.#checkName(name);
+  }
+
   /** The kind and a checked name: the door of every operation that is given a name. */
   #target(kind: string, name: string): KindInfo {
     const info = this.kindInfo(kind);
