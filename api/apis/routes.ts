@@ -205,7 +205,7 @@ function objectRoutes(app: FastifyInstance, { store }: ApisOptions): void {
     if (patchMode(request, flag(request.query, "apply")) === "merge") {
       return store.patch(info.kind, name, bodyObject(request.body, "merge patch"), options);
     }
-    store.assertName(name); // a path's bad name is a bad request (400), as on every other verb
+    store.checkName(name); // a path's bad name is a bad request (400), as on every other verb
     const doc = documentFor(info, request.body, name);
     // Only a kind users may not create needs the look (an apply may update one, not create it):
     // for the others the store's create-first apply is one round trip, not three.

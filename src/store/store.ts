@@ -95,20 +95,16 @@ export class ResourceStore {
    * document is one of its fields, refused as any invalid field (VALIDATION_FAILED, 422, which the
    * kind's schema usually says first).
    */
-  #checkName(name: unknown, code: ErrorCode = ErrorCodes.BAD_REQUEST): asserts name is string {
+  /** Throws (BAD_REQUEST by default) naming `/metadata/name` unless `name` can be an object's name. */
+  checkName(name: unknown, code: ErrorCode = ErrorCodes.BAD_REQUEST): void {
     const problem = storeNameProblem(name);
     if (problem !== undefined) throw invalid("/metadata/name", shownName(name), problem, code);
-  }
-
-  /** Throws BAD_REQUEST naming `/metadata/name` unless `name` can be an object's name (a path's name). */
-  assertName(name: string): void {
-    this.#checkName(name);
   }
 
   /** The kind and a checked name: the door of every operation that is given a name. */
   #target(kind: string, name: string): KindInfo {
     const info = this.kindInfo(kind);
-    this.#checkName(name);
+    this.checkName(name);
     return info;
   }
 
@@ -168,7 +164,7 @@ export class ResourceStore {
     if (typeof kind !== "string") throw invalid("/kind", kind, "kind is required");
     const info = this.kindInfo(kind);
     const resource = this.#validate(doc);
-    this.#checkName(resource.metadata?.name, ErrorCodes.VALIDATION_FAILED);
+    this.checkName(resource.metadata?.name, ErrorCodes.VALIDATION_FAILED);
     return { info, resource: { ...resource, kind: info.kind } };
   }
 
