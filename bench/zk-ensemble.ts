@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { parsePidfile } from "../src/stack/state.ts";
 import { fourLetterWord, zkRole } from "../src/stack/zookeeper.ts";
 import { ZkClient } from "../src/zk/client.ts";
 import {
@@ -96,7 +97,7 @@ async function killLeader(dir: string, connect: string, path: string): Promise<F
     const session = zk.sessionId;
     const leader = (await roles(connect)).indexOf("leader") + 1;
     if (leader === 0) throw new Error("no leader in the ensemble");
-    const pid = Number(readFileSync(join(dir, "pids", `zookeeper${leader}.pid`), "utf8"));
+    const pid = Number(parsePidfile(readFileSync(join(dir, "pids", `zookeeper${leader}.pid`), "utf8"))?.pid);
     let killedAt = 0;
     let firstAfter = 0;
     let failedWrites = 0;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { parsePidfile } from "../../src/stack/state.ts";
 import { fourLetterWord } from "../../src/stack/zookeeper.ts";
 
 const PVCCTL = fileURLToPath(new URL("../../bin/pvcctl.js", import.meta.url));
@@ -42,7 +43,10 @@ function parseExports(text: string): Record<string, string> {
 
 function pids(): Record<string, number> {
   return Object.fromEntries(
-    COMPONENTS.map((c) => [c, Number(readFileSync(join(dir, "pids", `${c}.pid`), "utf8"))]),
+    COMPONENTS.map((c) => [
+      c,
+      Number(parsePidfile(readFileSync(join(dir, "pids", `${c}.pid`), "utf8"))?.pid),
+    ]),
   );
 }
 

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { parsePidfile } from "../../src/stack/state.ts";
 import { fourLetterWord, zkRole } from "../../src/stack/zookeeper.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import { GROUP_PATH, until } from "../helpers/api-app.ts";
@@ -140,7 +141,9 @@ describe("pvcctl stack up --zk-ensemble 3: the leader killed", { timeout: 300_00
       const session = zk.sessionId;
       const leader = (await roles()).indexOf("leader") + 1;
       assert.ok(leader > 0);
-      const pid = Number(readFileSync(join(dir, "pids", `zookeeper${leader}.pid`), "utf8"));
+      const pid = Number(
+        parsePidfile(readFileSync(join(dir, "pids", `zookeeper${leader}.pid`), "utf8"))?.pid,
+      );
       process.kill(pid, "SIGKILL");
 
       // The write may meet the election; the API answers it once a leader is back.
