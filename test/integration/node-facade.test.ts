@@ -75,8 +75,10 @@ describe("/api/v1/node", () => {
   test("load and free/used memory are the node's latest, though the Node's status reports them seldom", async () => {
     // hv6 has no hollow node behind it: only this test writes its keys.
     await c.deadNode("hv6", 0);
-    await until("hv6 registered", () => c.t.app.informers.get("Node")?.get("hv6") !== undefined);
     const status = () => c.t.app.informers.get("Node")?.get("hv6")?.status as NodeFigures | undefined;
+    // The Node object appears before its controller first reports the node's figures: wait for that
+    // report, or it may be made after the writes below and carry them (as CI once saw).
+    await until("hv6's figures reported", () => status()?.memory?.freeMiB === 7680);
     const shown = status()?.keepalive ?? 0;
     await c.zk.set(c.keys.nodeKey("hv6", "cpuload"), "7.25");
     await c.zk.set(c.keys.nodeKey("hv6", "memfree"), "6000");
