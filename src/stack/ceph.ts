@@ -53,6 +53,11 @@ export interface CephConfInput {
 
 export function renderCephConf({ fsid, settings: s, paths: p }: CephConfInput): string {
   const auth = s.cephAuth;
+  // The daemons' admin sockets, in the state dir. In the daemons' sections only: set in [global],
+  // every ceph/rbd CLI run binds `ceph-client.admin.asok` too (clients have none by default), and
+  // concurrent runs collide on it and log `bind_and_listen: ... (17) File exists` as the first line
+  // of stderr, which then led their error messages.
+  const daemonSocket = `admin socket = ${p.run}/$cluster-$name.asok`;
   const lines = [
     "# Written by pvcctl stack up. A throwaway one-node cluster; see local-ceph-zookeeper-facts.md.",
     "[global]",
@@ -69,7 +74,6 @@ export function renderCephConf({ fsid, settings: s, paths: p }: CephConfInput): 
     ...(auth === "cephx" ? [`keyring = ${p.keyring}`] : []),
     // Nothing outside the state dir: sockets, pid files, crash dumps, the cluster log.
     `run dir = ${p.run}`,
-    `admin socket = ${p.run}/$cluster-$name.asok`,
     `pid file = ${p.run}/$name.pid`,
     `crash dir = ${p.ceph}/crash`,
     `mon cluster log file = ${p.logs}/cluster.log`,
@@ -106,16 +110,19 @@ export function renderCephConf({ fsid, settings: s, paths: p }: CephConfInput): 
     "",
     "[mon]",
     `mon data = ${p.ceph}/mon/$cluster-$id`,
+    daemonSocket,
     `log file = ${p.logs}/mon.log`,
     ...(auth === "cephx" ? ["keyring = $mon_data/keyring"] : []),
     "",
     "[mgr]",
     `mgr data = ${p.ceph}/mgr/$cluster-$id`,
+    daemonSocket,
     `log file = ${p.logs}/mgr.log`,
     ...(auth === "cephx" ? ["keyring = $mgr_data/keyring"] : []),
     "",
     "[osd]",
     `osd data = ${p.ceph}/osd/$cluster-$id`,
+    daemonSocket,
     `log file = ${p.logs}/osd.log`,
     ...(auth === "cephx" ? ["keyring = $osd_data/keyring"] : []),
     "osd objectstore = bluestore",

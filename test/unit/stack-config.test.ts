@@ -67,6 +67,12 @@ describe("ceph.conf", () => {
     assert.equal(global.get("run dir"), "/tmp/stack-x/run");
   });
 
+  test("admin sockets for the daemons only: CLI runs bind none, so concurrent ones never collide", () => {
+    assert.equal(global.has("admin socket"), false);
+    for (const daemon of ["mon", "mgr", "osd"])
+      assert.equal(section(conf, daemon).get("admin socket"), "/tmp/stack-x/run/$cluster-$name.asok", daemon);
+  });
+
   test("carries the settings that keep a one-OSD cluster HEALTH_OK and fast", () => {
     const expected: Record<string, string> = {
       "osd pool default size": "1",
