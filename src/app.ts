@@ -295,7 +295,14 @@ async function assemble(
   });
   // Undone first: controllers stop (and leadership passes on) while the API still answers.
   teardown.add(stopManager);
-  await server.listen({ host: config.api.listenAddress, port: config.api.listenPort });
+  await server.listen({ host: config.api.listenAddress, port: config.api.listenPort }).catch((err) => {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    throw new PvcError(
+      ErrorCodes.ADDRESS_IN_USE,
+      `cannot listen on ${config.api.listenAddress}:${config.api.listenPort}: the address is in use (another pvcctl serve or up?); choose another port (up --port N; serve: pvc.api.listen_port in its config)`,
+      { cause: err },
+    );
+  });
   const url = listenUrl(server, ssl.enabled);
 
   if (config.reconciler.gitops.enabled) {

@@ -38,6 +38,8 @@ export const ErrorCodes = {
   CONFLICT: "CONFLICT",
   // Configuration
   CONFIG_INVALID: "CONFIG_INVALID",
+  /** The API's listen address is taken (another server, often another `pvcctl serve` or `up`). */
+  ADDRESS_IN_USE: "ADDRESS_IN_USE",
   // Controllers
   TERMINAL: "TERMINAL",
   // Hollow node simulator (src/sim)

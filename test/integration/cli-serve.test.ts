@@ -1,7 +1,7 @@
 /**
  * What a new user sees of `pvcctl` itself (issue 13): `--version` prints the package's version;
  * `serve --log-level --log-format` (the same options as `up`'s) take effect (readable lines, one debug line per request) and
- * refuse a bad value with a usage error. `serve` runs as a child process against the test
+ * refuse a bad value with a usage error; a second server on a port in use says so. `serve` runs as a child process against the test
  * ZooKeeper and Ceph with a config file of its own, as a user would run it.
  */
 import assert from "node:assert/strict";
@@ -121,6 +121,16 @@ describe("pvcctl serve --log-level debug --log-format pretty", () => {
     assert.match(requestLines[0], /DEBUG: request \{.*"url":"\/healthz\?marker=cliserve1".*"statusCode":200/);
     for (const l of lines) assert.throws(() => JSON.parse(l), `a JSON line: ${l}`);
     assert.match(stdout, /INFO: serving/);
+    // A second server on the same port says why it cannot start (not a bare EADDRINUSE), exit 1.
+    const second = await pvcctl(["serve", "--config", config]);
+    assert.equal(second.code, 1, show(second));
+    assert.ok(
+      second.stderr.includes(
+        `pvcctl: cannot listen on 127.0.0.1:${port}: the address is in use (another pvcctl serve or up?)`,
+      ),
+      show(second),
+    );
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, "the first server still serves");
     proc.kill("SIGTERM");
     const [code] = await once(proc, "close");
     assert.equal(code, 0, `${stderr}\n${stdout}`);
