@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
+import { after, before } from "node:test";
 import { createLogger } from "../../api/logging.ts";
 import type { KindController } from "../../controllers/types.ts";
 import { type App, type AppOptions, startApp } from "../../src/app.ts";
@@ -42,6 +43,44 @@ export async function startTestApp(config: Config, options: AppOptions = {}): Pr
   // No kind controllers unless a test asks: the real ones would act on the test's objects.
   const app = await startApp(config, { processMetrics: false, logger, kindControllers: [], ...options });
   return { app, logs: () => lines.join("") };
+}
+
+/**
+ * The real app for one describe block (or a whole file), with the two hooks such tests all need:
+ * `before` starts it from `config()` and `options` (read then, so they may use what an earlier
+ * `before` set up); `after` closes it, then removes `root`. Register a test's own setup as a later
+ * `before`: in a describe block, hooks run one after the other in the order they are registered.
+ * Not so at a file's top level, where Node 20 starts each `before` as it is registered: there, use
+ * it only when the tests need nothing more set up.
+ *
+ * The returned TestApp stands for the started app: read it in tests and hooks, not while the
+ * describe block is being declared (it throws until the start). If the start failed, `after`
+ * skips the close and does not throw, so the start's error is the one the run reports.
+ */
+export function useTestApp(
+  root: string,
+  config: () => Config = () => testConfig(root),
+  options: AppOptions | (() => AppOptions) = {},
+): TestApp {
+  let started: TestApp | undefined;
+  const current = (): TestApp => {
+    if (!started) throw new Error(`the test app for ${root} is not started (or failed to start)`);
+    return started;
+  };
+  before(async () => {
+    started = await startTestApp(config(), typeof options === "function" ? options() : options);
+  });
+  after(async () => {
+    if (!started) return await removeRoot(root).catch(() => undefined);
+    await started.app.close();
+    await removeRoot(root);
+  });
+  return {
+    get app() {
+      return current().app;
+    },
+    logs: () => current().logs(),
+  };
 }
 
 /** Removes a test's store root (and anything else under it). */

@@ -12,9 +12,9 @@
  */
 import assert from "node:assert/strict";
 import { type IncomingHttpHeaders, request } from "node:http";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import type { RouteInfo } from "../../api/server.ts";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
+import { GROUP_PATH, startTestApp, testConfig, until, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const TOKEN = "7c1e2d1a-9b3f-4a51-8d2e-5f6a7b8c9d0e";
@@ -91,7 +91,6 @@ async function sessionCookie(base: string, token: string): Promise<string | unde
 
 describe("authentication enabled", () => {
   const root = uniqueRoot("api-auth");
-  let t: TestApp;
   let base: string;
   let session: string;
 
@@ -107,17 +106,13 @@ describe("authentication enabled", () => {
       };
       c.reconciler.facadeWaitTimeoutMs = 1000; // a valid call to a facade write must not hold the test
     });
+  const t = useTestApp(root, config);
 
   before(async () => {
-    t = await startTestApp(config());
     base = t.app.url;
     const cookie = await sessionCookie(base, TOKEN);
     assert.ok(cookie, "login with the valid token gives a session cookie");
     session = cookie;
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   const credentials: Array<[string, Record<string, string>, boolean]> = [
@@ -346,15 +341,7 @@ describe("authentication enabled", () => {
 
 describe("authentication disabled", () => {
   const root = uniqueRoot("api-noauth");
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(testConfig(root));
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
+  const t = useTestApp(root);
 
   test("login and logout say so; everything is open", async () => {
     for (const path of ["/api/v1/auth/login", "/api/v1/auth/logout"]) {

@@ -5,17 +5,8 @@
  */
 import assert from "node:assert/strict";
 import http from "node:http";
-import { after, before, describe, test } from "node:test";
-import {
-  expectV1,
-  GROUP_PATH,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { before, describe, test } from "node:test";
+import { expectV1, GROUP_PATH, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 interface Reply {
@@ -29,7 +20,12 @@ interface Reply {
 
 describe("bad input answers 4xx naming the field and value", () => {
   const root = uniqueRoot("bad-input");
-  let t: TestApp;
+  const t = useTestApp(root, () =>
+    testConfig(`${root}/store`, (c) => {
+      c.reconciler.pvcRoot = `${root}/pvc`;
+      c.reconciler.facadeWaitTimeoutMs = 5_000;
+    }),
+  );
 
   /** A raw request: the path is sent as written (fetch would resolve `..` before sending). */
   function raw(method: string, path: string, body?: string, type?: string): Promise<Reply> {
@@ -90,12 +86,6 @@ describe("bad input answers 4xx naming the field and value", () => {
   }
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = `${root}/pvc`;
-        c.reconciler.facadeWaitTimeoutMs = 5_000;
-      }),
-    );
     await t.app.zk.mkdirp(`${root}/pvc/networks`);
     const created = await raw(
       "POST",
@@ -107,10 +97,6 @@ describe("bad input answers 4xx naming the field and value", () => {
       "the facade sees network 700",
       async () => (await v1Call(t.app.url, "GET", "/network/700")).status === 200,
     );
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("a name that is not one path segment: 400 on every verb, nothing written", async () => {

@@ -6,12 +6,12 @@
  * PVC's messages, and values come from the query or a form body.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { waitForDeletion, writeAndWait } from "../../api/v1/converge.ts";
 import { type FacadePlugin, notFound, respond } from "../../api/v1/facade.ts";
 import { limitFilter } from "../../api/v1/limit.ts";
 import { getValue, readValues } from "../../api/v1/values.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig, verdictController } from "../helpers/api-app.ts";
+import { testConfig, useTestApp, verdictController } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const KIND = "UserdataTemplate";
@@ -63,7 +63,17 @@ const userdataFacade: FacadePlugin = async (app, { deps }) => {
 describe("facade common part", () => {
   const root = uniqueRoot("api-facade");
   const reconciled: string[] = [];
-  let t: TestApp;
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(root, (c) => {
+        c.reconciler.facadeWaitTimeoutMs = 1500;
+      }),
+    {
+      kindControllers: [verdictController(KIND, "only", reconciled)],
+      extraFacadeGroups: { userdataFacade },
+    },
+  );
   let base: string;
 
   const form = (method: string, path: string, values: Record<string, string>) =>
@@ -74,21 +84,8 @@ describe("facade common part", () => {
     });
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(root, (c) => {
-        c.reconciler.facadeWaitTimeoutMs = 1500;
-      }),
-      {
-        kindControllers: [verdictController(KIND, "only", reconciled)],
-        extraFacadeGroups: { userdataFacade },
-      },
-    );
     base = t.app.url;
     await t.app.manager.settled();
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("GET /api/v1 answers 209", async () => {

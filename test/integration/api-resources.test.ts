@@ -7,14 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { KINDS } from "../../src/resources/kinds.ts";
 import { ResourceStore } from "../../src/store/store.ts";
 import { ZkClient } from "../../src/zk/client.ts";
-import {
-  GROUP_PATH,
-  NdjsonReader,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-} from "../helpers/api-app.ts";
+import { GROUP_PATH, NdjsonReader, testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
 
 const API_VERSION = "pvc.parallelvirtualcluster.org/v1";
@@ -30,9 +23,18 @@ function userdata(name: string, data = "#cloud-config\n", labels?: Record<string
 
 describe("declarative API over HTTP", () => {
   const root = uniqueRoot("api-resources");
-  let t: TestApp;
   let base: string;
   let zk: ZkClient;
+  // Registered before useTestApp's `after`: this client closes first, as it always has.
+  after(() => {
+    zk.close();
+  });
+  // Requests are logged at debug (one line each, with the request id): the id check below reads them.
+  const t = useTestApp(root, () =>
+    testConfig(root, (c) => {
+      c.reconciler.logLevel = "debug";
+    }),
+  );
 
   const call = async (method: string, path: string, body?: unknown, type = "application/json") => {
     const res = await fetch(`${base}${path}`, {
@@ -45,19 +47,8 @@ describe("declarative API over HTTP", () => {
   };
 
   before(async () => {
-    // Requests are logged at debug (one line each, with the request id): the id check below reads them.
-    t = await startTestApp(
-      testConfig(root, (c) => {
-        c.reconciler.logLevel = "debug";
-      }),
-    );
     base = t.app.url;
     zk = await ZkClient.connect({ connectString: zkConnect() });
-  });
-  after(async () => {
-    zk.close();
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("create, get, list, replace, merge patch, status, delete", async () => {

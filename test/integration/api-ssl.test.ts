@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const TOKEN = "ssl-test-token-0123456789";
@@ -49,9 +49,9 @@ describe("HTTPS", () => {
   const dir = mkdtempSync(join(tmpdir(), "pvc-ssl-"));
   const keyFile = join(dir, "key.pem");
   const certFile = join(dir, "cert.pem");
-  let t: TestApp;
   let cert: Buffer;
 
+  // The certificate is made first: the app's config names it.
   before(async () => {
     await execa("openssl", [
       "req",
@@ -71,20 +71,18 @@ describe("HTTPS", () => {
       certFile,
     ]);
     cert = readFileSync(certFile);
-    t = await startTestApp(
-      testConfig(root, (c) => {
-        c.api.ssl = { enabled: true, certFile, keyFile };
-        c.api.auth = {
-          enabled: true,
-          secretKey: "ssl-secret-key",
-          tokens: [{ description: "t", token: TOKEN }],
-        };
-      }),
-    );
   });
-  after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
+  const t = useTestApp(root, () =>
+    testConfig(root, (c) => {
+      c.api.ssl = { enabled: true, certFile, keyFile };
+      c.api.auth = {
+        enabled: true,
+        secretKey: "ssl-secret-key",
+        tokens: [{ description: "t", token: TOKEN }],
+      };
+    }),
+  );
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 

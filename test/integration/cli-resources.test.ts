@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 import { assertAllUnchanged, pvcctl, show } from "./cli-helpers.ts";
 
@@ -95,7 +95,15 @@ async function closedPort(): Promise<number> {
 
 describe("pvcctl against a running server", () => {
   const root = uniqueRoot("cli");
-  let t: TestApp;
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = `${root}/pvc`;
+        c.reconciler.logLevel = "warn";
+      }),
+    { kindControllers: [networkController] },
+  );
   let dir: string;
   let env: Record<string, string>;
   const run = (...args: string[]) => pvcctl(args, env);
@@ -114,20 +122,11 @@ describe("pvcctl against a running server", () => {
   }
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = `${root}/pvc`;
-        c.reconciler.logLevel = "warn";
-      }),
-      { kindControllers: [networkController] },
-    );
     await t.app.zk.mkdirp(`${root}/pvc/networks`);
     dir = await mkdtemp(join(tmpdir(), "pvcctl-"));
     env = { PVCCTL_SERVER: t.app.url };
   });
   after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -350,21 +349,15 @@ describe("pvcctl against a running server", () => {
 describe("pvcctl with authentication on", () => {
   const root = uniqueRoot("cliauth");
   const token = "s3cret-token-value-0123456789";
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(
+  const t = useTestApp(
+    root,
+    () =>
       testConfig(`${root}/store`, (c) => {
         c.api.auth = { enabled: true, secretKey: "k".repeat(32), tokens: [{ description: "cli", token }] };
         c.reconciler.logLevel = "warn";
       }),
-      { kindControllers: [] },
-    );
-  });
-  after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
-  });
+    { kindControllers: [] },
+  );
 
   test("the token is sent, and never printed", async () => {
     const none = await pvcctl(["get", "networks"], { PVCCTL_SERVER: t.app.url });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig, until } from "../helpers/api-app.ts";
+import { GROUP_PATH, testConfig, until, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -19,10 +19,10 @@ const net = (domain: string) =>
 
 describe("GitOps in the app", () => {
   const root = uniqueRoot("gitopsapi");
-  let t: TestApp;
   let dir: string;
   let env: Record<string, string>;
 
+  // The folder is written first: the app's config names it.
   before(async () => {
     dir = join(await mkdtemp(join(tmpdir(), "pvc-gitops-api-")), "site");
     await mkdir(dir);
@@ -31,21 +31,23 @@ describe("GitOps in the app", () => {
       join(dir, "ud.yaml"),
       `${API}\nkind: UserdataTemplate\nmetadata:\n  name: gud\nspec:\n  data: ""\n`,
     );
-    t = await startTestApp(
+  });
+  const t = useTestApp(
+    root,
+    () =>
       testConfig(`${root}/store`, (c) => {
         c.reconciler.pvcRoot = `${root}/pvc`;
         c.reconciler.logLevel = "warn";
         c.reconciler.facadeWaitTimeoutMs = 10_000;
         c.reconciler.gitops = { enabled: true, dir };
       }),
-      { kindControllers: [networkController] },
-    );
+    { kindControllers: [networkController] },
+  );
+  before(async () => {
     await t.app.zk.mkdirp(`${root}/pvc/networks`);
     env = { PVCCTL_SERVER: t.app.url };
   });
   after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
     await rm(join(dir, ".."), { recursive: true, force: true });
   });
 

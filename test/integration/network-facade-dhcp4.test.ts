@@ -5,33 +5,30 @@
  * `dhcp4=false` with "DHCPv4 start and end addresses are required".
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { networkController } from "../../controllers/network/controller.ts";
-import { expectV1, removeRoot, startTestApp, type TestApp, testConfig, v1Call } from "../helpers/api-app.ts";
+import { expectV1, testConfig, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 describe("/api/v1/network: dhcp4=false", () => {
   const root = uniqueRoot("netdhcp4");
   const pvcRoot = `${root}/pvc`;
-  let t: TestApp;
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = pvcRoot;
+        c.reconciler.facadeWaitTimeoutMs = 10_000;
+      }),
+    { kindControllers: [networkController] },
+  );
 
   const call = (method: string, path: string, values: Record<string, string>, asForm = false) =>
     v1Call(t.app.url, method, path, values, asForm);
   const key = async (path: string) => (await t.app.zk.get(`${pvcRoot}/networks${path}`)).data;
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = pvcRoot;
-        c.reconciler.facadeWaitTimeoutMs = 10_000;
-      }),
-      { kindControllers: [networkController] },
-    );
     await t.app.zk.mkdirp(`${pvcRoot}/networks`);
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("POST with dhcp4=false (each spelling, query or form) adds a network without DHCPv4", async () => {

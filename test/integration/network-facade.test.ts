@@ -4,26 +4,25 @@
  * exist afterwards — nothing half-written when a request is refused.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { networkController } from "../../controllers/network/controller.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import {
-  expectV1,
-  GROUP_PATH,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { expectV1, GROUP_PATH, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 describe("/api/v1/network facade", () => {
   const root = uniqueRoot("netfacade");
   const pvcRoot = `${root}/pvc`;
-  let t: TestApp;
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = pvcRoot;
+        c.reconciler.facadeWaitTimeoutMs = 10_000;
+      }),
+    { kindControllers: [networkController] },
+  );
   let zk: ZkClient;
 
   const call = (
@@ -49,19 +48,8 @@ describe("/api/v1/network facade", () => {
   }
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = pvcRoot;
-        c.reconciler.facadeWaitTimeoutMs = 10_000;
-      }),
-      { kindControllers: [networkController] },
-    );
     zk = t.app.zk;
     await zk.mkdirp(`${pvcRoot}/networks`);
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("POST refuses bad input with 510 and PVC's message, writing nothing", async () => {

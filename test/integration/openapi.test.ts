@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { loadAll } from "js-yaml";
 import { NOT_DESCRIBED } from "../../api/openapi/index.ts";
 import type { RouteInfo } from "../../api/server.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 type Doc = {
@@ -30,18 +30,13 @@ function openapiPath(url: string): string {
 
 describe("/openapi.json", () => {
   const root = uniqueRoot("openapi");
-  let t: TestApp;
+  const t = useTestApp(root);
   let doc: Doc;
 
   before(async () => {
-    t = await startTestApp(testConfig(root));
     const res = await fetch(`${t.app.url}/openapi.json`);
     assert.equal(res.status, 200);
     doc = (await res.json()) as Doc;
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("is a valid OpenAPI 3.1 document whose $refs all resolve", async () => {
@@ -120,23 +115,15 @@ describe("/openapi.json", () => {
 
 describe("/openapi.json with authentication on", () => {
   const root = uniqueRoot("openapi-auth");
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(
-      testConfig(root, (c) => {
-        c.api.auth = {
-          enabled: true,
-          secretKey: "openapi-test-secret",
-          tokens: [{ description: "t", token: "tok-1234" }],
-        };
-      }),
-    );
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
+  const t = useTestApp(root, () =>
+    testConfig(root, (c) => {
+      c.api.auth = {
+        enabled: true,
+        secretKey: "openapi-test-secret",
+        tokens: [{ description: "t", token: "tok-1234" }],
+      };
+    }),
+  );
 
   test("needs credentials, like the route table it is", async () => {
     assert.equal((await fetch(`${t.app.url}/openapi.json`)).status, 401);

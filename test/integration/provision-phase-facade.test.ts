@@ -7,18 +7,10 @@
  * a name too long for its disks), and an unknown task id is 404 (v0.6 said PENDING).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { vmController } from "../../controllers/vm/controller.ts";
 import { API_GROUP_VERSION } from "../../src/resources/types.ts";
-import {
-  expectV1,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { expectV1, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
 const obj = (kind: string, name: string, spec: Record<string, unknown>) => ({
@@ -30,18 +22,19 @@ const obj = (kind: string, name: string, spec: Record<string, unknown>) => ({
 
 describe("/api/v1/provisioner/create and /status", () => {
   const root = uniqueRoot("prov-create");
-  let t: TestApp;
-  const call = (method: string, path: string, values: Record<string, string | string[]> = {}) =>
-    v1Call(t.app.url, method, path, values);
-
-  before(async () => {
-    t = await startTestApp(
+  const t = useTestApp(
+    root,
+    () =>
       testConfig(`${root}/store`, (c) => {
         c.reconciler.pvcRoot = `${root}/pvc`;
         c.reconciler.cephConf = cephConf();
       }),
-      { kindControllers: [vmController] },
-    );
+    { kindControllers: [vmController] },
+  );
+  const call = (method: string, path: string, values: Record<string, string | string[]> = {}) =>
+    v1Call(t.app.url, method, path, values);
+
+  before(async () => {
     const { store } = t.app;
     await store.create(obj("SystemTemplate", "s1", { vcpus: 1, vramMiB: 256 }));
     // vni 4242 is no network of this cluster: provisioning fails in its first phase.
@@ -59,10 +52,6 @@ describe("/api/v1/provisioner/create and /status", () => {
         arguments: {},
       }),
     );
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("create: 202, the task id and its Location; status follows the task to FAILURE naming the missing network", async () => {

@@ -5,16 +5,8 @@
  * input of the manual's rules, each answered with the manual's status and a message naming it.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import {
-  expectV1,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  v1Call,
-  v1Ok,
-} from "../helpers/api-app.ts";
+import { describe, test } from "node:test";
+import { expectV1, useTestApp, v1Call, v1Ok } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const SCRIPT = `import os
@@ -27,7 +19,7 @@ def install(**kwargs):
 
 describe("/api/v1/provisioner", () => {
   const root = uniqueRoot("prov-facade");
-  let t: TestApp;
+  const t = useTestApp(root);
 
   /** A request exactly as curl sends the manual's line: the URL as written, `-d` as a raw form body. */
   const curl = async (method: string, pathAndQuery: string, body?: string) => {
@@ -42,14 +34,6 @@ describe("/api/v1/provisioner", () => {
   };
   const call = (method: string, path: string, values: Record<string, string | string[]> = {}) =>
     v1Call(t.app.url, method, path, values);
-
-  before(async () => {
-    t = await startTestApp(testConfig(root));
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
 
   test("the manual's walkthrough, system template to profile, in v0.6's shapes", async () => {
     const steps: [string, string, string | undefined, string][] = [

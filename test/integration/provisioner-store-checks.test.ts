@@ -4,8 +4,8 @@
  * deleted it and crashed later), and a ProvisionerScript must compile with python3.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { describe, test } from "node:test";
+import { GROUP_PATH, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const API_VERSION = "pvc.parallelvirtualcluster.org/v1";
@@ -20,7 +20,7 @@ const doc = (kind: string, name: string, spec: Record<string, unknown>) => ({
 
 describe("provisioner store checks", () => {
   const root = uniqueRoot("prov-checks");
-  let t: TestApp;
+  const t = useTestApp(root);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${t.app.url}${GROUP_PATH}${path}`, {
       method,
@@ -30,14 +30,6 @@ describe("provisioner store checks", () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-
-  before(async () => {
-    t = await startTestApp(testConfig(root));
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
 
   test("a template or script a profile uses is not deleted; the error names the profile", async () => {
     const made = [

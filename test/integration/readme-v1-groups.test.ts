@@ -6,21 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { RouteInfo } from "../../api/server.ts";
-import { removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const root = uniqueRoot("readmev1");
-let t: TestApp;
-
-before(async () => {
-  t = await startTestApp(testConfig(`${root}/store`));
-});
-after(async () => {
-  await t?.app.close();
-  await removeRoot(root);
-});
+const t = useTestApp(root, () => testConfig(`${root}/store`));
 
 test("README's `Served:` line names exactly the /api/v1 groups the server routes", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");

@@ -26,7 +26,7 @@ import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import { HostDisks } from "../../src/provisioner/host-disks.ts";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { GROUP_PATH, testConfig, useTestApp } from "../helpers/api-app.ts";
 import { ArgvRecorder, argvProblems } from "../helpers/argv-recorder.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
@@ -101,18 +101,13 @@ const concrete = (url: string) => url.replace(/:[^/]+/g, "x").replace(/\*/g, "x"
 
 describe("authentication over every route and stream", () => {
   const root = uniqueRoot("sec-auth");
-  let t: TestApp;
+  const t = useTestApp(root, () => authConfig(root));
   let base: string;
   let session: string;
 
   before(async () => {
-    t = await startTestApp(authConfig(root));
     base = t.app.url;
     session = await login(base);
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("every route in the table: refused without valid credentials, unless public", async (ctx) => {
@@ -230,19 +225,11 @@ describe("authentication over every route and stream", () => {
 
 describe("no secret in the log, at trace level", () => {
   const root = uniqueRoot("sec-log");
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(
-      authConfig(root, (c) => {
-        c.reconciler.logLevel = "trace";
-      }),
-    );
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
+  const t = useTestApp(root, () =>
+    authConfig(root, (c) => {
+      c.reconciler.logLevel = "trace";
+    }),
+  );
 
   test("tokens, guesses, the signing key and sessions are never written", async () => {
     const base = t.app.url;
@@ -290,18 +277,15 @@ describe("hostile names never reach a program as an option or through a shell", 
   const HOSTILE = ["-rf", "--help", "a;b", "$(x)", "`id`", "a b", "-", "a\nb", "a|b", "..", "a/b"];
   const root = uniqueRoot("sec-argv");
   const recorder = new ArgvRecorder();
-  let t: TestApp;
-
-  before(async () => {
-    const ceph = new CephClient({ conf: "/dev/null", binaries: recorder.cephBinaries() });
-    t = await startTestApp(authConfig(root), {
+  const t = useTestApp(
+    root,
+    () => authConfig(root),
+    () => ({
       kindControllers: [cephPoolController, cephVolumeController, cephSnapshotController],
-      ceph,
-    });
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
+      ceph: new CephClient({ conf: "/dev/null", binaries: recorder.cephBinaries() }),
+    }),
+  );
+  after(() => {
     recorder.close();
   });
 
@@ -422,18 +406,16 @@ describe("hostile names never reach a program as an option or through a shell", 
 
 describe("request limits and slow clients", () => {
   const root = uniqueRoot("sec-limits");
-  let t: TestApp;
-  let port: number;
   const sockets: Socket[] = [];
-
-  before(async () => {
-    t = await startTestApp(authConfig(root));
-    port = Number(new URL(t.app.url).port);
-  });
-  after(async () => {
+  // Registered before useTestApp's `after`: the slow clients' sockets are gone before the app closes.
+  after(() => {
     for (const s of sockets) s.destroy();
-    await t.app.close();
-    await removeRoot(root);
+  });
+  const t = useTestApp(root, () => authConfig(root));
+  let port: number;
+
+  before(() => {
+    port = Number(new URL(t.app.url).port);
   });
 
   test("bodies over the limits: 413 on the declarative API, /api/v1 forms and /ui/login", async () => {

@@ -13,15 +13,7 @@ import { cephSnapshotController } from "../../controllers/ceph/snapshot.ts";
 import { cephVolumeController } from "../../controllers/ceph/volume.ts";
 import { CephClient } from "../../src/ceph/client.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import {
-  expectV1,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { expectV1, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
 const MiB = 1024 * 1024;
@@ -30,7 +22,23 @@ describe("/api/v1/storage facade", () => {
   const root = uniqueRoot("storagefacade");
   const pvcRoot = `${root}/pvc`;
   const pool = `sf${process.pid}`;
-  let t: TestApp;
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = pvcRoot;
+        c.reconciler.cephConf = cephConf();
+        c.reconciler.cephPollIntervalMs = 1000;
+      }),
+    {
+      kindControllers: [
+        cephPoolController,
+        cephVolumeController,
+        cephSnapshotController,
+        cephClusterController,
+      ],
+    },
+  );
   let zk: ZkClient;
   let ceph: CephClient;
 
@@ -43,29 +51,13 @@ describe("/api/v1/storage facade", () => {
 
   before(async () => {
     ceph = new CephClient({ conf: cephConf() });
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = pvcRoot;
-        c.reconciler.cephConf = cephConf();
-        c.reconciler.cephPollIntervalMs = 1000;
-      }),
-      {
-        kindControllers: [
-          cephPoolController,
-          cephVolumeController,
-          cephSnapshotController,
-          cephClusterController,
-        ],
-      },
-    );
     zk = t.app.zk;
     await zk.mkdirp(`${pvcRoot}/nodes/${hostname()}`);
   });
+  // Registered after useTestApp's: runs once the app (and its Ceph controllers) has stopped.
   after(async () => {
-    await t.app.close();
-    await ceph.poolRm(pool).catch(() => undefined);
-    await ceph.osdUnset("noout").catch(() => undefined);
-    await removeRoot(root);
+    await ceph?.poolRm(pool).catch(() => undefined);
+    await ceph?.osdUnset("noout").catch(() => undefined);
   });
 
   test("status and df: the last ceph status / rados df text, as PVC v0.6 shapes it", async () => {

@@ -7,20 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import type { LiveAnswer } from "../../api/ui/live.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { desiredNetworkTree } from "../../src/pvc/network-tree.ts";
 import type { Network } from "../../src/resources/specs.ts";
 import { EventRecorder } from "../../src/store/events.ts";
-import {
-  GROUP_PATH,
-  NdjsonReader,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-} from "../helpers/api-app.ts";
+import { GROUP_PATH, NdjsonReader, testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const TOKEN = "ui-http-token-0b7e41";
@@ -51,22 +44,17 @@ async function readUntil(
 describe("/ui with authentication on", () => {
   const root = uniqueRoot("ui-http");
   const pvcRoot = `${root}/pvc`;
-  let t: TestApp;
+  const t = useTestApp(root, () =>
+    testConfig(root, (c) => {
+      c.api.auth = { enabled: true, secretKey: SECRET, tokens: [{ description: "ui", token: TOKEN }] };
+      c.reconciler.pvcRoot = pvcRoot;
+    }),
+  );
   let base: string;
   let cookie: string;
 
-  before(async () => {
-    t = await startTestApp(
-      testConfig(root, (c) => {
-        c.api.auth = { enabled: true, secretKey: SECRET, tokens: [{ description: "ui", token: TOKEN }] };
-        c.reconciler.pvcRoot = pvcRoot;
-      }),
-    );
+  before(() => {
     base = t.app.url;
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("without a session the page is the login form: 401, HTML, a policy allowing no script", async () => {
@@ -251,15 +239,7 @@ describe("/ui with authentication on", () => {
 
 describe("/ui with authentication off", () => {
   const root = uniqueRoot("ui-http-open");
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(testConfig(root));
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
-  });
+  const t = useTestApp(root);
 
   test("the page is served at once; login and logout lead back to it", async () => {
     assert.equal((await fetch(`${t.app.url}/ui/`)).status, 200);

@@ -6,17 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { after, before, describe, test } from "node:test";
-import {
-  expectV1,
-  GROUP_PATH,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { before, describe, test } from "node:test";
+import { expectV1, GROUP_PATH, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const EVIL_DESCRIPTION = `${"a".repeat(31)}!`;
@@ -50,10 +41,9 @@ function getWithForm(url: string, form: URLSearchParams): Promise<{ status: numb
 
 describe("/api/v1 limit: linear-time matching and bounded patterns", () => {
   const root = uniqueRoot("v1limit");
-  let t: TestApp;
+  const t = useTestApp(root, () => testConfig(`${root}/store`));
 
   before(async () => {
-    t = await startTestApp(testConfig(`${root}/store`));
     const res = await fetch(`${t.app.url}${GROUP_PATH}/networks`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -70,10 +60,6 @@ describe("/api/v1 limit: linear-time matching and bounded patterns", () => {
       "the facade to see the network",
       async () => (await v1Call(t.app.url, "GET", "/network", { limit: "^557$" })).status === 200,
     );
-  });
-  after(async () => {
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("GET /network?limit=(a+)+$ against 31 a and a ! answers at once, with PVC's answer", async () => {

@@ -15,15 +15,7 @@ import { CephClient } from "../../src/ceph/client.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import {
-  expectV1,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { expectV1, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot } from "../helpers/env.ts";
 
 function domainXml(name: string, uuid: string, pool: string, volumes: string[]): string {
@@ -45,10 +37,28 @@ describe("/api/v1/vm with RBD disks", () => {
   const root = uniqueRoot("vmdisks");
   const pvcRoot = `${root}/pvc`;
   const pool = `vd${process.pid}`;
-  let t: TestApp;
   let zk: ZkClient;
   let ceph: CephClient;
   let cluster: HollowCluster;
+
+  // Registered before useTestApp's `after`: the hollow nodes stop while the app's ZooKeeper client is open.
+  after(async () => {
+    await cluster?.stop();
+  });
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = pvcRoot;
+        c.reconciler.cephConf = cephConf();
+        c.reconciler.facadeWaitTimeoutMs = 20_000;
+      }),
+    { kindControllers: [vmController, cephPoolController, cephVolumeController] },
+  );
+  // Registered after it: the pool is removed once the app's Ceph controllers have stopped.
+  after(async () => {
+    await ceph?.poolRm(pool).catch(() => undefined);
+  });
 
   const call = (method: string, path: string, values: Record<string, string> = {}, asForm = false) =>
     v1Call(t.app.url, method, path, values, asForm);
@@ -65,14 +75,6 @@ describe("/api/v1/vm with RBD disks", () => {
 
   before(async () => {
     ceph = new CephClient({ conf: cephConf() });
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = pvcRoot;
-        c.reconciler.cephConf = cephConf();
-        c.reconciler.facadeWaitTimeoutMs = 20_000;
-      }),
-      { kindControllers: [vmController, cephPoolController, cephVolumeController] },
-    );
     zk = t.app.zk;
     cluster = new HollowCluster({
       zk,
@@ -90,12 +92,6 @@ describe("/api/v1/vm with RBD disks", () => {
     await zk.mkdirp(`${pvcRoot}/networks`);
     const r = await call("POST", "/storage/ceph/pool", { pool, pgs: "8" });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-  });
-  after(async () => {
-    await cluster.stop();
-    await t.app.close();
-    await ceph.poolRm(pool).catch(() => undefined);
-    await removeRoot(root);
   });
 
   test("rbdlist from the XML; locks listed and flushed in Ceph; DELETE without delete_disks keeps the volumes", async () => {

@@ -12,15 +12,7 @@ import type { VirtualMachine } from "../../src/resources/specs.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
 import type { ZkClient } from "../../src/zk/client.ts";
-import {
-  expectV1,
-  removeRoot,
-  startTestApp,
-  type TestApp,
-  testConfig,
-  until,
-  v1Call,
-} from "../helpers/api-app.ts";
+import { expectV1, testConfig, until, useTestApp, v1Call } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -49,9 +41,24 @@ function domainXml(name: string, uuid: string, extra = "", memMiB = 1024): strin
 describe("/api/v1/vm facade", () => {
   const root = uniqueRoot("vmfacade");
   const pvcRoot = `${root}/pvc`;
-  let t: TestApp;
   let zk: ZkClient;
   let cluster: HollowCluster;
+  // Registered before useTestApp's `after`: the hollow nodes stop while the app's ZooKeeper client is open.
+  after(async () => {
+    await cluster?.stop();
+  });
+  const t = useTestApp(
+    root,
+    () =>
+      testConfig(`${root}/store`, (c) => {
+        c.reconciler.pvcRoot = pvcRoot;
+        c.reconciler.facadeWaitTimeoutMs = 10_000;
+      }),
+    {
+      kindControllers: [vmController],
+      settings: { vmTimings: { shutdownTimeoutMs: 5000, stopConfirmMs: 3000 } },
+    },
+  );
 
   const call = (method: string, path: string, values: Record<string, string> = {}, asForm = false) =>
     v1Call(t.app.url, method, path, values, asForm);
@@ -121,16 +128,6 @@ describe("/api/v1/vm facade", () => {
   }
 
   before(async () => {
-    t = await startTestApp(
-      testConfig(`${root}/store`, (c) => {
-        c.reconciler.pvcRoot = pvcRoot;
-        c.reconciler.facadeWaitTimeoutMs = 10_000;
-      }),
-      {
-        kindControllers: [vmController],
-        settings: { vmTimings: { shutdownTimeoutMs: 5000, stopConfirmMs: 3000 } },
-      },
-    );
     zk = t.app.zk;
     cluster = new HollowCluster({
       zk,
@@ -148,11 +145,6 @@ describe("/api/v1/vm facade", () => {
     await cluster.start();
     await zk.mkdirp(`${pvcRoot}/networks`);
     await zk.mkdirp(`${pvcRoot}/ceph/volumes`);
-  });
-  after(async () => {
-    await cluster.stop();
-    await t.app.close();
-    await removeRoot(root);
   });
 
   test("POST /vm refuses bad input with 510 and PVC's message, writing nothing", async () => {

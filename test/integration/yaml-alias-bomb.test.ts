@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEFAULT_SETTINGS } from "../../src/gitops/settings.ts";
 import { runSync } from "../../src/gitops/sync.ts";
-import { GROUP_PATH, removeRoot, startTestApp, type TestApp, testConfig } from "../helpers/api-app.ts";
+import { GROUP_PATH, useTestApp } from "../helpers/api-app.ts";
 import { type Harness, startHarness } from "../helpers/controllers.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 import { aliasBomb, bombLevelLine, REFUSED_LEVEL } from "../helpers/yaml-bomb.ts";
@@ -30,15 +30,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 describe("the YAML alias bomb over HTTP", () => {
   const root = uniqueRoot("yaml-bomb-api");
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp(testConfig(root));
-  });
-  after(async () => {
-    await t?.app.close();
-    await removeRoot(root);
-  });
+  const t = useTestApp(root);
 
   const send = (method: string, path: string, type: string) =>
     timed(async () => {
