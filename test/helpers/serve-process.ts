@@ -2,7 +2,7 @@
  * `pvcctl serve` as a child process of its own, from a config file in PVC's `pvc-api.yaml` shape:
  * what the fault tests need to kill it (SIGKILL, SIGSTOP), restart it on the same port and root,
  * and run two replicas side by side. Shared by test/integration/zk-ensemble.test.ts,
- * zk-faults.test.ts and the fault suite (faults/).
+ * zk-faults.test.ts, provisioner-resume.test.ts and the fault suite (faults/).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -28,6 +28,15 @@ export interface ServeOptions {
   logLevel?: string;
   /** Default: a free port picked now (kept across restarts). */
   port?: number;
+  /** More arguments for `serve` (e.g. `--log-format json`). */
+  args?: string[];
+  /** The child's environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Runs it in a process group of its own, and signals the whole group: what a crash test needs
+   * when the server's own children (a provisioning script) must die with it.
+   */
+  processGroup?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -68,11 +77,14 @@ export class ServeProcess {
   readonly configFile: string;
   #child: ChildProcess | undefined;
   #output = "";
+  /** The current child's first 64 KiB of output (where its start-up lines are). */
+  #runHead = "";
   #exited: string | undefined;
 
   private constructor(
     readonly port: number,
     configFile: string,
+    readonly options: ServeOptions,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.configFile = configFile;
@@ -82,18 +94,23 @@ export class ServeProcess {
     const port = options.port ?? (await freePort());
     const configFile = join(options.dir, `${options.name ?? "pvc-api"}.yaml`);
     writeFileSync(configFile, configText(options, port));
-    return new ServeProcess(port, configFile);
+    return new ServeProcess(port, configFile, options);
   }
 
-  /** Spawns the server (not waiting for it: see `ready`). */
+  /** Spawns the server (not waiting for it: see `ready` and `listening`). */
   start(): this {
     this.#exited = undefined;
-    const child = spawn(process.execPath, [PVCCTL, "serve", "--config", this.configFile], {
+    this.#runHead = "";
+    const { args = [], env, processGroup = false } = this.options;
+    const child = spawn(process.execPath, [PVCCTL, "serve", "--config", this.configFile, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      ...(env ? { env } : {}),
+      detached: processGroup,
     });
     const keep = (d: unknown) => {
       // The last 64 KiB are enough to say why it failed; a long run must not grow without bound.
       this.#output = (this.#output + String(d)).slice(-65_536);
+      if (this.#runHead.length < 65_536) this.#runHead = (this.#runHead + String(d)).slice(0, 65_536);
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
@@ -122,6 +139,16 @@ export class ServeProcess {
     if (this.#exited) throw new Error(`serve exited (${this.#exited}):\n${this.output()}`);
   }
 
+  /** Waits for this run's `serving on <url>` line: the app has started (controllers included). */
+  async listening(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#runHead.includes(`serving on ${this.url}`)) {
+      this.assertAlive();
+      if (Date.now() > deadline) throw new Error(`serve not listening in ${timeoutMs} ms:\n${this.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -135,17 +162,25 @@ export class ServeProcess {
     }
   }
 
+  /** Sends `signal` to the server (to its whole group with `processGroup`). */
   signal(signal: NodeJS.Signals): void {
-    this.#child?.kill(signal);
+    const child = this.#child;
+    if (this.options.processGroup && child?.pid !== undefined) process.kill(-child.pid, signal);
+    else child?.kill(signal);
   }
 
-  /** SIGKILL, and wait until the process is gone (its port is free again). */
-  async kill(): Promise<void> {
+  /**
+   * SIGKILL (or `signal`), and wait until the process is gone (its port is free again); with
+   * `processGroup`, until its output pipes have closed too, i.e. until its children are gone.
+   */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGCONT");
-    child.kill("SIGKILL");
+    const gone = new Promise<void>((resolve) =>
+      child.once(this.options.processGroup ? "close" : "exit", () => resolve()),
+    );
+    this.signal("SIGCONT");
+    this.signal(signal);
     await gone;
   }
 }

@@ -10,14 +10,10 @@
  * left on this host, install() run once more on fresh filesystems and its file read back.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { releaseStale } from "../../src/provisioner/host-disks.ts";
 import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
@@ -31,8 +27,8 @@ import {
   type Provisioning,
   ProvisionScene,
 } from "../helpers/provision-scene.ts";
+import { ServeProcess } from "../helpers/serve-process.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/pvcctl.js", import.meta.url));
 const SESSION_TIMEOUT_S = 4;
 
 /** Waits for a file, counting its runs; then writes on the VM's root what a resumed run must show. */
@@ -53,89 +49,39 @@ const WAITING_SCRIPT = [
   "",
 ].join("\n");
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 describe("a server killed mid-provisioning", () => {
   // Used for its names (root, PVC root, pool) and its Ceph and read-back helpers; the app is `serve`'s.
   const s = new ProvisionScene("provresume");
   let dir = "";
-  let config = "";
   let url = "";
   let zk: ZkClient;
   let cluster: HollowCluster;
-  let server: ChildProcess | undefined;
-  let log = "";
+  /** `pvcctl serve` in a process group of its own (so that it dies with its children). */
+  let server: ServeProcess;
   const workDirs = new Set<string>();
 
-  /** `pvcctl serve` in a process group of its own (so that it dies with its children). */
-  async function serve(): Promise<ChildProcess> {
-    const from = log.length; // this server's lines only (a restart shares the log)
-    const proc = spawn(process.execPath, [BIN, "serve", "--config", config, "--log-format", "json"], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PVCCTL_CONFIG: "/nonexistent" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    proc.stdout?.on("data", (d) => {
-      log += d;
-    });
-    proc.stderr?.on("data", (d) => {
-      log += d;
-    });
-    await until(
-      "serve to listen",
-      () => log.slice(from).includes(`serving on ${url}`) || proc.exitCode !== null,
-      60_000,
-    );
-    assert.equal(proc.exitCode, null, `serve stopped:\n${log}`);
-    return proc;
-  }
-
-  async function killGroup(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-    if (proc.exitCode !== null || proc.pid === undefined) return;
-    const closed = once(proc, "close");
-    process.kill(-proc.pid, signal);
-    await closed;
-  }
-
   async function vm(name: string): Promise<{ status?: { provisioning?: Provisioning; running?: boolean } }> {
-    if (server?.exitCode !== null)
-      throw new Error(`serve stopped (exit ${server?.exitCode}):\n${log.slice(-4000)}`);
+    server.assertAlive();
     const res = await fetch(`${url}${GROUP_PATH}/virtualmachines/${name}`);
     return res.status === 200 ? await res.json() : {};
   }
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "prov-resume-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    config = join(dir, "pvc-api.yaml");
-    await writeFile(
-      config,
-      [
-        "pvc:",
-        "  debug: false",
-        `  coordinators: [${JSON.stringify(zkConnect())}]`,
-        "  api:",
-        "    listen_address: 127.0.0.1",
-        `    listen_port: ${port}`,
-        "    authentication: { enabled: false, secret_key: '', tokens: [] }",
-        "    ssl: { enabled: false, cert_file: '', key_file: '' }",
-        "reconciler:",
-        `  store_root: ${s.root}/store`,
-        `  pvc_root: ${s.pvcRoot}`,
-        `  ceph_conf: ${JSON.stringify(cephConf())}`,
-        "  facade_wait_timeout: 60",
-        `  zookeeper_session_timeout: ${SESSION_TIMEOUT_S}`,
-        "  log_level: info",
-        "",
-      ].join("\n"),
-    );
+    server = await ServeProcess.create({
+      dir,
+      coordinators: [zkConnect()],
+      cephConf: cephConf(),
+      storeRoot: `${s.root}/store`,
+      pvcRoot: s.pvcRoot,
+      facadeWaitTimeoutS: 60,
+      sessionTimeoutS: SESSION_TIMEOUT_S,
+      logLevel: "info",
+      args: ["--log-format", "json"],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PVCCTL_CONFIG: "/nonexistent" },
+      processGroup: true,
+    });
+    url = server.url;
     zk = await ZkClient.connect({ connectString: zkConnect() });
     await zk.mkdirp(s.pvcRoot);
     cluster = new HollowCluster({
@@ -145,10 +91,10 @@ describe("a server killed mid-provisioning", () => {
       timings: FAST_SIM,
     });
     await cluster.start();
-    server = await serve();
+    await server.start().listening();
   });
   after(async () => {
-    if (server) await killGroup(server, "SIGTERM").catch(() => undefined);
+    await server?.kill("SIGTERM").catch(() => undefined);
     // A failed run may have left a dead run's disks attached: undone as the provisioner would.
     for (const dir of workDirs)
       await releaseStale(dir, { cephConf: cephConf(), method: "rbd-fuse", images: [] }).catch(
@@ -219,10 +165,9 @@ describe("a server killed mid-provisioning", () => {
     );
 
     assert.ok(server);
-    await killGroup(server, "SIGKILL");
-    server = undefined;
+    await server.kill("SIGKILL");
     await writeFile(gate, "");
-    server = await serve();
+    await server.start().listening();
 
     let last: Provisioning | undefined;
     await until(
