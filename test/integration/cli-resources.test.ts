@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,6 +14,7 @@ import { networkController } from "../../controllers/network/controller.ts";
 import { KINDS } from "../../src/resources/kinds.ts";
 import { testConfig, useTestApp } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
+import { freePort } from "../helpers/serve-process.ts";
 import { assertAllUnchanged, pvcctl, show } from "./cli-helpers.ts";
 
 const API = "apiVersion: pvc.parallelvirtualcluster.org/v1";
@@ -83,15 +83,6 @@ spec: { profile: cliprofile, runState: stop }
 
 const ESC = String.fromCharCode(27);
 const USER_KINDS = KINDS.filter((k) => k.userCreatable);
-
-/** A port nothing listens on (just released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe("pvcctl against a running server", () => {
   const root = uniqueRoot("cli");
@@ -302,7 +293,7 @@ describe("pvcctl against a running server", () => {
     const missing = await run("get", "network", "nope");
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'pvcctl: Network "nope" not found\n');
-    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const nowhere = `http://127.0.0.1:${await freePort()}`; // nothing listens there (just released)
     const down = await pvcctl(["get", "networks"], { PVCCTL_SERVER: nowhere });
     assert.equal(down.code, 1);
     assert.equal(

@@ -9,28 +9,19 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { removeRoot, until } from "../helpers/api-app.ts";
 import { cephConf, uniqueRoot, zkConnect } from "../helpers/env.ts";
+import { freePort } from "../helpers/serve-process.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
 const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };
 const BIN = fileURLToPath(new URL("../../bin/pvcctl.js", import.meta.url));
-
-/** A port nothing listens on (just released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test("pvcctl --version (and -V) prints the package's version", async () => {
   for (const flag of ["--version", "-V"]) {

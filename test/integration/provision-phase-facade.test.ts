@@ -34,6 +34,20 @@ describe("/api/v1/provisioner/create and /status", () => {
   const call = (method: string, path: string, values: Record<string, string | string[]> = {}) =>
     v1Call(t.app.url, method, path, values);
 
+  /** The task's status once it has failed, polled as a client polls it. */
+  async function failedStatus(id: string): Promise<unknown> {
+    let last: unknown;
+    await until(
+      "the task to fail",
+      async () => {
+        last = (await call("GET", `/provisioner/status/${id}`)).body;
+        return (last as { state: string }).state === "FAILURE";
+      },
+      20_000,
+    );
+    return last;
+  }
+
   before(async () => {
     const { store } = t.app;
     await store.create(obj("SystemTemplate", "s1", { vcpus: 1, vramMiB: 256 }));
@@ -69,15 +83,7 @@ describe("/api/v1/provisioner/create and /status", () => {
     const first = await call("GET", `/provisioner/status/${id}`);
     assert.equal(first.status, 200);
     assert.ok(["PENDING", "RUNNING", "FAILURE"].includes((first.body as { state: string }).state));
-    let last: unknown;
-    await until(
-      "the task to fail",
-      async () => {
-        last = (await call("GET", `/provisioner/status/${id}`)).body;
-        return (last as { state: string }).state === "FAILURE";
-      },
-      20_000,
-    );
+    const last = await failedStatus(id);
     assert.deepEqual(last, {
       state: "FAILURE",
       current: 1,
@@ -193,15 +199,7 @@ describe("/api/v1/provisioner/create and /status", () => {
     const r = await call("POST", "/provisioner/create", { name: "taken1", profile: "prof1" });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const id = (r.body as { task_id: string }).task_id;
-    let last: unknown;
-    await until(
-      "the task to fail",
-      async () => {
-        last = (await call("GET", `/provisioner/status/${id}`)).body;
-        return (last as { state: string }).state === "FAILURE";
-      },
-      20_000,
-    );
+    const last = await failedStatus(id);
     assert.deepEqual(last, {
       state: "FAILURE",
       current: 1,

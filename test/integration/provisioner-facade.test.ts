@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { expectV1, useTestApp, v1Call, v1Ok } from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
+import { curl as manualCurl, walkthroughSteps } from "../helpers/manual-walkthrough.ts";
 
 const SCRIPT = `import os
 
@@ -22,88 +23,17 @@ describe("/api/v1/provisioner", () => {
   const t = useTestApp(root);
 
   /** A request exactly as curl sends the manual's line: the URL as written, `-d` as a raw form body. */
-  const curl = async (method: string, pathAndQuery: string, body?: string) => {
-    const res = await fetch(`${t.app.url}/api/v1${pathAndQuery}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body, headers: { "content-type": "application/x-www-form-urlencoded" } }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const curl = (method: string, pathAndQuery: string, body?: string) =>
+    manualCurl(t.app.url, method, pathAndQuery, body);
   const call = (method: string, path: string, values: Record<string, string | string[]> = {}) =>
     v1Call(t.app.url, method, path, values);
 
   test("the manual's walkthrough, system template to profile, in v0.6's shapes", async () => {
-    const steps: [string, string, string | undefined, string][] = [
-      [
-        "POST",
-        "/provisioner/template/system?name=2cpu-1gb-serial&vcpus=2&vram=1024&serial=true&vnc=false&node_limit=pvchv1,pvchv2&node_selector=mem&start_with_node=false",
-        undefined,
-        "Added new system template '2cpu-1gb-serial'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network?name=net200+net300",
-        undefined,
-        "Added new network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network/net200+net300/net?vni=200",
-        undefined,
-        "Added new network '200' to network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network/net200+net300/net/300",
-        undefined,
-        "Added new network '300' to network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log",
-        undefined,
-        "Added new storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log/disk?disk_id=sda&disk_size=4&filesystem=ext4&mountpoint=/&pool=vms&filesystem_arg=-L=root",
-        undefined,
-        "Added new disk 'sda' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log/disk/sdb?disk_size=4&filesystem=ext4&mountpoint=/var&pool=vms&filesystem_arg=-L=var",
-        undefined,
-        "Added new disk 'sdb' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log/disk/sdc",
-        "disk_size=4\\&filesystem=ext4\\&mountpoint=/var/log\\&pool=vms\\&filesystem_arg='-L=log'\\&filesystem_arg='-m=1'",
-        "Added new disk 'sdc' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/userdata?name=example-userdata",
-        "data=#cloud-config",
-        "Created userdata document 'example-userdata'",
-      ],
-      [
-        "POST",
-        "/provisioner/script/debootstrap-example",
-        new URLSearchParams({ data: SCRIPT }).toString(),
-        "Created provisioning script 'debootstrap-example'",
-      ],
-      [
-        "POST",
-        "/provisioner/profile/test-profile?system_template=2cpu-1gb-serial&network_template=net200+net300&disk_template=ext4-root-var-log&userdata_template=example-userdata&script=debootstrap-example&arg=deb_release=buster&arg=deb_mirror=http://deb.debian.org/debian&arg=deb_packages=linux-image-amd64,grub-pc,cloud-init,python3-cffi-backend,wget",
-        undefined,
-        "Created VM profile 'test-profile'",
-      ],
-    ];
+    const steps = walkthroughSteps({
+      nodeLimit: "pvchv1,pvchv2",
+      pool: "vms",
+      scriptBody: new URLSearchParams({ data: SCRIPT }).toString(),
+    });
     for (const [method, path, body, message] of steps) expectV1(await curl(method, path, body), 200, message);
 
     const system = await curl("GET", "/provisioner/template/system/2cpu-1gb-serial");

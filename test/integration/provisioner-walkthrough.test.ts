@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { expectV1, until, v1Call, v1Ok } from "../helpers/api-app.ts";
+import { curl, walkthroughSteps } from "../helpers/manual-walkthrough.ts";
 import { leftoversUnder, ProvisionScene, provisioningOf } from "../helpers/provision-scene.ts";
 import { pvcctl, show } from "./cli-helpers.ts";
 
@@ -30,21 +31,6 @@ const DISKS = [
   { id: "sdb", label: "var", mountpoint: "/var" },
   { id: "sdc", label: "log", mountpoint: "/var/log" },
 ];
-
-/** A request as curl sends the manual's line: the URL as written, `-d` as a raw form body. */
-async function curl(base: string, method: string, pathAndQuery: string, body?: string) {
-  const res = await fetch(`${base}/api/v1${pathAndQuery}`, {
-    method,
-    redirect: "manual",
-    ...(body === undefined ? {} : { body, headers: { "content-type": "application/x-www-form-urlencoded" } }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    location: res.headers.get("location"),
-    body: text ? JSON.parse(text) : undefined,
-  };
-}
 
 /** The VM is defined in PVC's keys, its node runs it; returns the domain's XML and node. */
 async function definedAndRunning(s: ProvisionScene, name: string): Promise<{ xml: string; node: string }> {
@@ -101,74 +87,7 @@ describe("the manual's provisioner walkthrough, end to end", () => {
     // curl -d sends the text as it is: it must hold nothing a form body decodes (& + %).
     assert.doesNotMatch(script, /[&+%]/, "the example script survives the manual's unencoded -d");
     const p = s.pool;
-    const steps: [string, string, string | undefined, string][] = [
-      [
-        "POST",
-        "/provisioner/template/system?name=2cpu-1gb-serial&vcpus=2&vram=1024&serial=true&vnc=false&node_limit=hv1,hv2&node_selector=mem&start_with_node=false",
-        undefined,
-        "Added new system template '2cpu-1gb-serial'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network?name=net200+net300",
-        undefined,
-        "Added new network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network/net200+net300/net?vni=200",
-        undefined,
-        "Added new network '200' to network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/network/net200+net300/net/300",
-        undefined,
-        "Added new network '300' to network template 'net200+net300'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log",
-        undefined,
-        "Added new storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        `/provisioner/template/storage/ext4-root-var-log/disk?disk_id=sda&disk_size=4&filesystem=ext4&mountpoint=/&pool=${p}&filesystem_arg=-L=root`,
-        undefined,
-        "Added new disk 'sda' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        `/provisioner/template/storage/ext4-root-var-log/disk/sdb?disk_size=4&filesystem=ext4&mountpoint=/var&pool=${p}&filesystem_arg=-L=var`,
-        undefined,
-        "Added new disk 'sdb' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/storage/ext4-root-var-log/disk/sdc",
-        `disk_size=4\\&filesystem=ext4\\&mountpoint=/var/log\\&pool=${p}\\&filesystem_arg='-L=log'\\&filesystem_arg='-m=1'`,
-        "Added new disk 'sdc' to storage template 'ext4-root-var-log'",
-      ],
-      [
-        "POST",
-        "/provisioner/template/userdata?name=example-userdata",
-        "data=#cloud-config",
-        "Created userdata document 'example-userdata'",
-      ],
-      [
-        "POST",
-        "/provisioner/script/debootstrap-example",
-        `data=${script}`,
-        "Created provisioning script 'debootstrap-example'",
-      ],
-      [
-        "POST",
-        "/provisioner/profile/test-profile?system_template=2cpu-1gb-serial&network_template=net200+net300&disk_template=ext4-root-var-log&userdata_template=example-userdata&script=debootstrap-example&arg=deb_release=buster&arg=deb_mirror=http://deb.debian.org/debian&arg=deb_packages=linux-image-amd64,grub-pc,cloud-init,python3-cffi-backend,wget",
-        undefined,
-        "Created VM profile 'test-profile'",
-      ],
-    ];
+    const steps = walkthroughSteps({ nodeLimit: "hv1,hv2", pool: p, scriptBody: `data=${script}` });
     for (const [method, path, body, message] of steps)
       expectV1(await curl(s.url, method, path, body), 200, message);
     assert.equal(
