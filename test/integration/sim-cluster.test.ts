@@ -11,17 +11,8 @@ import { HollowCluster } from "../../src/sim/cluster.ts";
 import { parseNodeSpec } from "../../src/sim/spec.ts";
 import { ZkClient } from "../../src/zk/client.ts";
 import { uniqueRoot, zkConnect } from "../helpers/env.ts";
+import { FAST_SIM } from "../helpers/node-cluster.ts";
 import { startTcpProxy } from "../helpers/tcp-proxy.ts";
-
-const FAST = {
-  keepaliveIntervalMs: 300,
-  shutdownGraceMs: 100,
-  migrateDelayMs: 30,
-  restartDelayMs: 50,
-  pollMs: 200,
-  receiveTimeoutMs: 5000,
-  flushWaitTimeoutMs: 5000,
-};
 
 /** Polls until `read()` satisfies `ok` (tests may poll; the simulator must not). */
 async function eventually<T>(
@@ -117,7 +108,7 @@ function withCluster(label: string, spec: string) {
       zk: ctx.zk,
       nodes: parseNodeSpec(spec),
       root: ctx.root,
-      timings: FAST,
+      timings: FAST_SIM,
     });
     ctx.c = new Client(ctx.zk, ctx.cluster.keys);
     await ctx.cluster.start();
@@ -431,7 +422,7 @@ describe("hollow nodes: stop", () => {
         zk,
         nodes: parseNodeSpec("hv1:coordinator,hv2:hypervisor"),
         root,
-        timings: FAST,
+        timings: FAST_SIM,
       });
       await cluster.start();
       const keys = cluster.keys;
@@ -459,7 +450,7 @@ describe("hollow nodes: ZooKeeper session loss", () => {
       zk: simZk,
       nodes: parseNodeSpec("hv1:coordinator,hv2:hypervisor"),
       root,
-      timings: { ...FAST, resyncIntervalMs: 600_000 }, // the rebuild handling, not the periodic safety net
+      timings: { ...FAST_SIM, resyncIntervalMs: 600_000 }, // the rebuild handling, not the periodic safety net
     });
     try {
       await zk.mkdirp(root);
