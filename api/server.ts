@@ -27,6 +27,7 @@ import { AuthGate, type AuthSettings, installAuthGate } from "./auth.ts";
 import { healthApi, type Readiness } from "./health.ts";
 import { RequestLog } from "./logging.ts";
 import { addOpenApi } from "./openapi/index.ts";
+import { closePromptly } from "./prompt-close.ts";
 import { UI_PREFIX, uiApi } from "./ui/index.ts";
 import type { FacadeDeps, FacadePlugin } from "./v1/facade.ts";
 import { V1_PREFIX, v1Api } from "./v1/index.ts";
@@ -73,6 +74,9 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
+/** How long a stop waits for requests still in flight before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
+
 function requestId(req: IncomingMessage): string {
   const given = req.headers[REQUEST_ID_HEADER];
   return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
@@ -90,6 +94,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: BODY_LIMIT_BYTES,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
   });
+  closePromptly(app, { tls: options.tls !== undefined, graceMs: CLOSE_GRACE_MS });
   // PVC takes values from a form body on GET too.
   app.addHttpMethod("GET", { hasBody: true, overrideExisting: true });
   const routes: RouteInfo[] = [];

@@ -72,6 +72,11 @@ export async function streamLines(
   res.writeHead(200, {
     "content-type": NDJSON,
     "cache-control": "no-cache",
+    // The connection ends with the stream. Kept alive, a stream the server ends as it stops (its
+    // watch caches close first) left an idle keep-alive connection behind after the server's close
+    // had already closed the idle ones: the stop then waited for the client's keep-alive timeout
+    // (72 s with fetch) whenever a status page or a watch was open.
+    connection: "close",
     "x-request-id": String(request.id),
   });
   res.flushHeaders();

@@ -3,17 +3,27 @@
  * login form in place of the 401 with a strict policy, the session it starts (the gate's own), the
  * files served by name only, nothing secret in them, and the live stream: the state, then changes,
  * events and drift repairs as they are recorded (by any writer of the store's events), and one
- * object against ZooKeeper (/ui/live) as diff hunks.
+ * object against ZooKeeper (/ui/live) as diff hunks; and a server stopping with streams and a
+ * silent client open (it waits for neither).
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { before, describe, test } from "node:test";
 import type { LiveAnswer } from "../../api/ui/live.ts";
 import { PvcKeys } from "../../src/pvc/keys.ts";
 import { desiredNetworkTree } from "../../src/pvc/network-tree.ts";
 import type { Network } from "../../src/resources/specs.ts";
 import { EventRecorder } from "../../src/store/events.ts";
-import { GROUP_PATH, NdjsonReader, testConfig, useTestApp } from "../helpers/api-app.ts";
+import {
+  GROUP_PATH,
+  NdjsonReader,
+  removeRoot,
+  startTestApp,
+  testConfig,
+  useTestApp,
+} from "../helpers/api-app.ts";
 import { uniqueRoot } from "../helpers/env.ts";
 
 const TOKEN = "ui-http-token-0b7e41";
@@ -253,6 +263,47 @@ describe("/ui with authentication off", () => {
       assert.equal((await reader.next())?.auth, false, "the page offers no logout");
     } finally {
       await reader.cancel();
+    }
+  });
+});
+
+describe("a server with streams and a silent client open", () => {
+  const root = uniqueRoot("ui-http-stop");
+
+  test("stops at once: the streams end, their connections and the silent one with them", async () => {
+    const t = await startTestApp(testConfig(root));
+    let silent: Socket | undefined;
+    try {
+      // Kept alive, a stream's connection outlived the server's closing of idle ones (fetch keeps
+      // them 72 s); a connection that never sends a request (fetch and browsers open spare ones)
+      // held the stop for Node's headers timeout, 60-70 s.
+      const open = async (path: string) => {
+        const res = await fetch(`${t.app.url}${path}`);
+        assert.equal(res.headers.get("connection"), "close", path);
+        // The headers came: the stream is open (a watch from now has no first line yet).
+        return new NdjsonReader(res.body as ReadableStream<Uint8Array>);
+      };
+      const readers = [await open("/ui/stream"), await open(`${GROUP_PATH}/networks?watch=true`)];
+      silent = connect(Number(new URL(t.app.url).port), "127.0.0.1");
+      await once(silent, "connect");
+      const silentClosed = once(silent, "close");
+      let timer: NodeJS.Timeout | undefined;
+      // Far below the stop's 10 s grace for requests in flight: none is in flight here.
+      const stuck = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve("still stopping after 5 s"), 5_000);
+      });
+      const outcome = await Promise.race([t.app.close().then(() => "stopped"), stuck]);
+      clearTimeout(timer);
+      assert.equal(outcome, "stopped");
+      await silentClosed;
+      for (const reader of readers) {
+        let lines = 0;
+        while ((await reader.next()) !== undefined) assert.ok(++lines < 1000, "the stream ended");
+      }
+    } finally {
+      silent?.destroy(); // without it a stop that waits for it never ends
+      await t.app.close().catch(() => undefined);
+      await removeRoot(root);
     }
   });
 });
