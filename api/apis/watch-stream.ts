@@ -72,10 +72,10 @@ export async function streamLines(
   res.writeHead(200, {
     "content-type": NDJSON,
     "cache-control": "no-cache",
-    // The connection ends with the stream. Kept alive, a stream the server ends as it stops (its
-    // watch caches close first) left an idle keep-alive connection behind after the server's close
-    // had already closed the idle ones: the stop then waited for the client's keep-alive timeout
-    // (72 s with fetch) whenever a status page or a watch was open.
+    // The connection ends with the stream. A stream ends when its client leaves, at its timeout or
+    // as the server stops (its watch caches close first); kept alive, its connection turned idle
+    // only after the server's close had closed the idle ones, and stayed for the client's own
+    // keep-alive timeout. A long-lived stream gains nothing from reusing its connection.
     connection: "close",
     "x-request-id": String(request.id),
   });
