@@ -8,7 +8,7 @@ import { ALL_ZK_COMPONENTS, allZooCfgs } from "./ensemble.ts";
 import { processesWithArg, stopProcess } from "./process.ts";
 import type { Progress } from "./stack.ts";
 import type { Component } from "./state.ts";
-import { isAlive, readPidfile, removePidfile, resolveStackDir, rmIfExists, stackPaths } from "./state.ts";
+import { removePidfile, resolveStackDir, rmIfExists, runningPid, stackPaths } from "./state.ts";
 
 export interface DownResult {
   stopped: Component[];
@@ -33,9 +33,9 @@ export async function stackDown(opts: {
     return result;
   }
   const stop = async (component: Component) => {
-    const entry = readPidfile(paths, component);
-    if (entry && isAlive(entry.pid, entry.writtenAt, entry.startTicks)) {
-      await stopProcess(entry.pid);
+    const pid = runningPid(paths, component);
+    if (pid !== null) {
+      await stopProcess(pid);
       result.stopped.push(component);
     }
     removePidfile(paths, component);

@@ -93,9 +93,8 @@ export class ResourceStore {
    * any object: the request is malformed (BAD_REQUEST, 400, as Kubernetes answers
    * `GET .../pods/..`), never NOT_FOUND, which would say the object might exist. A name inside a
    * document is one of its fields, refused as any invalid field (VALIDATION_FAILED, 422, which the
-   * kind's schema usually says first).
+   * kind's schema usually says first). Throws (BAD_REQUEST by default) naming `/metadata/name`.
    */
-  /** Throws (BAD_REQUEST by default) naming `/metadata/name` unless `name` can be an object's name. */
   checkName(name: unknown, code: ErrorCode = ErrorCodes.BAD_REQUEST): void {
     const problem = storeNameProblem(name);
     if (problem !== undefined) throw invalid("/metadata/name", shownName(name), problem, code);
