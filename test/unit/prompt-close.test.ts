@@ -10,17 +10,7 @@ import { type AddressInfo, connect } from "node:net";
 import { test } from "node:test";
 import Fastify from "fastify";
 import { closePromptly } from "../../api/prompt-close.ts";
-
-/** Whether `closing` ends within `ms` (far below the grace where the grace is not meant to matter). */
-async function endsWithin(closing: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const ended = await Promise.race([closing.then(() => true as const), late]);
-  clearTimeout(timer);
-  return ended;
-}
+import { endsWithin } from "../helpers/ends-within.ts";
 
 async function serve(graceMs: number) {
   const app = Fastify();
